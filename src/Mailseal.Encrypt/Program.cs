@@ -1,0 +1,2 @@
+// Placeholder entry point; the tool's issue replaces it.
+return Mailseal.Core.ExitCodes.TempFail;

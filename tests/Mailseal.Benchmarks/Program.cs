@@ -1,0 +1,3 @@
+// Placeholder: the benchmarks issue fills this in (see README, Benchmarks).
+Console.WriteLine("no benchmarks yet");
+return 0;

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# install-deps.sh - install what Mailseal's tests and demo use, from Debian and npm.
+# Usage: tools/install-deps.sh [demo|test]   (default: test)
+# Runs as root (or through sudo). Nothing is started: a policy-rc.d that exits 101 keeps
+# Debian's maintainer scripts from starting Postfix, Dovecot or PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-test}
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+
+if [ "$what" = demo ]; then
+  packages=(gnupg)
+else
+  # Every program a test starts or calls (see ../shared/DESIGN.md, Real components in tests).
+  packages=(
+    gnupg rnp sq sqop
+    postfix postfix-pcre postfix-pgsql
+    dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-sieve
+    postgresql spamassassin spamd spamc unbound swaks libnet-ssleay-perl
+    lintian libsodium23 postgrey postfix-policyd-spf-python
+    iproute2 procps ca-certificates
+  )
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+  fi
+  echo "install-deps: apt-get install ${missing[*]}"
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ "$what" != demo ]; then
+  # Node.js runs OpenPGP.js, the only oracle here that reads v6 (RFC 9580) keys.
+  if ! command -v node >/dev/null 2>&1; then
+    $SUDO apt-get update -q
+    $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+  fi
+  if [ ! -d tests/oracles/node_modules/openpgp ]; then
+    (cd tests/oracles && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+
+command -v dotnet >/dev/null 2>&1 || { echo "install-deps: the .NET 10 SDK (dotnet) is not on PATH; Debian 12 does not package it" >&2; exit 1; }
