@@ -25,23 +25,26 @@ if ! dotnet build Toolkit.sln -c Release -nologo -v quiet; then
 fi
 
 passed=0 failed=0 skipped=0 broken=()
-logdir=$(mktemp -d /tmp/mailseal-test.XXXXXX)
+logdir=$PWD/artifacts/test-results
+rm -rf "$logdir"; mkdir -p "$logdir"
 for proj in "${projects[@]}"; do
   name=$(basename "$proj" .csproj)
   echo "=== $name"
   log=$logdir/$name.log
-  dotnet test "$proj" -c Release --no-build "${filter[@]}" --logger "console;verbosity=normal" 2>&1 | tee "$log"
+  trx=$logdir/$name.trx
+  dotnet test "$proj" -c Release --no-build "${filter[@]}" \
+    --logger "console;verbosity=normal" --logger "trx;LogFileName=$trx" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
-  # the runner's summary: "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12"
-  line=$(grep -E '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -1)
-  if [ -z "$line" ]; then
-    broken+=("$name (exit $rc, no test summary)")
+  # the TRX counters: <Counters total="12" executed="12" passed="12" failed="0" ... notExecuted="0" ...>
+  counters=$(grep -o '<Counters [^>]*>' "$trx" 2>/dev/null | head -1)
+  if [ -z "$counters" ]; then
+    broken+=("$name (exit $rc, no test results)")
     failed=$((failed + 1))
     continue
   fi
-  f=$(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$line")
-  p=$(sed -E 's/.*Passed: +([0-9]+),.*/\1/' <<<"$line")
-  s=$(sed -E 's/.*Skipped: +([0-9]+),.*/\1/' <<<"$line")
+  count() { sed -nE "s/.* $1=\"([0-9]+)\".*/\1/p" <<<"$counters"; }
+  p=$(count passed); f=$(( $(count failed) + $(count error) + $(count timeout) + $(count aborted) )); s=$(count notExecuted)
+  echo "--- $name: $p passed, $f failed, $s skipped"
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   [ "$rc" = 0 ] || [ "$f" != 0 ] || { broken+=("$name (exit $rc)"); failed=$((failed + 1)); }
 done
