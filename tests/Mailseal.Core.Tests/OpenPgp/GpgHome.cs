@@ -3,8 +3,14 @@ namespace Mailseal.Core.Tests.OpenPgp;
 /// <summary>A throw-away GnuPG home: generates keys the way an admin's users would, exports them, and lists what gpg thinks of them.</summary>
 internal sealed class GpgHome : IDisposable
 {
-    public GpgHome()
+    private readonly string _passphrase;
+
+    /// <summary>Creates the home; keys get <paramref name="passphrase"/> (empty = unprotected). gpg's
+    /// --edit-key with --command-fd cannot sign with an unprotected key in batch mode, so the
+    /// revocation tests use a passphrase.</summary>
+    public GpgHome(string passphrase = "")
     {
+        _passphrase = passphrase;
         Path = Directory.CreateTempSubdirectory("mailseal-gpg-").FullName;
     }
 
@@ -15,7 +21,7 @@ internal sealed class GpgHome : IDisposable
     /// <summary>Runs gpg as if the clock showed <paramref name="fakedTime"/> (yyyyMMddTHHmmss), when given.</summary>
     public ExternalProgram.Result GpgAt(string? fakedTime, params string[] args)
     {
-        var all = new List<string> { "--homedir", Path, "--batch", "--pinentry-mode", "loopback", "--passphrase", "" };
+        var all = new List<string> { "--homedir", Path, "--batch", "--pinentry-mode", "loopback", "--passphrase", _passphrase };
         if (fakedTime is not null)
             all.AddRange(["--faked-system-time", fakedTime, "--ignore-time-conflict"]);
         all.AddRange(args);
@@ -34,6 +40,19 @@ internal sealed class GpgHome : IDisposable
 
     public void AddKey(string fingerprint, string algorithm, string usage = "encr", string expire = "never", string? fakedTime = null)
         => GpgAt(fakedTime, "--quick-add-key", fingerprint, algorithm, usage, expire);
+
+    /// <summary>Revokes the primary key (no subkey given) or a subkey, through --edit-key answered on --command-fd.</summary>
+    public void Revoke(string fingerprint, int reasonCode, string reasonText, int? subkeyIndex = null)
+    {
+        string select = subkeyIndex is int i ? $"key {i}\n" : "";
+        // The description ends at its first empty line.
+        string description = reasonText.Length == 0 ? "\n" : $"{reasonText}\n\n";
+        string answers = $"{select}revkey\ny\n{reasonCode}\n{description}y\n{_passphrase}\nsave\n";
+        ExternalProgram.Run("gpg", ["--homedir", Path, "--batch", "--pinentry-mode", "loopback", "--command-fd", "0", "--yes", "--edit-key", fingerprint],
+            stdin: System.Text.Encoding.UTF8.GetBytes(answers));
+    }
+
+    public void Import(byte[] data) => ExternalProgram.Run("gpg", ["--homedir", Path, "--batch", "--import"], stdin: data, check: false);
 
     public byte[] Export(string fingerprint, bool armor = false)
         => armor ? Gpg("--armor", "--export", fingerprint).Stdout : Gpg("--export", fingerprint).Stdout;
