@@ -17,6 +17,9 @@ public static class CertificateReader
     {
         options ??= OpenPgpReadOptions.Default;
         options.Validate();
+        // A UTF-8 byte order mark (Windows editors add one to .asc files) is not part of the armor.
+        if (data.StartsWith("\uFEFF"u8))
+            data = data[3..];
         if (data.IsEmpty)
             throw new OpenPgpFormatException("the key data is empty");
         if (data.Length > options.MaxInputBytes)

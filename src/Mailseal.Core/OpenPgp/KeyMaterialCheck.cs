@@ -84,8 +84,9 @@ internal static class KeyMaterialCheck
     }
 
     /// <summary>Whether the algorithm can encrypt at all (the fallback when a v4 key has no key flags).</summary>
+    /// <remarks>ElGamal encrypt-or-sign (20) is excluded: RFC 9580 deprecates it and GnuPG refuses it.</remarks>
     public static bool CanEncrypt(PublicKeyAlgorithm algorithm) => algorithm is PublicKeyAlgorithm.Rsa or PublicKeyAlgorithm.RsaEncryptOnly
-        or PublicKeyAlgorithm.ElGamal or PublicKeyAlgorithm.ElGamalEncryptOrSign or PublicKeyAlgorithm.Ecdh or PublicKeyAlgorithm.X25519 or PublicKeyAlgorithm.X448;
+        or PublicKeyAlgorithm.ElGamal or PublicKeyAlgorithm.Ecdh or PublicKeyAlgorithm.X25519 or PublicKeyAlgorithm.X448;
 
     /// <summary>Whether the algorithm can sign (and so make self-signatures).</summary>
     public static bool CanSign(PublicKeyAlgorithm algorithm) => algorithm is PublicKeyAlgorithm.Rsa or PublicKeyAlgorithm.RsaSignOnly

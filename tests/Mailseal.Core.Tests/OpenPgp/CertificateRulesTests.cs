@@ -32,6 +32,33 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
+    public void V6Ed448CertificateVerifies()
+    {
+        var primary = CraftedKey.Ed448V6(CraftedKey.T0);
+        byte[] sub = CraftedKey.X25519V6(CraftedKey.T0.AddDays(1));
+        byte[] data = new CraftedCertificate(primary)
+            .SignDirect(SignatureType.DirectKey, CraftedKey.Flags(KeyFlags.Certify))
+            .AddSubkey(sub).SignSubkey(sub, CraftedKey.Flags(KeyFlags.EncryptCommunications), hash: HashAlgorithm.Sha512)
+            .Build();
+        var c = ReadOne(data, out var warnings);
+        Assert.Empty(warnings);
+        Assert.Equal(PublicKeyAlgorithm.Ed448, c.PrimaryKey.Algorithm);
+        Assert.Null(c.Subkeys[0].Problem);
+        Assert.True(c.SelectEncryptionKey(Now).IsUsable);
+
+        // The same with one signature octet changed does not verify.
+        data[^1] ^= 0x20;
+        Assert.StartsWith($"subkey 0x{c.Subkeys[0].Key.KeyIdHex}: binding signature does not verify", ReadOne(data, out _).SelectEncryptionKey(Now).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ByteOrderMarkBeforeArmorIsIgnored()
+    {
+        byte[] armored = File.ReadAllBytes(TestPaths.OpenPgpData("rfc9580-a3-v6-certificate.asc"));
+        Assert.Single(CertificateReader.Read([0xEF, 0xBB, 0xBF, .. armored]).Certificates);
+    }
+
+    [Fact]
     public void UnknownCriticalSubpacketMakesTheBindingInvalidButAnUnknownNonCriticalOneDoesNot()
     {
         byte[] flags = CraftedKey.Flags(KeyFlags.EncryptCommunications);

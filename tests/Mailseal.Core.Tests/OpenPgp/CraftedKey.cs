@@ -55,6 +55,16 @@ internal sealed class CraftedKey
         return new CraftedKey(body, secret, 6);
     }
 
+    /// <summary>A v6 Ed448 signing key (57-octet key, 114-octet signatures, which RFC 9580 pairs with a 512-bit hash).</summary>
+    public static CraftedKey Ed448V6(DateTimeOffset created)
+    {
+        byte[] secret = RandomNumberGenerator.GetBytes(57);
+        byte[] pub = new byte[57];
+        Org.BouncyCastle.Math.EC.Rfc8032.Ed448.GeneratePublicKey(secret, 0, pub, 0);
+        byte[] body = [6, .. Time(created), 28, 0, 0, 0, 57, .. pub];
+        return new CraftedKey(body, secret, 6);
+    }
+
     /// <summary>A v4 ECDH Curve25519Legacy encryption subkey body (public part only; never decrypted here).</summary>
     public static byte[] EcdhV4(DateTimeOffset created) =>
         [4, .. Time(created), 18, (byte)Curve25519LegacyOid.Length, .. Curve25519LegacyOid, 0x01, 0x07, 0x40, .. RandomNumberGenerator.GetBytes(32), 3, 1, 8, 9];
@@ -85,14 +95,14 @@ internal sealed class CraftedKey
     public byte[] Sign(SignatureType type, byte[] signedPrefix, byte[] hashedSubpackets, HashAlgorithm hash = HashAlgorithm.Sha256, byte[]? unhashed = null)
     {
         unhashed ??= Version == 4 ? Sub(16, Packet.Fingerprint[^8..]) : [];
-        byte algorithm = Version == 4 ? (byte)22 : (byte)27;
+        byte algorithm = (byte)Packet.Algorithm;
         List<byte> hashed = [(byte)Version, (byte)type, algorithm, (byte)hash];
         if (Version == 4)
             hashed.AddRange(new byte[] { (byte)(hashedSubpackets.Length >> 8), (byte)hashedSubpackets.Length });
         else
             hashed.AddRange(Be32(hashedSubpackets.Length));
         hashed.AddRange(hashedSubpackets);
-        byte[] salt = Version == 6 ? RandomNumberGenerator.GetBytes(16) : [];
+        byte[] salt = Version == 6 ? RandomNumberGenerator.GetBytes(hash == HashAlgorithm.Sha512 ? 32 : 16) : [];
         byte[] trailer = [(byte)Version, 0xFF, .. Be32(hashed.Count)];
         byte[] toHash = [.. salt, .. signedPrefix, .. hashed, .. trailer];
         byte[] digest = hash switch
@@ -102,8 +112,17 @@ internal sealed class CraftedKey
             HashAlgorithm.Sha512 => SHA512.HashData(toHash),
             _ => SHA256.HashData(toHash),
         };
-        byte[] sig = new byte[64];
-        Ed25519.Sign(_secret, 0, digest, 0, digest.Length, sig, 0);
+        byte[] sig;
+        if (Packet.Algorithm == PublicKeyAlgorithm.Ed448)
+        {
+            sig = new byte[114];
+            Org.BouncyCastle.Math.EC.Rfc8032.Ed448.Sign(_secret, 0, [], digest, 0, digest.Length, sig, 0);
+        }
+        else
+        {
+            sig = new byte[64];
+            Ed25519.Sign(_secret, 0, digest, 0, digest.Length, sig, 0);
+        }
 
         List<byte> body = [.. hashed];
         if (Version == 4)
