@@ -12,6 +12,8 @@ public sealed class CertificateReaderGpgTests
     [InlineData("nistp384", "nistp384")]
     [InlineData("nistp521", "nistp521")]
     [InlineData("brainpoolP256r1", "brainpoolP256r1")]
+    [InlineData("brainpoolP384r1", "brainpoolP384r1")]
+    [InlineData("brainpoolP512r1", "brainpoolP512r1")]
     [InlineData("dsa2048", "elg2048")]
     public void GpgKeyReadsAndSelectsTheSubkeyGpgWouldUse(string primaryAlgorithm, string subkeyAlgorithm)
     {
@@ -47,6 +49,40 @@ public sealed class CertificateReaderGpgTests
             Assert.Equal(cert.Encoded.ToArray(), gpg.Export(fpr));
         }
     }
+
+    [Theory]
+    [InlineData("rsa2048", "SHA224")]
+    [InlineData("rsa2048", "SHA1")]
+    [InlineData("rsa2048", "SHA512")]
+    [InlineData("nistp256", "SHA512")]
+    [InlineData("nistp384", "SHA512")]
+    [InlineData("brainpoolP256r1", "SHA384")]
+    [InlineData("ed25519", "SHA512")]
+    public void SelfSignaturesWithEveryHashGpgOffersVerify(string algorithm, string digest)
+    {
+        using var gpg = new GpgHome();
+        // --cert-digest-algo picks the hash of the self-signatures gpg makes.
+        gpg.Gpg("--cert-digest-algo", digest, "--quick-gen-key", "Digest <digest@example.org>", algorithm, "default", "never");
+        string fpr = gpg.Fingerprints("digest@example.org")[0];
+        gpg.Gpg("--cert-digest-algo", digest, "--quick-add-key", fpr, algorithm.StartsWith("ed", StringComparison.Ordinal) ? "cv25519" : algorithm, "encr", "never");
+        byte[] exported = gpg.Export(fpr);
+        string packets = ExternalProgram.Run("gpg", ["--homedir", gpg.Path, "--list-packets"], stdin: exported).StdoutText;
+        Assert.Contains($"digest algo {DigestId(digest)},", packets, StringComparison.Ordinal);
+
+        var cert = Assert.Single(CertificateReader.Read(exported).Certificates);
+        Assert.True(cert.UserIds[0].IsValid);
+        Assert.Null(cert.Subkeys[0].Problem);
+        Assert.Equal(gpg.GpgEncryptionKeyId(fpr), cert.SelectEncryptionKey(DateTimeOffset.UtcNow).Recipient!.Key.KeyIdHex);
+    }
+
+    private static int DigestId(string name) => name switch
+    {
+        "SHA1" => 2,
+        "SHA256" => 8,
+        "SHA384" => 9,
+        "SHA512" => 10,
+        _ => 11,
+    };
 
     [Fact]
     public void SeveralCertificatesInOneFileAndSeveralArmorBlocks()
