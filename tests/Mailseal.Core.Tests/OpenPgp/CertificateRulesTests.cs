@@ -51,6 +51,23 @@ public sealed class CertificateRulesTests
         Assert.StartsWith($"subkey 0x{c.Subkeys[0].Key.KeyIdHex}: binding signature does not verify", ReadOne(data, out _).SelectEncryptionKey(Now).Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(HashAlgorithm.Sha3_256)]
+    [InlineData(HashAlgorithm.Sha3_512)]
+    [InlineData(HashAlgorithm.Sha512)]
+    public void V6SignaturesOverSha3AndSha2Verify(HashAlgorithm hash)
+    {
+        var primary = CraftedKey.Ed25519V6(CraftedKey.T0);
+        byte[] sub = CraftedKey.X25519V6(CraftedKey.T0.AddDays(1));
+        byte[] data = new CraftedCertificate(primary)
+            .SignDirect(SignatureType.DirectKey, CraftedKey.Flags(KeyFlags.Certify))
+            .AddSubkey(sub).SignSubkey(sub, CraftedKey.Flags(KeyFlags.EncryptStorage), hash: hash)
+            .Build();
+        var c = ReadOne(data, out _);
+        Assert.Null(c.Subkeys[0].Problem);
+        Assert.True(c.SelectEncryptionKey(Now).IsUsable);
+    }
+
     [Fact]
     public void ByteOrderMarkBeforeArmorIsIgnored()
     {

@@ -102,7 +102,7 @@ internal sealed class CraftedKey
         else
             hashed.AddRange(Be32(hashedSubpackets.Length));
         hashed.AddRange(hashedSubpackets);
-        byte[] salt = Version == 6 ? RandomNumberGenerator.GetBytes(hash == HashAlgorithm.Sha512 ? 32 : 16) : [];
+        byte[] salt = Version == 6 ? RandomNumberGenerator.GetBytes(hash is HashAlgorithm.Sha512 or HashAlgorithm.Sha3_512 ? 32 : 16) : [];
         byte[] trailer = [(byte)Version, 0xFF, .. Be32(hashed.Count)];
         byte[] toHash = [.. salt, .. signedPrefix, .. hashed, .. trailer];
         byte[] digest = hash switch
@@ -110,6 +110,8 @@ internal sealed class CraftedKey
             HashAlgorithm.Md5 => MD5.HashData(toHash),
             HashAlgorithm.Sha1 => SHA1.HashData(toHash),
             HashAlgorithm.Sha512 => SHA512.HashData(toHash),
+            HashAlgorithm.Sha3_256 => Sha3(toHash, 256),
+            HashAlgorithm.Sha3_512 => Sha3(toHash, 512),
             _ => SHA256.HashData(toHash),
         };
         byte[] sig;
@@ -153,6 +155,15 @@ internal sealed class CraftedKey
         : [0x9B, .. Be32(body.Length), .. body];
 
     public static byte[] UserIdFrame(byte[] uid) => [0xB4, .. Be32(uid.Length), .. uid];
+
+    private static byte[] Sha3(byte[] data, int bits)
+    {
+        var digest = new Org.BouncyCastle.Crypto.Digests.Sha3Digest(bits);
+        digest.BlockUpdate(data, 0, data.Length);
+        byte[] output = new byte[bits / 8];
+        digest.DoFinal(output, 0);
+        return output;
+    }
 
     private static byte[] Be32(int v)
     {
