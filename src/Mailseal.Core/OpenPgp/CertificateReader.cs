@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
 namespace Mailseal.Core.OpenPgp;
@@ -52,6 +53,27 @@ public static class CertificateReader
         }
 
         return new CertificateReadResult(certificates, warnings);
+    }
+
+    /// <summary>
+    /// Like <see cref="Read(ReadOnlySpan{byte}, OpenPgpReadOptions?)"/>, but returns false with the
+    /// one-line reason instead of throwing (for an admin tool checking a key before storing it).
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> data, [NotNullWhen(true)] out CertificateReadResult? result,
+        [NotNullWhen(false)] out string? error, OpenPgpReadOptions? options = null)
+    {
+        try
+        {
+            result = Read(data, options);
+            error = null;
+            return true;
+        }
+        catch (OpenPgpFormatException ex)
+        {
+            result = null;
+            error = ex.Message;
+            return false;
+        }
     }
 
     /// <summary>Reads certificates from a stream, up to <see cref="OpenPgpReadOptions.MaxInputBytes"/>.</summary>
