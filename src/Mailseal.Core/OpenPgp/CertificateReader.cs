@@ -121,7 +121,13 @@ public static class CertificateReader
         void Finish(int end)
         {
             if (current is not null && !skipping)
-                certificates.Add(new Certificate(current, data.AsMemory(current.Offset, end - current.Offset)));
+            {
+                var budget = new SignatureBudget(options.MaxSignatureChecks);
+                certificates.Add(new Certificate(current, data.AsMemory(current.Offset, end - current.Offset), budget));
+                if (budget.Exhausted)
+                    warnings.Add($"key 0x{current.Primary.KeyIdHex}: more than {options.MaxSignatureChecks} self-signatures; the rest were not checked (MaxSignatureChecks)");
+            }
+
             current = null;
         }
 

@@ -18,7 +18,8 @@ internal static class KeyMaterialCheck
             {
                 case PublicKeyAlgorithm.Rsa or PublicKeyAlgorithm.RsaEncryptOnly or PublicKeyAlgorithm.RsaSignOnly:
                     var n = r.ReadMpi("RSA modulus", maxBits);
-                    r.ReadMpi("RSA exponent", maxBits);
+                    // Real exponents are 3, 17, 65537 or at most 2^32+1; a giant one makes every check slow.
+                    r.ReadMpi("RSA exponent", 256);
                     return n.Length < 64 ? $"RSA modulus of {n.Length * 8} bits is too small" : null;
                 case PublicKeyAlgorithm.ElGamal or PublicKeyAlgorithm.ElGamalEncryptOrSign:
                     r.ReadMpi("ElGamal p", maxBits);
@@ -26,7 +27,8 @@ internal static class KeyMaterialCheck
                     r.ReadMpi("ElGamal y", maxBits);
                     return null;
                 case PublicKeyAlgorithm.Dsa:
-                    r.ReadMpi("DSA p", maxBits);
+                    // FIPS 186 DSA stops at 3072-bit p; bigger only makes each check slower.
+                    r.ReadMpi("DSA p", Math.Min(maxBits, 3072));
                     r.ReadMpi("DSA q", 512);
                     r.ReadMpi("DSA g", maxBits);
                     r.ReadMpi("DSA y", maxBits);

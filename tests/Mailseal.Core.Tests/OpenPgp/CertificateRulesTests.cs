@@ -69,6 +69,31 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
+    public void ForgedSelfSignatureFloodIsCappedByMaxSignatureChecks()
+    {
+        var (cert, sub) = CraftedCertificate.Typical();
+        var primary = cert.Primary;
+        var forger = CraftedKey.EdDsaV4(CraftedKey.T0);
+        byte[] prefix = [.. CraftedKey.KeyFrame(primary.Body, 4), .. CraftedKey.KeyFrame(sub, 4)];
+        // Newer than the real binding, naming the primary key as issuer, with a correct hash
+        // prefix: each one costs a real signature check.
+        for (int i = 0; i < 150; i++)
+        {
+            cert.Raw(forger.Sign(SignatureType.SubkeyBinding, prefix,
+                [.. CraftedKey.Created(CraftedKey.T0.AddDays(10 + i)), .. primary.IssuerFingerprint(), .. CraftedKey.Flags(KeyFlags.EncryptCommunications)]));
+        }
+
+        byte[] data = cert.Build();
+        var capped = CertificateReader.Read(data);
+        Assert.Equal($"key 0x{primary.Packet.KeyIdHex}: more than 100 self-signatures; the rest were not checked (MaxSignatureChecks)", Assert.Single(capped.Warnings));
+        Assert.False(capped.Certificates[0].SelectEncryptionKey(Now).IsUsable);
+
+        var generous = CertificateReader.Read(data, new OpenPgpReadOptions { MaxSignatureChecks = 200 });
+        Assert.Empty(generous.Warnings);
+        Assert.True(generous.Certificates[0].SelectEncryptionKey(Now).IsUsable);
+    }
+
+    [Fact]
     public void ByteOrderMarkBeforeArmorIsIgnored()
     {
         byte[] armored = File.ReadAllBytes(TestPaths.OpenPgpData("rfc9580-a3-v6-certificate.asc"));
