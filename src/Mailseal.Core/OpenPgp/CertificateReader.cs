@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Text;
 
 namespace Mailseal.Core.OpenPgp;
 
@@ -244,12 +243,11 @@ public static class CertificateReader
             }
         }
 
-        Finish(stopped ? LastStart(reader) : data.Length);
+        // When stopped, the last certificate was already finished before the limit check.
+        Finish(data.Length);
         if (!sawAnyKey)
             throw new OpenPgpFormatException("the data holds no key packet");
     }
-
-    private static int LastStart(PacketReader reader) => reader.Position;
 
     private static PublicKeyPacket? TryKey(RawPacket packet, OpenPgpReadOptions options, List<string> warnings, string what)
     {
@@ -280,7 +278,7 @@ public static class CertificateReader
         return key;
     }
 
-    private static string TagName(int tag) => Enum.IsDefined(typeof(PacketTag), (byte)tag) && tag < 64
-        ? new StringBuilder().Append("a ").Append(((PacketTag)tag).ToString()).Append(" packet").ToString()
+    private static string TagName(int tag) => Enum.IsDefined((PacketTag)tag)
+        ? $"a {(PacketTag)tag} packet"
         : $"a packet of unknown type {tag}";
 }
