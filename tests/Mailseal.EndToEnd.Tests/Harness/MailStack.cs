@@ -164,7 +164,7 @@ public sealed class MailStack : IAsyncLifetime
         {
             using (await StackLock.AcquireAsync(ct).ConfigureAwait(false))
             {
-                await CleanStaleRunsAsync().ConfigureAwait(false);
+                await CleanStaleRunsLockedAsync().ConfigureAwait(false);
                 await EnsureSystemUsersAsync(ct).ConfigureAwait(false);
                 await EnsureTemplateClusterAsync(ct).ConfigureAwait(false);
                 WriteMarker(keep: false);
@@ -232,20 +232,26 @@ public sealed class MailStack : IAsyncLifetime
         }
 
         stopped = true;
+        var sw = Stopwatch.StartNew();
         await Task.WhenAll(
             StopServiceAsync(MailService.Postfix),
             StopServiceAsync(MailService.Dovecot),
             StopServiceAsync(MailService.Spamd),
             StopServiceAsync(MailService.Unbound)).ConfigureAwait(false);
+        var daemons = sw.ElapsedMilliseconds;
         await StopServiceAsync(MailService.Postgres).ConfigureAwait(false);
+        var postgres = sw.ElapsedMilliseconds;
         await KillGpgAgentsAsync(TempDirectory).ConfigureAwait(false);
+        var gpg = sw.ElapsedMilliseconds;
         using (await StackLock.AcquireAsync(CancellationToken.None).ConfigureAwait(false))
         {
             await RemoveAlternateConfigDirectoryAsync(Path.Combine(TempDirectory, "etc", "postfix")).ConfigureAwait(false);
         }
 
+        var postconf = sw.ElapsedMilliseconds;
         await DeleteDirectoryAsync(TempDirectory).ConfigureAwait(false);
         File.Delete(MarkerFile);
+        Report($"stopped in {sw.ElapsedMilliseconds} ms: daemons at {daemons} ms, postgres at {postgres} ms, gpg-agents at {gpg} ms, main.cf at {postconf} ms");
     }
 
     // ------------------------------------------------------------------ services
@@ -263,9 +269,14 @@ public sealed class MailStack : IAsyncLifetime
         if (PidControl.ReadPidFile(file) is { } pid)
         {
             var (expected, signal) = StopHow(service);
+            var sw = Stopwatch.StartNew();
             if (!await PidControl.StopAsync(pid, expected, signal, StopGrace).ConfigureAwait(false))
             {
                 Report($"{service}: pid {pid} from {file} is '{PidControl.Describe(pid)}', not ours: left alone");
+            }
+            else if (sw.Elapsed > TimeSpan.FromSeconds(2))
+            {
+                Report($"{service} (pid {pid}) took {sw.ElapsedMilliseconds} ms to stop");
             }
         }
     }
@@ -912,6 +923,8 @@ public sealed class MailStack : IAsyncLifetime
             ssl = no
             disable_plaintext_auth = no
             auth_verbose = yes
+            # tests try wrong passwords on purpose: answer at once instead of after 2 s
+            auth_failure_delay = 0
             service imap-login {
               inet_listener imap {
                 address = 127.0.0.1
@@ -1180,10 +1193,19 @@ public sealed class MailStack : IAsyncLifetime
     }
 
     /// <summary>
-    /// Stops and deletes runs whose owning test process is gone (crashed or killed), unless
-    /// they were kept on purpose with MAILSEAL_E2E_KEEP=1. Called under the stack lock.
+    /// Stops (by the pid files and marker) and deletes runs whose owning test process is gone
+    /// (crashed or killed), unless they were kept on purpose with MAILSEAL_E2E_KEEP=1. Every
+    /// start does this first; tests may call it too.
     /// </summary>
-    private static async Task CleanStaleRunsAsync()
+    public static async Task CleanStaleRunsAsync()
+    {
+        using (await StackLock.AcquireAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            await CleanStaleRunsLockedAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task CleanStaleRunsLockedAsync()
     {
         var runs = Path.Combine(RootDirectory, "runs");
         if (!Directory.Exists(runs))
