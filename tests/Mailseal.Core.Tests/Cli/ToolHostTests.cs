@@ -259,4 +259,27 @@ public sealed class ToolHostTests : IDisposable
         Assert.Equal(500 + "4.3.0 ".Length, line.Length);
         Assert.EndsWith("...", line, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_daemon_reports_usage_and_async_failures_without_a_status_code()
+    {
+        var root = new RootCommand("Policy daemon.");
+        var listen = new Option<string[]>("--listen") { Description = "Where to listen." };
+        root.Options.Add(listen);
+        root.SetAction(async (_, ct) =>
+        {
+            await Task.Delay(1, ct);
+            throw new IOException("socket gone");
+        });
+        var err = new StringWriter();
+        var host = new ToolHost(root, new ToolHostOptions { ToolName = "mailseal-greyd", ConfigSection = "greyd", Kind = ToolKind.Daemon, DefaultConfigPath = "/nonexistent/x.conf" },
+            new ToolContext(new MemoryStream(), new MemoryStream(), err));
+
+        Assert.Equal(75, await host.InvokeAsync(["--bogus"]));
+        Assert.Equal("mailseal-greyd: Unrecognized command or argument '--bogus'. (see --help)", err.ToString().TrimEnd());
+
+        err.GetStringBuilder().Clear();
+        Assert.Equal(75, await host.InvokeAsync(["--listen", "inet:127.0.0.1:10023"]));
+        Assert.Equal("mailseal-greyd: I/O error: socket gone", err.ToString().TrimEnd());
+    }
 }
