@@ -158,11 +158,11 @@ public sealed class ConfigurationFileTests : IDisposable
     }
 
     [Fact]
-    public void An_unreadable_config_file_is_an_error()
+    public void A_directory_named_as_the_config_file_is_an_error()
     {
-        // As root every file is readable, so a directory stands in for "cannot be read".
         var e = Assert.Throws<ConfigurationException>(() => ConfigurationFile.Load(_dir));
-        Assert.StartsWith(_dir + ": ", e.Message, StringComparison.Ordinal);
+        Assert.Equal(_dir + ": is a directory, not a configuration file", e.Message);
+        Assert.Throws<ConfigurationException>(() => ConfigurationFile.LoadForTool(null, _dir));
     }
 
     [Theory]
