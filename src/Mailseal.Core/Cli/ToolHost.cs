@@ -343,6 +343,17 @@ public sealed class ToolHost
                 }
 
                 injected[option] = entry;
+                if (option.Arity.MaximumNumberOfValues == 0)
+                {
+                    // A switch that takes no value: present for yes, absent for no.
+                    if (ParseBoolean(entry) == "true")
+                    {
+                        pairs.Add(option.Name);
+                    }
+
+                    continue;
+                }
+
                 foreach (string value in ValuesFor(option, entry))
                 {
                     pairs.Add(option.Name);
