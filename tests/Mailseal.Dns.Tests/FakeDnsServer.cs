@@ -6,9 +6,6 @@ using System.Text;
 
 namespace Mailseal.Dns.Tests;
 
-/// <summary>A query as the fake server saw it.</summary>
-internal sealed record FakeQuery(ushort Id, string Name, DnsRecordType Type, bool Tcp, ushort EdnsSize, byte[] Raw);
-
 /// <summary>
 /// An in-process DNS server on 127.0.0.1 (UDP and TCP on the same random port) whose every
 /// answer is decided by a test delegate: the delegate returns the datagrams (or TCP messages) to
@@ -119,7 +116,7 @@ internal sealed class FakeDnsServer : IAsyncDisposable
         return b;
     }
 
-    private static FakeQuery ParseQuery(byte[] raw, bool overTcp)
+    private static FakeQuery ParseQuery(byte[] raw, bool overTcp, int sourcePort)
     {
         ushort id = BinaryPrimitives.ReadUInt16BigEndian(raw);
         int offset = 12;
@@ -133,7 +130,7 @@ internal sealed class FakeDnsServer : IAsyncDisposable
             edns = BinaryPrimitives.ReadUInt16BigEndian(raw.AsSpan(offset + 3));
         }
 
-        return new FakeQuery(id, name, type, overTcp, edns, raw);
+        return new FakeQuery(id, name, type, overTcp, edns, sourcePort, raw);
     }
 
     private async Task UdpLoopAsync()
@@ -151,7 +148,7 @@ internal sealed class FakeDnsServer : IAsyncDisposable
                 return;
             }
 
-            FakeQuery query = ParseQuery(buffer[..received.ReceivedBytes], overTcp: false);
+            FakeQuery query = ParseQuery(buffer[..received.ReceivedBytes], overTcp: false, ((IPEndPoint)received.RemoteEndPoint).Port);
             Queries.Enqueue(query);
             foreach (byte[] reply in handler(query))
             {
@@ -183,7 +180,7 @@ internal sealed class FakeDnsServer : IAsyncDisposable
                     await stream.ReadExactlyAsync(length, stop.Token);
                     byte[] raw = new byte[BinaryPrimitives.ReadUInt16BigEndian(length)];
                     await stream.ReadExactlyAsync(raw, stop.Token);
-                    FakeQuery query = ParseQuery(raw, overTcp: true);
+                    FakeQuery query = ParseQuery(raw, overTcp: true, ((IPEndPoint)client.Client.RemoteEndPoint!).Port);
                     Queries.Enqueue(query);
                     foreach (byte[] reply in handler(query))
                     {

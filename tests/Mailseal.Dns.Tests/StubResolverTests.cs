@@ -31,7 +31,7 @@ public sealed class StubResolverTests
     }
 
     [Fact]
-    public async Task Uses_a_fresh_random_id_per_query()
+    public async Task Uses_a_fresh_random_id_and_source_port_per_query()
     {
         await using var server = new FakeDnsServer(q => [FakeDnsServer.Negative(q, 3, 0)]);
         using var resolver = new StubResolver(new StubResolverOptions { Servers = [server.EndPoint], CacheMaxEntries = 0, Timeout = TimeSpan.FromMilliseconds(500) });
@@ -41,6 +41,7 @@ public sealed class StubResolverTests
         }
 
         Assert.True(server.Queries.Select(q => q.Id).Distinct().Count() >= 18, "query ids repeat: not random");
+        Assert.True(server.Queries.Select(q => q.SourcePort).Distinct().Count() >= 18, "source ports repeat: not random");
     }
 
     [Fact]

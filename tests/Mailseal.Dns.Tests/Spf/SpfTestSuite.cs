@@ -4,9 +4,6 @@ using YamlDotNet.RepresentationModel;
 
 namespace Mailseal.Dns.Tests.Spf;
 
-/// <summary>One case of the openspf YAML test suite.</summary>
-internal sealed record SpfTestCase(string Scenario, string Name, string Helo, string Host, string MailFrom, IReadOnlyList<string> Results, string? Explanation, InMemoryZone Zone);
-
 /// <summary>
 /// Reads the openspf.org YAML suites (rfc7208-tests.yml, rfc4408-tests.yml): several YAML
 /// documents, each a scenario with its tests and its zonedata. Each scenario's zone is loaded into
