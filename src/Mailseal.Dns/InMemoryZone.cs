@@ -9,7 +9,7 @@ namespace Mailseal.Dns;
 /// <see cref="MaxCnameChain"/> links; a loop or a longer chain answers <see cref="DnsStatus.ServFail"/>).
 /// A name marked with <see cref="AddTimeout"/> answers <see cref="DnsStatus.Timeout"/> for every type it
 /// holds no record of; one marked with <see cref="AddServFail"/> answers <see cref="DnsStatus.ServFail"/>.
-/// Safe for concurrent queries once filled.
+/// Thread-safe: records may be added while queries run.
 /// </summary>
 public sealed class InMemoryZone : IDnsResolver
 {
@@ -17,6 +17,7 @@ public sealed class InMemoryZone : IDnsResolver
     public const int MaxCnameChain = 16;
 
     private readonly Dictionary<string, Node> nodes = new(StringComparer.Ordinal);
+    private readonly Lock gate = new();
     private int queryCount;
 
     /// <summary>How many queries this zone has answered (for tests that count lookups).</summary>
@@ -26,7 +27,10 @@ public sealed class InMemoryZone : IDnsResolver
     public void Add(DnsRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        GetNode(record.Name).Records.Add(record);
+        lock (gate)
+        {
+            GetNode(record.Name).Records.Add(record);
+        }
     }
 
     /// <summary>
@@ -73,20 +77,49 @@ public sealed class InMemoryZone : IDnsResolver
         Add(DnsRecord.ForText(name, strings, type, ttl));
 
     /// <summary>Makes <paramref name="name"/> exist with no records, so queries answer NODATA rather than NXDOMAIN.</summary>
-    public void AddName(string name) => GetNode(name);
+    public void AddName(string name)
+    {
+        lock (gate)
+        {
+            GetNode(name);
+        }
+    }
 
     /// <summary>Makes queries for <paramref name="name"/> time out, except for types it holds records of.</summary>
-    public void AddTimeout(string name) => GetNode(name).Failure = DnsStatus.Timeout;
+    public void AddTimeout(string name)
+    {
+        lock (gate)
+        {
+            GetNode(name).Failure = DnsStatus.Timeout;
+        }
+    }
 
     /// <summary>Makes queries for <paramref name="name"/> answer SERVFAIL, except for types it holds records of.</summary>
-    public void AddServFail(string name) => GetNode(name).Failure = DnsStatus.ServFail;
+    public void AddServFail(string name)
+    {
+        lock (gate)
+        {
+            GetNode(name).Failure = DnsStatus.ServFail;
+        }
+    }
 
     /// <summary>True when the zone holds <paramref name="name"/> (with or without records).</summary>
-    public bool Contains(string name) => nodes.ContainsKey(DnsName.Key(name));
+    public bool Contains(string name)
+    {
+        lock (gate)
+        {
+            return nodes.ContainsKey(DnsName.Key(name));
+        }
+    }
 
     /// <summary>True when the zone holds a record of <paramref name="type"/> at exactly <paramref name="name"/> (no CNAME following).</summary>
-    public bool Contains(string name, DnsRecordType type) =>
-        nodes.TryGetValue(DnsName.Key(name), out Node? node) && node.Records.Any(r => r.Type == type);
+    public bool Contains(string name, DnsRecordType type)
+    {
+        lock (gate)
+        {
+            return nodes.TryGetValue(DnsName.Key(name), out Node? node) && node.Records.Any(r => r.Type == type);
+        }
+    }
 
     /// <inheritdoc/>
     public Task<DnsAnswer> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken)
@@ -94,7 +127,10 @@ public sealed class InMemoryZone : IDnsResolver
         ArgumentNullException.ThrowIfNull(name);
         cancellationToken.ThrowIfCancellationRequested();
         Interlocked.Increment(ref queryCount);
-        return Task.FromResult(Resolve(name, type));
+        lock (gate)
+        {
+            return Task.FromResult(Resolve(name, type));
+        }
     }
 
     private DnsAnswer Resolve(string name, DnsRecordType type)

@@ -26,6 +26,10 @@ public sealed class StubResolver : IDnsResolver, IDisposable
     private readonly StubResolverOptions options;
     private readonly DnsCache cache;
     private readonly TimeProvider time;
+    private readonly SemaphoreSlim slots;
+    private readonly CancellationTokenSource lifetime = new();
+    private readonly Dictionary<(string Name, DnsRecordType Type), Task<DnsAnswer>> inFlight = [];
+    private readonly Lock inFlightGate = new();
     private bool disposed;
 
     /// <summary>Creates a resolver.</summary>
@@ -43,11 +47,12 @@ public sealed class StubResolver : IDnsResolver, IDisposable
             throw new ArgumentException("At least one nameserver is needed.", nameof(options));
         }
 
-        if (options.Attempts < 1 || options.Timeout <= TimeSpan.Zero || options.MaxCnameChain < 0)
+        if (options.Attempts < 1 || options.Timeout <= TimeSpan.Zero || options.MaxCnameChain < 0 || options.MaxConcurrentQueries < 1)
         {
-            throw new ArgumentException("Attempts and Timeout must be positive.", nameof(options));
+            throw new ArgumentException("Attempts, Timeout and MaxConcurrentQueries must be positive.", nameof(options));
         }
 
+        slots = new SemaphoreSlim(options.MaxConcurrentQueries, options.MaxConcurrentQueries);
         this.options = options;
         this.time = time;
         cache = new DnsCache(options.CacheMaxEntries, time);
@@ -71,6 +76,62 @@ public sealed class StubResolver : IDnsResolver, IDisposable
             return cached;
         }
 
+        // Callers asking the same question at the same time share one network query. The shared
+        // query runs on the resolver's own lifetime (it ends within Timeout x Attempts x servers);
+        // each caller stops waiting when its own token fires.
+        var key = (DnsName.Key(name), type);
+        TaskCompletionSource<DnsAnswer>? owner = null;
+        Task<DnsAnswer>? shared;
+        lock (inFlightGate)
+        {
+            if (!inFlight.TryGetValue(key, out shared))
+            {
+                owner = new TaskCompletionSource<DnsAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
+                shared = owner.Task;
+                inFlight.Add(key, shared);
+            }
+        }
+
+        if (owner is not null)
+        {
+            _ = RunSharedAsync(owner, key, name, type);
+        }
+
+        return await shared.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RunSharedAsync(TaskCompletionSource<DnsAnswer> owner, (string Name, DnsRecordType Type) key, string name, DnsRecordType type)
+    {
+        try
+        {
+            DnsAnswer answer = await ResolveAsync(name, type, lifetime.Token).ConfigureAwait(false);
+            Forget(key);
+            owner.SetResult(answer);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            // Only the resolver's disposal cancels a shared query.
+            Forget(key);
+            owner.SetCanceled();
+        }
+        catch (Exception ex)
+        {
+            // Anything unexpected goes to every waiting caller; the key must never stay stuck.
+            Forget(key);
+            owner.SetException(ex);
+        }
+    }
+
+    private void Forget((string Name, DnsRecordType Type) key)
+    {
+        lock (inFlightGate)
+        {
+            inFlight.Remove(key);
+        }
+    }
+
+    private async Task<DnsAnswer> ResolveAsync(string name, DnsRecordType type, CancellationToken cancellationToken)
+    {
         string current = DnsName.Normalize(name);
         string? canonical = null;
         int links = 0;
@@ -141,7 +202,18 @@ public sealed class StubResolver : IDnsResolver, IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => disposed = true;
+    public void Dispose()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        lifetime.Cancel();
+        lifetime.Dispose();
+        slots.Dispose();
+    }
 
     private static TimeSpan Cap(uint ttl, TimeSpan max)
     {
@@ -151,6 +223,19 @@ public sealed class StubResolver : IDnsResolver, IDisposable
 
     /// <summary>Asks the servers until one gives a usable answer (NOERROR or NXDOMAIN).</summary>
     private async Task<(DnsMessage? Message, DnsStatus Failure)> ExchangeAsync(string name, DnsRecordType type, CancellationToken cancellationToken)
+    {
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ExchangeOnceAsync(name, type, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task<(DnsMessage? Message, DnsStatus Failure)> ExchangeOnceAsync(string name, DnsRecordType type, CancellationToken cancellationToken)
     {
         DnsStatus failure = DnsStatus.Timeout;
         bool sawTimeout = false;

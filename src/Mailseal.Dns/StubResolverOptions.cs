@@ -40,6 +40,12 @@ public sealed class StubResolverOptions
     /// <summary>How many CNAME links one query follows, across re-queries, before it answers SERVFAIL. Default 8.</summary>
     public int MaxCnameChain { get; init; } = 8;
 
+    /// <summary>
+    /// Most queries on the network at once (each holds a socket); more wait their turn. Identical
+    /// queries in flight at the same time share one network query. Default 256.
+    /// </summary>
+    public int MaxConcurrentQueries { get; init; } = 256;
+
     /// <summary>Largest answer accepted over TCP, in bytes. Default 65535 (the protocol's own limit).</summary>
     public int MaxTcpMessageSize { get; init; } = 65535;
 

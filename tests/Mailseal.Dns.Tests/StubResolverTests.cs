@@ -244,6 +244,22 @@ public sealed class StubResolverTests
     }
 
     [Fact]
+    public async Task Identical_concurrent_queries_share_one_network_query()
+    {
+        await using var server = new FakeDnsServer(q =>
+        {
+            Thread.Sleep(100);
+            return [FakeDnsServer.Answer(q, 0, (q.Name, DnsRecordType.A, 60, FakeDnsServer.A("192.0.2.5")))];
+        });
+        using var resolver = new StubResolver(new StubResolverOptions { Servers = [server.EndPoint], CacheMaxEntries = 0, Timeout = TimeSpan.FromSeconds(2) });
+
+        DnsAnswer[] answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => resolver.QueryAsync("same.example.test", DnsRecordType.A, CancellationToken.None)));
+
+        Assert.All(answers, a => Assert.Equal(DnsStatus.Ok, a.Status));
+        Assert.Equal(1, server.UdpQueries);
+    }
+
+    [Fact]
     public async Task Cancellation_throws_instead_of_returning_a_status()
     {
         await using var server = new FakeDnsServer(_ => []);

@@ -26,6 +26,14 @@ public sealed class SpfEvaluator
         ArgumentNullException.ThrowIfNull(resolver);
         this.resolver = resolver;
         this.options = options ?? new SpfOptions();
+        if (this.options.DnsMechanismLimit < 0 || this.options.VoidLookupLimit < 0 || this.options.MxAddressLimit < 0 ||
+            this.options.PtrAddressLimit < 0 || this.options.LookupTime <= TimeSpan.Zero || this.options.MaxRecordLength < 1 ||
+            this.options.MaxExplanationLength < 0)
+        {
+            throw new ArgumentException("SPF limits must not be negative and LookupTime must be positive.", nameof(options));
+        }
+
+        ArgumentNullException.ThrowIfNull(this.options.ReceivingHost, nameof(options));
     }
 
     /// <summary>
