@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
@@ -296,7 +297,7 @@ public sealed class StubResolver : IDnsResolver, IDisposable
         using var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Timeout);
-        byte[] buffer = new byte[MaxUdpMessage];
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxUdpMessage);
         try
         {
             // Port 0: the kernel picks a random ephemeral source port for every query.
@@ -330,6 +331,10 @@ public sealed class StubResolver : IDnsResolver, IDisposable
         catch (SocketException)
         {
             return default;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

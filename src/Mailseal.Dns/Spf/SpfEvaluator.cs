@@ -41,14 +41,14 @@ public sealed class SpfEvaluator
     /// (RFC 7208 section 2.4); a sender without a local part gets "postmaster".
     /// </summary>
     /// <param name="client">The SMTP client's address.</param>
-    /// <param name="mailFrom">The MAIL FROM address without angle brackets; empty for the null sender.</param>
+    /// <param name="mailFrom">The MAIL FROM address without angle brackets; empty (or "&lt;&gt;") for the null sender.</param>
     /// <param name="helo">The HELO/EHLO name.</param>
     /// <param name="cancellationToken">Cancels the check.</param>
     public Task<SpfResult> CheckMailFromAsync(IPAddress client, string mailFrom, string helo, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(mailFrom);
         ArgumentNullException.ThrowIfNull(helo);
-        if (mailFrom.Length == 0)
+        if (mailFrom.Length == 0 || mailFrom == "<>")
         {
             return CheckHeloAsync(client, helo, cancellationToken);
         }
