@@ -18,7 +18,9 @@ namespace Mailseal.Dns;
 /// match the query, anything else is ignored and the wait goes on.
 /// NXDOMAIN, NODATA, SERVFAIL, REFUSED and timeout stay distinct; a timeout is never reported as "no record".
 /// Negative answers are cached for the SOA's negative TTL (RFC 2308), bounded by
-/// <see cref="StubResolverOptions.NegativeCacheMaxTtl"/>; failures are not cached.
+/// <see cref="StubResolverOptions.NegativeCacheMaxTtl"/>; failures are not cached. An answer
+/// served from the cache is the same object as when it was fetched: its records' <see cref="DnsRecord.Ttl"/>
+/// are the values the server sent, not the time left.
 /// </remarks>
 public sealed class StubResolver : IDnsResolver, IDisposable
 {
