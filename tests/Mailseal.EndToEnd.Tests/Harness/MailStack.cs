@@ -281,7 +281,11 @@ public sealed class MailStack : IAsyncLifetime
         }
     }
 
-    /// <summary>Starts one service again with the configuration it had.</summary>
+    /// <summary>
+    /// Starts one service again with the configuration it had. After restarting PostgreSQL,
+    /// call <see cref="ReloadPostfixAsync"/>: Postfix's pgsql client avoids a host that failed
+    /// for retry_interval (60 s), as on a real server.
+    /// </summary>
     public Task StartServiceAsync(MailService service, CancellationToken ct = default) => service switch
     {
         MailService.Postgres => StartPostgresAsync(ct),
@@ -466,10 +470,12 @@ public sealed class MailStack : IAsyncLifetime
         var limit = timeout ?? TimeSpan.FromSeconds(30);
         var deadline = DateTime.UtcNow + limit;
         var seen = 0;
+        string? lastError = null;
         while (true)
         {
-            await using (var imap = await ImapTestClient.ConnectAsync(ImapPort, ct).ConfigureAwait(false))
+            try
             {
+                await using var imap = await ImapTestClient.ConnectAsync(ImapPort, ct).ConfigureAwait(false);
                 await imap.LoginAsync(email, password, ct).ConfigureAwait(false);
                 seen = await imap.SelectAsync("INBOX", ct).ConfigureAwait(false);
                 if (seen >= count)
@@ -480,12 +486,19 @@ public sealed class MailStack : IAsyncLifetime
                 }
 
                 await imap.LogoutAsync(ct).ConfigureAwait(false);
+                lastError = null;
+            }
+            catch (Exception e) when (e is ImapCommandException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+            {
+                // Dovecot (or its database) may be coming back: keep trying until the deadline
+                lastError = e.Message;
             }
 
             if (DateTime.UtcNow > deadline)
             {
                 var queue = await DescribeQueueAsync().ConfigureAwait(false);
-                throw new XunitException($"{email}: INBOX holds {seen} message(s), expected {count}, after {limit.TotalSeconds} s\nqueue: {queue}\n{TailLog(MailService.Postfix)}{TailLog(MailService.Dovecot)}");
+                var why = lastError is null ? string.Empty : $" (last IMAP error: {lastError})";
+                throw new XunitException($"{email}: INBOX holds {seen} message(s), expected {count}, after {limit.TotalSeconds} s{why}\nqueue: {queue}\n{TailLog(MailService.Postfix)}{TailLog(MailService.Dovecot)}");
             }
 
             await Task.Delay(100, ct).ConfigureAwait(false);

@@ -94,6 +94,28 @@ public sealed class SmokeTests
     }
 
     [Fact]
+    public async Task A_stopped_postgres_makes_postfix_answer_with_a_temporary_error_and_a_restarted_one_serves_again()
+    {
+        var account = await stack.CreateAccountAsync($"dbdown-{Guid.NewGuid():N}@{MailStack.Domain}");
+        await stack.StopServiceAsync(MailService.Postgres);
+        try
+        {
+            Assert.False(stack.IsRunning(MailService.Postgres));
+            var refused = await Assert.ThrowsAsync<SmtpReplyException>(() =>
+                stack.SendAsync("sender@example.org", [account.Email], MailStack.BuildMessage("sender@example.org", account.Email, "db down", "x")));
+            Assert.Equal(4, refused.Reply.Code / 100); // a lookup failure is temporary: the sender retries
+        }
+        finally
+        {
+            await stack.StartServiceAsync(MailService.Postgres);
+            await stack.ReloadPostfixAsync();
+        }
+
+        await stack.SendAsync("sender@example.org", [account.Email], MailStack.BuildMessage("sender@example.org", account.Email, "db back", "delivered"));
+        Assert.Single(await stack.WaitForMessagesAsync(account, 1));
+    }
+
+    [Fact]
     public async Task Unbound_answers_the_zone_a_test_gave_it_and_nothing_else()
     {
         var zone = $"z{Guid.NewGuid():N}.example.org";
