@@ -728,6 +728,7 @@ public sealed class MailStack : IAsyncLifetime
         ["PG_PASSWORD"] = ReaderPassword,
         ["PG_DBNAME"] = DatabaseName,
         ["SUBMISSION_SERVICE"] = $"127.0.0.1:{SubmissionPort}",
+        ["SMTP_SERVICE"] = $"127.0.0.1:{SmtpPort}",
         ["SUBMISSION_TLS_LEVEL"] = "none",
         ["VMAIL_USER"] = VmailUser,
         ["VMAIL_GROUP"] = VmailUser,
