@@ -62,6 +62,7 @@ public sealed class MailStack : IAsyncLifetime
     private readonly SemaphoreSlim publishLock = new(1, 1);
     private Dictionary<string, string> variables = new(StringComparer.Ordinal);
     private int varsCounter;
+    private string vmailUid = string.Empty;
     private bool stopped;
 
     /// <summary>Creates the fixture; xunit passes its diagnostic sink (timings go there).</summary>
@@ -177,7 +178,7 @@ public sealed class MailStack : IAsyncLifetime
 
             var spamd = StartSpamdAsync(ct);
             var unbound = StartUnboundAsync(ct);
-            var postgres = StartPostgresAsync(ct).ContinueWith(_ => SetUpDatabaseAsync(ct), ct, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
+            var postgres = StartPostgresThenSchemaAsync(ct);
             var dovecotConfig = ConfigureDovecotAsync(ct);
             var postfixConfig = ConfigurePostfixAsync(ct);
             await Task.WhenAll(postgres, dovecotConfig).ConfigureAwait(false);
@@ -739,8 +740,6 @@ public sealed class MailStack : IAsyncLifetime
         ["POSTMASTER"] = $"postmaster@{Domain}",
     };
 
-    private string vmailUid = string.Empty;
-
     private static async Task EnsureSystemUsersAsync(CancellationToken ct)
     {
         foreach (var user in new[] { VmailUser, PipeUser })
@@ -793,6 +792,12 @@ public sealed class MailStack : IAsyncLifetime
         var r = await ProcessRunner.RunCheckedAsync("/bin/sh", ["-c", script], ct: ct).ConfigureAwait(false);
         vmailUid = r.StandardOutput.Trim();
         await File.WriteAllTextAsync(Path.Combine(t, "stop.sh"), StopScript(), ct).ConfigureAwait(false);
+    }
+
+    private async Task StartPostgresThenSchemaAsync(CancellationToken ct)
+    {
+        await StartPostgresAsync(ct).ConfigureAwait(false);
+        await SetUpDatabaseAsync(ct).ConfigureAwait(false);
     }
 
     private async Task StartPostgresAsync(CancellationToken ct)
