@@ -105,4 +105,38 @@ public sealed class GpgRoundTripTests : IClassFixture<GpgKeysFixture>
         Assert.DoesNotContain('\n', ex.Message);
         Assert.Equal(0, output.Length);
     }
+
+    [Fact]
+    public void Gpg_sees_aes256_an_mdc_zlib_and_our_literal_packet()
+    {
+        var encryptor = new PgpEncryptor(new PgpEncryptOptions { Compression = CompressionAlgorithm.Zlib, FileName = "a.eml", LiteralDate = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000) });
+        var ciphertext = new MemoryStream();
+        encryptor.Encrypt(new MemoryStream(new byte[200_000]), ciphertext, [_gpg.Recipient("cv25519")]);
+        var file = Path.Combine(_gpg.Home, $"msg-{Guid.NewGuid():N}.asc");
+        File.WriteAllBytes(file, ciphertext.ToArray());
+        var result = ExternalProgram.Run("gpg", ["--homedir", _gpg.Home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "-v", "--list-packets", file]);
+        File.Delete(file);
+        var text = System.Text.Encoding.UTF8.GetString(result.Stdout) + result.Stderr;
+        Assert.True(result.ExitCode == 0, ExternalProgram.Describe(result));
+        Assert.Contains($":pubkey enc packet: version 3, algo 18, keyid {_gpg.Recipient("cv25519").Key.KeyIdHex}", text, StringComparison.Ordinal);
+        Assert.Contains("mdc_method: 2", text, StringComparison.Ordinal);
+        Assert.Contains("AES256", text, StringComparison.Ordinal);
+        Assert.Contains(":compressed packet: algo=2", text, StringComparison.Ordinal);
+        Assert.Contains("mode b (62), created 1700000000, name=\"a.eml\"", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Gpg_rejects_our_ciphertext_with_one_flipped_bit()
+    {
+        var plaintext = new byte[5000];
+        var ciphertext = new MemoryStream();
+        new PgpEncryptor(new PgpEncryptOptions { Armor = false }).Encrypt(new MemoryStream(plaintext), ciphertext, [_gpg.Recipient("rsa2048")]);
+        var bytes = ciphertext.ToArray();
+        bytes[^100] ^= 0x01;
+        var file = Path.Combine(_gpg.Home, $"msg-{Guid.NewGuid():N}.pgp");
+        File.WriteAllBytes(file, bytes);
+        var result = _gpg.Decrypt(file);
+        File.Delete(file);
+        Assert.NotEqual(0, result.ExitCode);
+    }
 }
