@@ -9,8 +9,11 @@ namespace Mailseal.Core.Tests.OpenPgp.Encryption;
 /// </summary>
 public sealed class OpenPgpJsKeysFixture : IDisposable
 {
-    /// <summary>Key kinds as "KIND-VERSION".</summary>
+    /// <summary>Key kinds as "KIND-VERSION" for the SEIPD v2 matrix.</summary>
     public static readonly string[] Kinds = ["curve25519-v6", "curve448-v6", "rsa-v6", "nistP384-v6", "curve25519-v4"];
+
+    /// <summary>Every kind generated: the matrix's and a v4 X448 key (v4 keys with the RFC 9580 native X25519/X448 algorithms).</summary>
+    public static readonly string[] AllKinds = [.. Kinds, "curve448-v4"];
 
     private readonly Dictionary<string, (string Dir, PublicKeyPacket Subkey, PublicKeyPacket Primary)> _keys = [];
 
@@ -20,7 +23,7 @@ public sealed class OpenPgpJsKeysFixture : IDisposable
         Oracles = Path.Combine(ExternalProgram.RepositoryRoot(), "tests", "oracles");
         if (!Directory.Exists(Path.Combine(Oracles, "node_modules", "openpgp")))
             throw new InvalidOperationException($"OpenPGP.js is not installed in {Oracles}/node_modules (run tools/install-deps.sh)");
-        foreach (var kind in Kinds)
+        foreach (var kind in AllKinds)
         {
             var dir = Path.Combine(Root, kind);
             Directory.CreateDirectory(dir);

@@ -57,6 +57,30 @@ public sealed class OpenPgpJsRoundTripTests : IClassFixture<OpenPgpJsKeysFixture
         AssertDecrypts(kind, bytes, plaintext);
     }
 
+    [Theory]
+    [InlineData("curve25519-v4", 25)]
+    [InlineData("curve448-v4", 26)]
+    public void OpenPgpJs_decrypts_seipd_v1_with_a_v3_pkesk_to_native_x25519_and_x448_v4_keys(string kind, int algorithm)
+    {
+        var plaintext = new byte[100_000];
+        new Random(3).NextBytes(plaintext);
+        var recipient = _js.Recipient(kind);
+        Assert.Equal(4, recipient.Key.Version);
+        Assert.Equal(algorithm, (int)recipient.Key.Algorithm);
+        var encryptor = new PgpEncryptor(new PgpEncryptOptions { AllowSeipdV2 = false, Armor = false });
+        var bytes = Encrypt(encryptor, plaintext, recipient);
+        var packets = TestPacketSplitter.Split(bytes);
+        Assert.Equal([1, 18], packets.Select(p => p.Tag));
+        var pkesk = packets[0].Body;
+        Assert.Equal(3, pkesk[0]);
+        int publicLength = algorithm == 25 ? 32 : 56;
+        // After the ephemeral key: the size octet (cipher octet + wrapped key), then the cipher octet in the clear.
+        Assert.Equal(1 + 32 + 8, pkesk[10 + publicLength]);
+        Assert.Equal((byte)SymmetricAlgorithm.Aes256, pkesk[10 + publicLength + 1]);
+        Assert.Equal(1, packets[1].Body[0]);
+        AssertDecrypts(kind, bytes, plaintext);
+    }
+
     [Fact]
     public void Each_of_several_v6_recipients_decrypts_alone()
     {
