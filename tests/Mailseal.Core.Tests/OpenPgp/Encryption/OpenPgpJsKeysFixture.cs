@@ -15,12 +15,12 @@ public sealed class OpenPgpJsKeysFixture : IDisposable
     /// <summary>Every kind generated: the matrix's and a v4 X448 key (v4 keys with the RFC 9580 native X25519/X448 algorithms).</summary>
     public static readonly string[] AllKinds = [.. Kinds, "curve448-v4"];
 
-    private readonly Dictionary<string, (string Dir, PublicKeyPacket Subkey, PublicKeyPacket Primary)> _keys = [];
+    private readonly Dictionary<string, (string Dir, EncryptionRecipient Recipient)> _keys = [];
 
     public OpenPgpJsKeysFixture()
     {
-        Root = ExternalProgram.PrivateTempDirectory("mailseal-ojs-");
-        Oracles = Path.Combine(ExternalProgram.RepositoryRoot(), "tests", "oracles");
+        Root = OracleRunner.PrivateTempDirectory("mailseal-ojs-");
+        Oracles = Path.Combine(OracleRunner.RepositoryRoot(), "tests", "oracles");
         if (!Directory.Exists(Path.Combine(Oracles, "node_modules", "openpgp")))
             throw new InvalidOperationException($"OpenPGP.js is not installed in {Oracles}/node_modules (run tools/install-deps.sh)");
         foreach (var kind in AllKinds)
@@ -28,9 +28,10 @@ public sealed class OpenPgpJsKeysFixture : IDisposable
             var dir = Path.Combine(Root, kind);
             Directory.CreateDirectory(dir);
             int dash = kind.LastIndexOf('-');
-            ExternalProgram.RunChecked("node", [Path.Combine(Oracles, "openpgpjs-keygen.mjs"), kind[..dash], kind[(dash + 1)..], dir], Oracles);
-            var packets = TestPacketSplitter.Split(File.ReadAllBytes(Path.Combine(dir, "public.pgp")));
-            _keys[kind] = (dir, PublicKeyPacket.Parse(packets.Last(p => p.Tag == 14).Body), PublicKeyPacket.Parse(packets.First(p => p.Tag == 6).Body));
+            OracleRunner.RunChecked("node", [Path.Combine(Oracles, "openpgpjs-keygen.mjs"), kind[..dash], kind[(dash + 1)..], dir], Oracles);
+            var read = CertificateReader.Read(File.ReadAllBytes(Path.Combine(dir, "public.pgp")));
+            var selection = Assert.Single(read.Certificates).SelectEncryptionKey(DateTimeOffset.UtcNow);
+            _keys[kind] = (dir, selection.Recipient ?? throw new InvalidOperationException($"{kind}: {selection.Reason}"));
         }
     }
 
@@ -40,23 +41,12 @@ public sealed class OpenPgpJsKeysFixture : IDisposable
     /// <summary>tests/oracles.</summary>
     public string Oracles { get; }
 
-    /// <summary>The encryption subkey of a kind.</summary>
-    public PublicKeyPacket Subkey(string kind) => _keys[kind].Subkey;
-
-    /// <summary>
-    /// A recipient for the kind's encryption subkey announcing SEIPD v2 with AES-256/OCB first, as
-    /// an RFC 9580 implementation does (set for the v4 key too: a v4 key may get a v6 PKESK).
-    /// </summary>
-    public EncryptionRecipient Recipient(string kind) => new(
-        _keys[kind].Subkey,
-        _keys[kind].Primary.Fingerprint,
-        [SymmetricAlgorithm.Aes256, SymmetricAlgorithm.Aes128],
-        [(SymmetricAlgorithm.Aes256, AeadAlgorithm.Ocb), (SymmetricAlgorithm.Aes128, AeadAlgorithm.Ocb)],
-        SupportsSeipdV2: true);
+    /// <summary>The recipient the certificate reader selects for a kind, with the key's own preferences.</summary>
+    public EncryptionRecipient Recipient(string kind) => _keys[kind].Recipient;
 
     /// <summary>Decrypts a message file with the kind's secret key.</summary>
-    public ExternalProgram.Result Decrypt(string kind, string messageFile) =>
-        ExternalProgram.Run("node", [Path.Combine(Oracles, "openpgpjs-decrypt.mjs"), Path.Combine(_keys[kind].Dir, "secret.asc"), messageFile], Oracles);
+    public OracleRunner.Result Decrypt(string kind, string messageFile) =>
+        OracleRunner.Run("node", [Path.Combine(Oracles, "openpgpjs-decrypt.mjs"), Path.Combine(_keys[kind].Dir, "secret.asc"), messageFile], Oracles);
 
     public void Dispose() => Directory.Delete(Root, recursive: true);
 }

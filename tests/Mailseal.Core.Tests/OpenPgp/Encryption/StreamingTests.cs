@@ -73,8 +73,9 @@ public sealed class StreamingTests
 
         double mbPerSecond = size / 1e6 / best;
         _output.WriteLine($"armor={armor} v2={seipdV2}: {mbPerSecond:F0} MB/s on 25 MB (best of 3)");
-        // A floor far below the goal (200 MB/s for SEIPD v1), so a busy shared machine does not fail it,
-        // but a regression to byte-at-a-time code does.
-        Assert.True(mbPerSecond > 20, $"{mbPerSecond:F1} MB/s");
+        // Floors far below the goals (200 MB/s for SEIPD v1; SEIPD v2 runs on BouncyCastle's managed
+        // OCB), so a busy shared machine does not fail them, but a regression to byte-at-a-time code does.
+        double floor = seipdV2 ? 4 : 15;
+        Assert.True(mbPerSecond > floor, $"{mbPerSecond:F1} MB/s, floor {floor}");
     }
 }
