@@ -57,6 +57,13 @@ public sealed class GpgRoundTripTests : IClassFixture<GpgKeysFixture>
         Assert.True(plaintext.AsSpan().SequenceEqual(result.Stdout), $"plaintext differs: {OracleRunner.Describe(result)}");
     }
 
+    [Theory]
+    [InlineData("nistp521")]
+    [InlineData("brainpoolP384r1")]
+    [InlineData("brainpoolP512r1")]
+    public void Gpg_decrypts_what_we_encrypt_to_the_other_ecdh_curves(string key) =>
+        Gpg_decrypts_what_we_encrypt(key, zlib: false, armor: true, size: 10_000);
+
     [Fact]
     public void Gpg_decrypts_a_message_to_several_recipients_with_each_key()
     {
