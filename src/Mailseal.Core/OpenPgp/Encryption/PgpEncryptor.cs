@@ -106,8 +106,9 @@ public sealed class PgpEncryptor
         }
         catch
         {
+            // What is already out stays an unterminated message; nothing more is written, so a
+            // failing output cannot mask the first error.
             encrypting.Abort();
-            await DrainAsync(pending, output, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
