@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Mailseal.Core;
 using Mailseal.Core.Cli;
+using Mailseal.Core.Keys;
 using Mailseal.Core.Logging;
 using Mailseal.Core.Messages;
 using Mailseal.Core.OpenPgp;
@@ -32,7 +33,7 @@ internal sealed class EncryptCommand
         this.time = time ?? TimeProvider.System;
         Root = new RootCommand("Encrypt one message (stdin) to its local recipients' OpenPGP keys as PGP/MIME (stdout), as gpgit.pl did, and keep Postfix's contracts: a message that cannot be encrypted is deferred (exit 75), never passed on in plaintext.")
         {
-            KeyDir, LocalDomains, RecipientDelimiter, SyslogSocket, MissingKey, ProtectHeaders, HideSubject, DkimSignature,
+            KeyDir, Database, LocalDomains, RecipientDelimiter, SyslogSocket, MissingKey, ProtectHeaders, HideSubject, DkimSignature,
             QueueId, SpoolMemory, Recipients,
         };
         Root.SetAction((parse, ct) => RunAsync(parse, ct));
@@ -41,6 +42,8 @@ internal sealed class EncryptCommand
     public RootCommand Root { get; }
 
     public Option<string> KeyDir { get; } = SharedOptions.KeyDir();
+
+    public Option<string> Database { get; } = SharedOptions.Database();
 
     public Option<string> LocalDomains { get; } = SharedOptions.LocalDomains();
 
@@ -119,11 +122,31 @@ internal sealed class EncryptCommand
         if (spoolMemory < 0)
             throw new MailsealException("--spool-memory must not be negative", "4.3.5", false, ExitCodes.TempFail, null);
 
-        var lookup = new KeyFolderLookup(parse.GetValue(KeyDir) ?? "", Core.Configuration.SharedValues.ParseDomains(parse.GetValue(LocalDomains) ?? ""),
-            parse.GetValue(RecipientDelimiter) ?? "", time);
-        var found = new List<RecipientKey>();
-        foreach (var r in recipients)
-            found.Add(await lookup.LookupAsync(r, ct).ConfigureAwait(false));
+        var directory = KeyDirectoryFactory.Create(parse.GetValue(KeyDir) ?? "", parse.GetValue(Database) ?? "", new KeyDirectoryOptions
+        {
+            LocalDomains = Core.Configuration.SharedValues.ParseDomains(parse.GetValue(LocalDomains) ?? ""),
+            RecipientDelimiter = parse.GetValue(RecipientDelimiter) ?? "",
+            TimeProvider = time,
+        });
+        var found = new List<KeyLookupResult>();
+        try
+        {
+            foreach (var r in recipients)
+                found.Add(await directory.LookupAsync(r, ct).ConfigureAwait(false));
+        }
+        catch (KeyDirectoryException e)
+        {
+            var line = new MailLogLine(queueId);
+            foreach (var r in recipients)
+                line.To(r);
+            log.Mail(line.Action("tempfail", e.Message), LogEventLevel.Warning);
+            throw;
+        }
+        finally
+        {
+            if (directory is IAsyncDisposable disposable)
+                await disposable.DisposeAsync().ConfigureAwait(false);
+        }
 
         var policy = parse.GetValue(MissingKey);
         var keyless = found.Where(f => f.IsLocal && f.Recipient is null).ToList();
@@ -195,7 +218,7 @@ internal sealed class EncryptCommand
         await context.Error.FlushAsync(ct).ConfigureAwait(false);
     }
 
-    private static void LogLine(ILogger log, string? queueId, List<RecipientKey> found, string action,
+    private static void LogLine(ILogger log, string? queueId, List<KeyLookupResult> found, string action,
         IReadOnlyList<EncryptionRecipient>? keys, string? detail, LogEventLevel level, long? size = null)
     {
         var line = new MailLogLine(queueId);

@@ -52,10 +52,10 @@ public sealed class EncryptToolTests(ToolKeys keys) : IClassFixture<ToolKeys>
     }
 
     [Theory]
-    [InlineData("nokey@example.org", "no key for <nokey@example.org>")]
-    [InlineData("old@example.org", "not usable")]
-    [InlineData("signer@example.org", "not usable")]
-    [InlineData("broken@example.org", "unreadable")]
+    [InlineData("nokey@example.org", "no key for nokey@example.org")]
+    [InlineData("old@example.org", "expired on 2020-01-02")]
+    [InlineData("signer@example.org", "sign-only")]
+    [InlineData("broken@example.org", "broken@example.org.asc")]
     public async Task A_local_recipient_without_a_usable_key_is_a_tempfail_with_the_reason(string rcpt, string reason)
     {
         var r = await ToolProcess.RunToolAsync([.. Base, "--local-domains", "example.org", rcpt], Message);
