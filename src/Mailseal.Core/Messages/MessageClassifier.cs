@@ -14,23 +14,23 @@ namespace Mailseal.Core.Messages;
 public static class MessageClassifier
 {
     /// <summary>
-    /// True when the header block alone decides (PGP/MIME, S/MIME enveloped) or rules out a
-    /// body check (multipart/signed, non-text leaf types). False means: look at the body, if it is small.
+    /// Decides from the header block alone when the body cannot change the answer: a
+    /// multipart/signed message or a leaf type that never holds ciphertext is encrypted. Null
+    /// means the body must be examined (PGP/MIME and S/MIME are verified, not trusted by their
+    /// label: a plaintext body under an "encrypted" Content-Type would otherwise be stored in
+    /// the clear).
     /// </summary>
     public static MessageClassification? ClassifyByHeaders(HeaderBlock headers, MimeLimits limits)
     {
         ArgumentNullException.ThrowIfNull(headers);
         ArgumentNullException.ThrowIfNull(limits);
         var ct = headers.GetContentType(limits);
-        if (ct is not null && IsPgpMime(ct))
-            return new(true, "PGP/MIME");
-        if (ct is not null && IsSmimeEnveloped(ct, headers, limits))
-            return new(true, "S/MIME enveloped");
-        if (ct is null || ct.Is("text", "*") || ct.Is("application", "octet-stream"))
+        if (ct is null || ct.Is("text", "*") || ct.Is("application", "octet-stream") || IsPgpMime(ct)
+            || IsSmimeEnveloped(ct, headers, limits))
             return null;
         if (ct.Is("multipart", "*") && !ct.Is("multipart", "signed") && ct.Boundary is not null)
             return null;
-        return new(false, ct.Is("multipart", "signed") ? "signed: encrypted whole, signature intact" : "not encrypted");
+        return new(false, ct.Is("multipart", "signed") ? "signed: encrypted whole, signature intact" : "plaintext");
     }
 
     /// <summary>Classifies a message whose whole body is in memory.</summary>
@@ -44,8 +44,8 @@ public static class MessageClassifier
         if (budget.LimitReason is not null)
             return new(false, "encrypted whole: " + budget.LimitReason);
         if (state.Ciphertext > 0 && state.AllEncrypted)
-            return new(true, state.Exchange ? "PGP/MIME mangled by Exchange" : "inline PGP");
-        return new(false, "not encrypted");
+            return new(true, state.Kind);
+        return new(false, "plaintext");
     }
 
     internal static bool IsPgpMime(ContentType ct) =>
@@ -76,28 +76,26 @@ public static class MessageClassifier
         public string? LimitReason;
     }
 
-    private readonly record struct State(bool AllEncrypted, int Ciphertext, bool Exchange);
+    private readonly record struct State(bool AllEncrypted, int Ciphertext, string Kind);
 
     private static State Examine(HeaderBlock headers, ReadOnlyMemory<byte> body, MimeLimits limits, int depth, Budget budget)
     {
         var ct = headers.GetContentType(limits);
-        if (ct is not null && IsPgpMime(ct))
-            return new(true, 1, false);
         if (ct is not null && IsSmimeEnveloped(ct, headers, limits))
-            return new(true, 1, false);
+            return IsCmsEnvelope(headers, body.Span) ? new(true, 1, "S/MIME enveloped") : No;
         if (ct is not null && ct.Is("multipart", "*"))
         {
             if (ct.Is("multipart", "signed"))
-                return new(false, 0, false);
+                return No;
             if (depth + 1 > limits.MaxMimeDepth)
             {
                 budget.LimitReason = $"MIME depth over {limits.MaxMimeDepth}";
-                return new(false, 0, false);
+                return No;
             }
 
             var boundary = ct.Boundary;
             if (boundary is null || boundary.Length is 0 or > MultipartScanner.MaxBoundaryLength)
-                return new(false, 0, false);
+                return No;
             var scanner = new MultipartScanner(body, boundary);
             var all = true;
             var cipher = 0;
@@ -107,12 +105,12 @@ public static class MessageClassifier
                 if (--budget.PartsLeft < 0)
                 {
                     budget.LimitReason = $"more than {limits.MaxParts} parts";
-                    return new(false, 0, false);
+                    return No;
                 }
 
                 var partHeaders = HeaderParser.Parse(part.Span, limits, out var consumed);
                 if (partHeaders.Status != HeaderBlockStatus.Complete)
-                    return new(false, 0, false);
+                    return No;
                 var partBody = part[consumed..];
                 var partType = partHeaders.GetContentType(limits);
                 kinds.Add(partType?.ToString() ?? "text/plain");
@@ -128,19 +126,73 @@ public static class MessageClassifier
             }
 
             if (!scanner.IsWellFormed)
-                return new(false, 0, false);
-            var exchange = ct.Is("multipart", "mixed") && kinds.Contains("application/pgp-encrypted") && kinds.Contains("application/octet-stream");
-            return new(all, cipher, exchange);
+                return No;
+            var kind = IsPgpMime(ct) ? "PGP/MIME"
+                : ct.Is("multipart", "mixed") && kinds.Contains("application/pgp-encrypted") && kinds.Contains("application/octet-stream")
+                    ? "PGP/MIME mangled by Exchange"
+                    : "inline PGP";
+            return new(all, cipher, kind);
         }
 
         // A leaf: ciphertext only if it is nothing but an armored PGP message, in an identity transfer encoding.
         if (ct is not null && !ct.Is("text", "*") && !ct.Is("application", "octet-stream") && !ct.Is("application", "pgp-encrypted"))
-            return new(false, 0, false);
+            return No;
         var cte = headers.Find("Content-Transfer-Encoding")?.Value;
         if (cte is not null && !cte.Equals("7bit", StringComparison.OrdinalIgnoreCase)
             && !cte.Equals("8bit", StringComparison.OrdinalIgnoreCase) && !cte.Equals("binary", StringComparison.OrdinalIgnoreCase))
-            return new(false, 0, false);
-        return ArmorCheck.IsOnlyPgpMessage(body.Span) ? new(true, 1, false) : new(false, 0, false);
+            return No;
+        return ArmorCheck.IsOnlyPgpMessage(body.Span) ? new(true, 1, "inline PGP") : No;
+    }
+
+    private static readonly State No = new(false, 0, "plaintext");
+
+    // DER of the content-type OIDs a CMS ContentInfo starts with (RFC 5652, RFC 5083).
+    private static readonly byte[] EnvelopedDataOid = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03];
+    private static readonly byte[] AuthEnvelopedDataOid = [0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x01, 0x17];
+
+    /// <summary>
+    /// The body (base64 or binary) is a DER ContentInfo whose content type is envelopedData or
+    /// authEnvelopedData: S/MIME ciphertext, not a plaintext under an S/MIME label.
+    /// </summary>
+    private static bool IsCmsEnvelope(HeaderBlock headers, ReadOnlySpan<byte> body)
+    {
+        var cte = headers.Find("Content-Transfer-Encoding")?.Value;
+        Span<byte> head = stackalloc byte[64];
+        int length;
+        if (cte is not null && cte.Equals("base64", StringComparison.OrdinalIgnoreCase))
+        {
+            // Decode just the first 64 bytes' worth of base64 (skipping line breaks).
+            Span<byte> chars = stackalloc byte[84]; // 84 base64 characters decode to 63 bytes
+            var n = 0;
+            foreach (var b in body)
+            {
+                if (b is (byte)'\r' or (byte)'\n' or (byte)' ' or (byte)'\t')
+                    continue;
+                chars[n++] = b;
+                if (n == chars.Length)
+                    break;
+            }
+
+            n -= n % 4;
+            if (System.Buffers.Text.Base64.DecodeFromUtf8(chars[..n], head, out _, out length) != System.Buffers.OperationStatus.Done)
+                return false;
+        }
+        else
+        {
+            length = Math.Min(body.Length, head.Length);
+            body[..length].CopyTo(head);
+        }
+
+        var der = head[..length];
+        if (der.Length < 2 || der[0] != 0x30)
+            return false;
+        var p = 2;
+        if ((der[1] & 0x80) != 0)
+            p += der[1] & 0x7F; // long-form length octets
+        if (p >= der.Length)
+            return false;
+        var rest = der[p..];
+        return rest.StartsWith(EnvelopedDataOid) || rest.StartsWith(AuthEnvelopedDataOid);
     }
 
     private static bool IsVersionMarker(ReadOnlySpan<byte> body)

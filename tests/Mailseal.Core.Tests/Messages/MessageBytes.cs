@@ -90,8 +90,9 @@ internal static partial class MessageBytes
     public static byte[] ExtractArmor(byte[] output)
     {
         var text = Encoding.Latin1.GetString(output);
-        var begin = text.IndexOf("-----BEGIN PGP MESSAGE-----", StringComparison.Ordinal);
-        var end = text.IndexOf("-----END PGP MESSAGE-----", StringComparison.Ordinal);
+        // The encrypted part is the last armored block (outer header fields may mention armor lines).
+        var end = text.LastIndexOf("-----END PGP MESSAGE-----", StringComparison.Ordinal);
+        var begin = end < 0 ? -1 : text.LastIndexOf("-----BEGIN PGP MESSAGE-----", end, StringComparison.Ordinal);
         Assert.True(begin >= 0 && end > begin, "no armored PGP message in the output");
         return Encoding.Latin1.GetBytes(text[begin..(end + "-----END PGP MESSAGE-----".Length)] + "\n");
     }

@@ -91,18 +91,44 @@ public sealed class MessageEncryptorTests(OracleKeys keys) : IClassFixture<Oracl
             Assert.Equal(MessageBytes.ExpectedInner(input), await keys.DecryptAsync("gpg", MessageBytes.ExtractArmor(output)));
     }
 
-    private sealed class FailingStream(byte[] data, int failAfter) : MemoryStream(data)
+    /// <summary>Serves <c>data</c> and throws once <c>failAfter</c> bytes were read: a sender that hangs up, a disk that fails.</summary>
+    private sealed class FailingStream(byte[] data, int failAfter) : Stream
     {
+        private int position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => data.Length;
+
+        public override long Position { get => position; set => throw new NotSupportedException(); }
+
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
-            if (Position >= failAfter)
+            if (position >= failAfter)
                 throw new IOException("simulated read failure");
-            return base.Read(buffer[..Math.Min(buffer.Length, failAfter - (int)Position)]);
+            var n = Math.Min(buffer.Length, failAfter - position);
+            data.AsSpan(position, n).CopyTo(buffer);
+            position += n;
+            return n;
         }
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             ValueTask.FromResult(Read(buffer.Span));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
