@@ -22,14 +22,6 @@ internal static class SessionKeyEncryptor
     private static readonly byte[] X25519Info = Encoding.ASCII.GetBytes("OpenPGP X25519");
     private static readonly byte[] X448Info = Encoding.ASCII.GetBytes("OpenPGP X448");
 
-    /// <summary>Checks, without randomness, that a recipient key is one this class can encrypt to.</summary>
-    /// <exception cref="OpenPgpFormatException">Sign-only algorithm, unknown curve or malformed material.</exception>
-    public static void Validate(PublicKeyPacket key)
-    {
-        // Encrypting a throw-away session key runs exactly the checks a real one would.
-        _ = EncryptFields(key, new byte[16], SymmetricAlgorithm.Aes128, 3);
-    }
-
     /// <summary>Returns the whole PKESK packet body for one recipient.</summary>
     /// <param name="key">The recipient's encryption (sub)key.</param>
     /// <param name="sessionKey">The session key.</param>
