@@ -8,6 +8,7 @@ namespace Mailseal.Core.Tests.Messages;
 /// pipeline and decrypted by GnuPG, RNP and sqop to exactly the original Content-* fields and
 /// body; every message under passthrough/ comes out byte-identical.
 /// </summary>
+[Collection(PipelineCollection.Name)]
 public sealed class MessageCorpusTests(OracleKeys keys) : IClassFixture<OracleKeys>
 {
     private static readonly string[] Oracles = ["gpg", "rnp", "sqop"];

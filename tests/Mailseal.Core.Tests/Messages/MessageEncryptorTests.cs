@@ -4,6 +4,7 @@ using Mailseal.Core.Messages;
 namespace Mailseal.Core.Tests.Messages;
 
 /// <summary>Options and failure behaviour of the pipeline, with the real encryptor and gpg decrypting.</summary>
+[Collection(PipelineCollection.Name)]
 public sealed class MessageEncryptorTests(OracleKeys keys) : IClassFixture<OracleKeys>
 {
     private const string Message =

@@ -12,6 +12,7 @@ namespace Mailseal.Core.Tests.Messages;
 /// output. A sample of the encrypted ones is decrypted by gpg and compared with the tests' own
 /// reading of the mutated input.
 /// </summary>
+[Collection(PipelineCollection.Name)]
 public sealed class MessageFuzzTests(OracleKeys keys) : IClassFixture<OracleKeys>
 {
     private const int Iterations = 10_000;
