@@ -105,6 +105,19 @@ public sealed class CertificateReaderGpgTests
     }
 
     [Fact]
+    public void PrimaryKeyFlaggedForEncryptionIsUsedWhenThereIsNoSubkey()
+    {
+        using var gpg = new GpgHome();
+        string fpr = gpg.Generate("Single <single@example.org>", "rsa2048", usage: "sign,encr");
+        Assert.Equal(fpr[^16..], gpg.GpgEncryptionKeyId(fpr));
+        var cert = Assert.Single(CertificateReader.Read(gpg.Export(fpr)).Certificates);
+        Assert.Empty(cert.Subkeys);
+        var selection = cert.SelectEncryptionKey(DateTimeOffset.UtcNow);
+        Assert.True(selection.IsUsable, selection.Reason);
+        Assert.Same(cert.PrimaryKey, selection.Recipient!.Key);
+    }
+
+    [Fact]
     public void ChoosesTheNewestOfSeveralEncryptionSubkeys()
     {
         using var gpg = new GpgHome();

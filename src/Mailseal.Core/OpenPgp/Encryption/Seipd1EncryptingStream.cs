@@ -78,7 +78,6 @@ internal sealed class Seipd1EncryptingStream : Stream
 
     private void Append(ReadOnlySpan<byte> data)
     {
-        _sha1.AppendData(data);
         while (!data.IsEmpty)
         {
             int n = Math.Min(data.Length, BatchSize - _fill);
@@ -86,14 +85,36 @@ internal sealed class Seipd1EncryptingStream : Stream
             _fill += n;
             data = data[n..];
             if (_fill == BatchSize)
-                EncryptBatch(BatchSize);
+                EncryptBatch(BatchSize, hash: true);
         }
     }
 
-    /// <summary>Encrypts and writes the first <paramref name="count"/> buffered octets (a multiple of the block size).</summary>
-    private void EncryptBatch(int count)
+    /// <summary>Encrypts and writes the first <paramref name="count"/> buffered octets (a multiple of the
+    /// block size). With <paramref name="hash"/>, SHA-1 runs over the same plaintext on another core
+    /// while AES encrypts it: the two together cost the slower of them, not their sum.</summary>
+    private void EncryptBatch(int count, bool hash)
     {
-        int done = _transform.TransformBlock(_plain, 0, count, _cipher, 0);
+        Task? hashing = null;
+        if (hash)
+        {
+            // Small batches are not worth a thread hop.
+            if (count >= 16 * 1024)
+                hashing = Task.Run(() => _sha1.AppendData(_plain, 0, count));
+            else
+                _sha1.AppendData(_plain, 0, count);
+        }
+
+        int done;
+        try
+        {
+            done = _transform.TransformBlock(_plain, 0, count, _cipher, 0);
+        }
+        finally
+        {
+            // Never leave the hash running over a buffer that is about to change.
+            hashing?.GetAwaiter().GetResult();
+        }
+
         _inner.Write(_cipher, 0, done);
         _fill -= count;
         if (_fill > 0)
@@ -102,17 +123,20 @@ internal sealed class Seipd1EncryptingStream : Stream
 
     private void Finish()
     {
-        // The MDC packet header is hashed, then the hash completes the packet.
-        Span<byte> mdcHeader = [0xD3, 0x14];
-        AppendUnhashed(mdcHeader);
-        _sha1.AppendData(mdcHeader);
+        // The MDC packet header is hashed; then everything still buffered is hashed, and the hash
+        // completes the packet unhashed.
+        Append([0xD3, 0x14]);
+        _sha1.AppendData(_plain, 0, _fill);
         Span<byte> hash = stackalloc byte[20];
         _sha1.GetHashAndReset(hash);
-        AppendUnhashed(hash);
+        if (_fill + hash.Length > BatchSize)
+            EncryptBatch(_fill / BlockSize * BlockSize, hash: false);
+        hash.CopyTo(_plain.AsSpan(_fill));
+        _fill += hash.Length;
 
         int whole = _fill / BlockSize * BlockSize;
         if (whole > 0)
-            EncryptBatch(whole);
+            EncryptBatch(whole, hash: false);
         if (_fill > 0)
         {
             // CFB: a short last block is the plaintext XOR the first octets of the next keystream
@@ -123,15 +147,6 @@ internal sealed class Seipd1EncryptingStream : Stream
             _inner.Write(_cipher, 0, tail);
             _fill = 0;
         }
-    }
-
-    private void AppendUnhashed(ReadOnlySpan<byte> data)
-    {
-        // At most 22 octets after the last full batch: encrypt a batch first if they do not fit.
-        if (_fill + data.Length > BatchSize)
-            EncryptBatch(_fill / BlockSize * BlockSize);
-        data.CopyTo(_plain.AsSpan(_fill));
-        _fill += data.Length;
     }
 
     protected override void Dispose(bool disposing)
