@@ -6,7 +6,7 @@ namespace Mailseal.Core.Tests.OpenPgp.Interop;
 /// </summary>
 public sealed class GnuPgKeyMatrixTests(GnuPgKeys keys) : IClassFixture<GnuPgKeys>
 {
-    public static TheoryData<string, int> Cases => InteropMatrix.Cases(GnuPgKeys.Specs);
+    public static TheoryData<string, int, string> Cases => InteropMatrix.Cases(GnuPgKeys.Specs);
 
     public static TheoryData<string> KeyNames => InteropMatrix.Keys(GnuPgKeys.Specs);
 
@@ -22,6 +22,6 @@ public sealed class GnuPgKeyMatrixTests(GnuPgKeys keys) : IClassFixture<GnuPgKey
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public Task Every_oracle_decrypts_what_Mailseal_encrypts(string key, int size) =>
-        InteropMatrix.RunAsync(keys, key, size);
+    public Task Every_oracle_decrypts_what_Mailseal_encrypts(string key, int size, string form) =>
+        InteropMatrix.RunAsync(keys, key, size, form);
 }

@@ -10,14 +10,21 @@ namespace Mailseal.Core.Tests.OpenPgp.Interop;
 /// </summary>
 internal static class InteropMatrix
 {
-    /// <summary>Every key of <paramref name="specs"/> with every payload size (that <paramref name="include"/> accepts, if given).</summary>
-    public static TheoryData<string, int> Cases(IEnumerable<KeySpec> specs, Func<KeySpec, int, bool>? include = null)
+    /// <summary>
+    /// Every key of <paramref name="specs"/> with every payload size armored (that
+    /// <paramref name="include"/> accepts, if given), plus the other message forms at one size
+    /// each: binary and binary ZIP at 10 KiB, armored ZLIB at 1 MiB (many deflate blocks).
+    /// </summary>
+    public static TheoryData<string, int, string> Cases(IEnumerable<KeySpec> specs, Func<KeySpec, int, bool>? include = null)
     {
-        var data = new TheoryData<string, int>();
+        var data = new TheoryData<string, int, string>();
         foreach (var spec in specs)
         {
             foreach (int size in Payloads.Sizes.Where(size => include?.Invoke(spec, size) ?? true))
-                data.Add(spec.Name, size);
+                data.Add(spec.Name, size, "armored");
+            data.Add(spec.Name, 10 * 1024, "binary");
+            data.Add(spec.Name, 10 * 1024, "binary-zip");
+            data.Add(spec.Name, 1024 * 1024, "armored-zlib");
         }
 
         return data;
@@ -33,15 +40,15 @@ internal static class InteropMatrix
     }
 
     /// <summary>Runs one cell and fails with one line per oracle that disagreed.</summary>
-    public static async Task RunAsync(OracleKeyRing ring, string keyName, int size, Func<IDecryptionOracle, ProcessResult, string?>? extraCheck = null)
+    public static async Task RunAsync(OracleKeyRing ring, string keyName, int size, string form, Func<IDecryptionOracle, ProcessResult, string?>? extraCheck = null)
     {
         var key = ring.Key(keyName);
         byte[] payload = Payloads.Get(size);
         string expected = Payloads.Sha256Of(size);
-        string ciphertext = Path.Combine(ring.WorkDirectory, $"{keyName}-{size}.asc");
+        string ciphertext = Path.Combine(ring.WorkDirectory, $"{keyName}-{size}-{form}.pgp");
         try
         {
-            MailsealSide.EncryptToFile(payload, [MailsealSide.RecipientFor(key)], ciphertext);
+            MailsealSide.EncryptToFile(payload, [MailsealSide.RecipientFor(key)], ciphertext, form);
 
             var oracles = ring.Oracles(keyName);
             var sinks = oracles.Select(_ => new HashingSink()).ToArray();
@@ -76,7 +83,7 @@ internal static class InteropMatrix
 
             foreach (var sink in sinks)
                 sink.Dispose();
-            Assert.True(problems.Length == 0, $"{keyName}, {size} bytes:\n{problems}");
+            Assert.True(problems.Length == 0, $"{keyName}, {size} bytes, {form}:\n{problems}");
         }
         finally
         {

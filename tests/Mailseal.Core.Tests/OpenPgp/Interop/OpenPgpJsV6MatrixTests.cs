@@ -9,7 +9,7 @@ namespace Mailseal.Core.Tests.OpenPgp.Interop;
 /// </summary>
 public sealed class OpenPgpJsV6MatrixTests(OpenPgpJsV6Keys keys) : IClassFixture<OpenPgpJsV6Keys>
 {
-    public static TheoryData<string, int> Cases =>
+    public static TheoryData<string, int, string> Cases =>
         InteropMatrix.Cases(OpenPgpJsV6Keys.Specs, (spec, size) => size <= 1024 * 1024 || spec.Name == "js-v6-curve25519");
 
     public static TheoryData<string> KeyNames => InteropMatrix.Keys(OpenPgpJsV6Keys.Specs);
@@ -29,7 +29,7 @@ public sealed class OpenPgpJsV6MatrixTests(OpenPgpJsV6Keys keys) : IClassFixture
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public Task OpenPgpJs_decrypts_what_Mailseal_encrypts_as_SEIPD_v2(string key, int size) =>
-        InteropMatrix.RunAsync(keys, key, size, (_, result) =>
+    public Task OpenPgpJs_decrypts_what_Mailseal_encrypts_as_SEIPD_v2(string key, int size, string form) =>
+        InteropMatrix.RunAsync(keys, key, size, form, (_, result) =>
             result.Stderr.Contains("seipd=2", StringComparison.Ordinal) ? null : $"expected SEIPD v2, OpenPGP.js read: {result.Stderr.Trim()}");
 }

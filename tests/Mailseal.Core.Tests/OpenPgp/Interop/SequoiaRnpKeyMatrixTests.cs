@@ -3,7 +3,7 @@ namespace Mailseal.Core.Tests.OpenPgp.Interop;
 /// <summary>The interoperability matrix for keys sq and rnp generate: gpg, sqop and rnp each decrypt byte-identically.</summary>
 public sealed class SequoiaRnpKeyMatrixTests(SequoiaRnpKeys keys) : IClassFixture<SequoiaRnpKeys>
 {
-    public static TheoryData<string, int> Cases => InteropMatrix.Cases(SequoiaRnpKeys.Specs);
+    public static TheoryData<string, int, string> Cases => InteropMatrix.Cases(SequoiaRnpKeys.Specs);
 
     public static TheoryData<string> KeyNames => InteropMatrix.Keys(SequoiaRnpKeys.Specs);
 
@@ -19,6 +19,6 @@ public sealed class SequoiaRnpKeyMatrixTests(SequoiaRnpKeys keys) : IClassFixtur
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public Task Every_oracle_decrypts_what_Mailseal_encrypts(string key, int size) =>
-        InteropMatrix.RunAsync(keys, key, size);
+    public Task Every_oracle_decrypts_what_Mailseal_encrypts(string key, int size, string form) =>
+        InteropMatrix.RunAsync(keys, key, size, form);
 }
