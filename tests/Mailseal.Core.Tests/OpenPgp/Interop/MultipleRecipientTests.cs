@@ -7,7 +7,7 @@ namespace Mailseal.Core.Tests.OpenPgp.Interop;
 /// <summary>
 /// One message to three recipients of different families (RSA by gpg, Curve25519 by sq, NIST
 /// P-256 by rnp): each decrypts it in a GnuPG home holding only its own secret key, and with
-/// sqop; a fourth, unrelated key cannot decrypt it.
+/// sqop and rnp; a fourth, unrelated key cannot decrypt it. A v4 and a v6 recipient share one SEIPD v1 message.
 /// </summary>
 public sealed partial class MultipleRecipientTests(MultipleRecipientKeys keys) : IClassFixture<MultipleRecipientKeys>, IDisposable
 {
@@ -39,8 +39,8 @@ public sealed partial class MultipleRecipientTests(MultipleRecipientKeys keys) :
 
         foreach (string name in Recipients)
         {
-            // Each key's oracles hold that key's secret only (a GnuPG home per key, sqop given one key file).
-            foreach (var oracle in keys.Oracles(name).Where(o => o is GpgDecryptor or SequoiaDecryptor))
+            // Each key's oracles hold that key's secret only: a GnuPG home and an rnp home per key, sqop given one key file.
+            foreach (var oracle in keys.Oracles(name))
             {
                 using var sink = new HashingSink();
                 var result = await oracle.DecryptAsync(_message, sink);
@@ -58,6 +58,24 @@ public sealed partial class MultipleRecipientTests(MultipleRecipientKeys keys) :
             Assert.Equal(0, sink.BytesWritten);
             if (oracle is GpgDecryptor)
                 Assert.Contains("No secret key", result.Stderr, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_v4_and_a_v6_recipient_both_decrypt_one_message_in_SEIPD_v1()
+    {
+        // The v4 recipient does not announce SEIPD v2, so the message must fall back to v1 for both.
+        MailsealSide.EncryptToFile(_payload, [MailsealSide.RecipientFor(keys.Key(Recipients[0])), MailsealSide.RecipientFor(keys.Key("multi-js-v6"))], _message);
+        string expected = HashingSink.HashOf(_payload);
+
+        foreach (var oracle in keys.Oracles(Recipients[0]).Append(keys.Oracles("multi-js-v6").Single()))
+        {
+            using var sink = new HashingSink();
+            var result = await oracle.DecryptAsync(_message, sink);
+            Assert.True(result.Succeeded, $"{oracle.Name}: {result.Describe()}");
+            Assert.Equal(expected, sink.Sha256Hex);
+            if (oracle is OpenPgpJsDecryptor)
+                Assert.Contains("seipd=1", result.Stderr, StringComparison.Ordinal);
         }
     }
 
