@@ -73,7 +73,7 @@ public sealed partial class EncryptBenchmark : IBenchmarkCommand
             var version = (await home.RunAsync(["--version"], cancellationToken: cancellationToken).ConfigureAwait(false)).EnsureSuccess();
             output.WriteLine($"encrypt: Mailseal {typeof(PgpEncryptor).Assembly.GetName().Version} (.NET {Environment.Version}, in-process, warmed up) vs {FirstLine(version.Stdout)} (one process per message)");
             output.WriteLine($"  output {(armor ? "armored" : "binary")}, uncompressed, one recipient, to /dev/null; {Environment.ProcessorCount} cores, load average {LoadAverage()}");
-            output.WriteLine("  MB = 10^6 bytes; time per cell = median of the iterations");
+            output.WriteLine("  MB = 10^6 bytes; MB/s from the median run of each cell, and from its best run (least disturbed by other load)");
             output.WriteLine();
 
             var keys = new List<BenchKey>();
@@ -85,8 +85,8 @@ public sealed partial class EncryptBenchmark : IBenchmarkCommand
                 keys.Add(new BenchKey(label, fingerprint, certificate, RecipientOf(await File.ReadAllBytesAsync(certificate, cancellationToken).ConfigureAwait(false))));
             }
 
-            var throughput = new TextTable("key", "input", "Mailseal MB/s", "gpg MB/s", "Mailseal/gpg", "runs (M/g)");
-            var at25 = new List<(string Key, double MBps)>();
+            var throughput = new TextTable("key", "input", "Mailseal MB/s", "gpg MB/s", "Mailseal/gpg", "best M MB/s", "best g MB/s", "runs (M/g)");
+            var at25 = new List<(string Key, double MBps, double BestMBps)>();
             foreach (long size in sizes)
             {
                 byte[] data = RandomNumberGenerator.GetBytes(checked((int)size));
@@ -97,9 +97,11 @@ public sealed partial class EncryptBenchmark : IBenchmarkCommand
                     var gpg = await MeasureGpgAsync(home, key.Fingerprint, input, armor, budget, maxIterations, cancellationToken).ConfigureAwait(false);
                     double m = size / mailseal.Median.TotalSeconds / Mega;
                     double g = size / gpg.Median.TotalSeconds / Mega;
-                    throughput.Add(key.Label, OptionReader.FormatSize(size), F1(m), F1(g), $"{m / g:F2}x", $"{mailseal.Runs}/{gpg.Runs}");
+                    double mBest = size / mailseal.Best.TotalSeconds / Mega;
+                    double gBest = size / gpg.Best.TotalSeconds / Mega;
+                    throughput.Add(key.Label, OptionReader.FormatSize(size), F1(m), F1(g), $"{m / g:F2}x", F1(mBest), F1(gBest), $"{mailseal.Runs}/{gpg.Runs}");
                     if (size == GoalSize)
-                        at25.Add((key.Label, m));
+                        at25.Add((key.Label, m, mBest));
                 }
 
                 File.Delete(input);
@@ -138,8 +140,8 @@ public sealed partial class EncryptBenchmark : IBenchmarkCommand
             }
             else
             {
-                foreach (var (label, value) in at25)
-                    output.WriteLine($"  >= {GoalThroughputMBps} MB/s on 25 MB ({label}): measured {F1(value)} MB/s  {(value >= GoalThroughputMBps ? "MET" : "MISSED")}");
+                foreach (var (label, value, best) in at25)
+                    output.WriteLine($"  >= {GoalThroughputMBps} MB/s on 25 MB ({label}): measured {F1(value)} MB/s median, {F1(best)} best  {(value >= GoalThroughputMBps ? "MET" : "MISSED")}");
             }
 
             output.WriteLine(rssAt25 is { } r
@@ -289,12 +291,12 @@ public sealed partial class EncryptBenchmark : IBenchmarkCommand
 
     private sealed record BenchKey(string Label, string Fingerprint, string CertificatePath, EncryptionRecipient Recipient);
 
-    private sealed record Timing(TimeSpan Median, int Runs)
+    private sealed record Timing(TimeSpan Median, TimeSpan Best, int Runs)
     {
         public static Timing Of(List<TimeSpan> times)
         {
             times.Sort();
-            return new Timing(times[times.Count / 2], times.Count);
+            return new Timing(times[times.Count / 2], times[0], times.Count);
         }
     }
 }
