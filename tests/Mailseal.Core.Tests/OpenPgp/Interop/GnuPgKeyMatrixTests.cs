@@ -4,6 +4,7 @@ namespace Mailseal.Core.Tests.OpenPgp.Interop;
 /// The interoperability matrix for keys gpg generates: Mailseal encrypts 0 B to 20 MB to each;
 /// gpg, sqop and rnp each decrypt byte-identically (Sequoia refuses brainpool and ElGamal cleanly).
 /// </summary>
+[Collection(InteropCollection.Name)]
 public sealed class GnuPgKeyMatrixTests(GnuPgKeys keys) : IClassFixture<GnuPgKeys>
 {
     public static TheoryData<string, int, string> Cases => InteropMatrix.Cases(GnuPgKeys.Specs);

@@ -9,6 +9,7 @@ namespace Mailseal.Core.Tests.OpenPgp.Interop;
 /// P-256 by rnp): each decrypts it in a GnuPG home holding only its own secret key, and with
 /// sqop and rnp; a fourth, unrelated key cannot decrypt it. A v4 and a v6 recipient share one SEIPD v1 message.
 /// </summary>
+[Collection(InteropCollection.Name)]
 public sealed partial class MultipleRecipientTests(MultipleRecipientKeys keys) : IClassFixture<MultipleRecipientKeys>, IDisposable
 {
     private static readonly string[] Recipients = ["multi-gpg-rsa3072", "multi-sq-cv25519", "multi-rnp-p256"];

@@ -7,6 +7,7 @@ namespace Mailseal.Core.Tests.OpenPgp.Interop;
 /// Curve25519 key only (the bulk encryption does not depend on the key's algorithm); 1 MB is
 /// already four 256 KiB AEAD chunks for both keys.
 /// </summary>
+[Collection(InteropCollection.Name)]
 public sealed class OpenPgpJsV6MatrixTests(OpenPgpJsV6Keys keys) : IClassFixture<OpenPgpJsV6Keys>
 {
     public static TheoryData<string, int, string> Cases =>

@@ -7,6 +7,7 @@ namespace Mailseal.Core.Tests.OpenPgp.Interop;
 /// decrypt byte-identically, and garbage makes each fail with a non-zero exit and no output.
 /// If these fail, the interop matrix's verdicts mean nothing.
 /// </summary>
+[Collection(InteropCollection.Name)]
 public sealed class OracleSelfTests : IDisposable
 {
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("msinterop-self-");

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 namespace Mailseal.Core.Tests.OpenPgp.Interop;
 
 /// <summary>The oracle layer's process runner: no deadlock, bounded time, useful failure messages.</summary>
+[Collection(InteropCollection.Name)]
 public sealed class ProcessRunnerTests
 {
     [Fact]

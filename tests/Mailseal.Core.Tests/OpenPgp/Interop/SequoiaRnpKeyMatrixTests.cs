@@ -1,6 +1,7 @@
 namespace Mailseal.Core.Tests.OpenPgp.Interop;
 
 /// <summary>The interoperability matrix for keys sq and rnp generate: gpg, sqop and rnp each decrypt byte-identically.</summary>
+[Collection(InteropCollection.Name)]
 public sealed class SequoiaRnpKeyMatrixTests(SequoiaRnpKeys keys) : IClassFixture<SequoiaRnpKeys>
 {
     public static TheoryData<string, int, string> Cases => InteropMatrix.Cases(SequoiaRnpKeys.Specs);
