@@ -132,13 +132,17 @@ public sealed class Certificate
         foreach (var sub in Subkeys)
         {
             string subId = CertificateText.KeyId(sub.Key);
+            bool forEncryption = (sub.Flags & (KeyFlags.EncryptCommunications | KeyFlags.EncryptStorage)) != 0;
             if (sub.Problem is not null)
             {
-                problems.Add(sub.Problem);
+                // A revoked signing subkey is no news for encryption; a subkey whose binding does
+                // not verify may have been the encryption key, so its problem is reported.
+                if (sub.Binding is null || forEncryption)
+                    problems.Add(sub.Problem);
                 continue;
             }
 
-            if ((sub.Flags & (KeyFlags.EncryptCommunications | KeyFlags.EncryptStorage)) == 0)
+            if (!forEncryption)
                 continue;
             if (!KeyMaterialCheck.CanEncrypt(sub.Key.Algorithm))
             {

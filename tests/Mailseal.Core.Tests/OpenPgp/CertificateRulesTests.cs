@@ -138,6 +138,19 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
+    public void RevokedSigningSubkeyIsNotBlamedForMissingEncryption()
+    {
+        var primary = CraftedKey.EdDsaV4(CraftedKey.T0);
+        var signing = CraftedKey.EdDsaV4(CraftedKey.T0.AddDays(1));
+        var cert = new CraftedCertificate(primary).AddUserId("S <s@example.org>").SignUserId("S <s@example.org>", [])
+            .AddSubkey(signing.Body).SignSubkey(signing.Body, CraftedKey.Flags(KeyFlags.Sign))
+            .SignSubkey(signing.Body, CraftedKey.Sub(29, [3]), SignatureType.SubkeyRevocation, created: CraftedKey.T0.AddDays(2));
+        var c = ReadOne(cert.Build(), out _);
+        Assert.True(c.Subkeys[0].IsRevoked);
+        Assert.Equal($"key 0x{c.PrimaryKey.KeyIdHex} has no encryption-capable subkey (sign-only)", c.SelectEncryptionKey(Now).Reason);
+    }
+
+    [Fact]
     public void SubkeyFlaggedForEncryptionButUnableToEncryptIsRefused()
     {
         var primary = CraftedKey.EdDsaV4(CraftedKey.T0);
