@@ -6,6 +6,7 @@ using Xunit.Abstractions;
 namespace Mailseal.Core.Tests.OpenPgp.Encryption;
 
 /// <summary>Memory stays flat whatever the message size; throughput is measured and reported.</summary>
+[Collection(MeasurementCollection.Name)]
 public sealed class StreamingTests
 {
     private const long SixtyFourMegabytes = 64L * 1024 * 1024;
