@@ -111,9 +111,11 @@ public sealed class PolicyServer : IAsyncDisposable
                 handlerTimeout.CancelAfter(_options.HandlerTimeout);
                 try
                 {
-                    response = await _handler.HandleAsync(request, handlerTimeout.Token).ConfigureAwait(false);
+                    // WaitAsync also bounds a handler that ignores its token.
+                    response = await _handler.HandleAsync(request, handlerTimeout.Token).AsTask()
+                        .WaitAsync(_options.HandlerTimeout, cancellationToken).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                catch (Exception e) when (e is OperationCanceledException or TimeoutException && !cancellationToken.IsCancellationRequested)
                 {
                     Interlocked.Increment(ref _dropped);
                     _log.Warning("{Peer}: no decision within {Timeout} ms; disconnecting without reply", peer, (long)_options.HandlerTimeout.TotalMilliseconds);
