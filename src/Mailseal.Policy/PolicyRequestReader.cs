@@ -133,7 +133,11 @@ public sealed class PolicyRequestReader
         int read;
         try
         {
-            read = await _input.ReadAsync(_buffer.AsMemory(_end), timeoutToken).ConfigureAwait(false);
+            // Sockets honour the token themselves; a pipe or console stream (spawn mode on a
+            // pipe) may not, so the wait is bounded from outside as well.
+            read = _input.CanTimeout
+                ? await _input.ReadAsync(_buffer.AsMemory(_end), timeoutToken).ConfigureAwait(false)
+                : await _input.ReadAsync(_buffer.AsMemory(_end), timeoutToken).AsTask().WaitAsync(timeoutToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!outer.IsCancellationRequested)
         {
