@@ -32,8 +32,9 @@ public static class DnsName
         string.Equals(Normalize(a), Normalize(b), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// True when <paramref name="name"/> can be sent as a query: only ASCII, no empty label
-    /// (except a single trailing dot), labels of 1-63 octets, at most 253 characters.
+    /// True when <paramref name="name"/> can be sent as a query: one octet per character (Latin-1,
+    /// no control characters), no empty label (except a single trailing dot), labels of 1-63 octets,
+    /// at most 253 characters. Labels may hold any other octet (RFC 2181 section 11).
     /// </summary>
     public static bool IsValidQueryName(string name)
     {
@@ -52,7 +53,7 @@ public static class DnsName
         int labelLength = 0;
         foreach (char c in n)
         {
-            if (c > 0x7e || c < 0x21)
+            if (c > 0xff || c < 0x20 || c == 0x7f)
             {
                 return false;
             }

@@ -83,7 +83,7 @@ public sealed class SpfEvaluator
             throw new ArgumentException("The client must be an IPv4 or IPv6 address.", nameof(client));
         }
 
-        if (client.ScopeId != 0)
+        if (client.AddressFamily == AddressFamily.InterNetworkV6 && client.ScopeId != 0)
         {
             client = new IPAddress(client.GetAddressBytes());
         }
@@ -126,7 +126,13 @@ public sealed class SpfEvaluator
         try
         {
             Outcome outcome = await CheckAsync(context, state, deadline.Token).ConfigureAwait(false);
-            return new SpfResult(outcome.Code, checkedDomain, outcome.Mechanism, outcome.Explanation, outcome.Problem);
+            string? explanation = outcome.Explanation;
+            if (outcome.Code == SpfResultCode.Fail && explanation is null && options.DefaultExplanation is not null)
+            {
+                explanation = await ExpandExplanationAsync(options.DefaultExplanation, context, deadline.Token).ConfigureAwait(false);
+            }
+
+            return new SpfResult(outcome.Code, checkedDomain, outcome.Mechanism, explanation, outcome.Problem);
         }
         catch (SpfException ex)
         {
@@ -437,21 +443,36 @@ public sealed class SpfEvaluator
                 return null;
             }
 
-            string explanation = await SpfMacro.ExpandAsync(text, context, explanation: true, cancellationToken).ConfigureAwait(false);
-            foreach (char c in explanation)
-            {
-                if (c > 0x7e || c < 0x20)
-                {
-                    return null;
-                }
-            }
-
-            return explanation.Length > options.MaxExplanationLength ? explanation[..options.MaxExplanationLength] : explanation;
+            return await ExpandExplanationAsync(text, context, cancellationToken).ConfigureAwait(false);
         }
         catch (SpfException)
         {
             return null;
         }
+    }
+
+    /// <summary>Expands explanation text; null when it is not printable ASCII or breaks the macro syntax.</summary>
+    private async Task<string?> ExpandExplanationAsync(string text, SpfMacroContext context, CancellationToken cancellationToken)
+    {
+        string explanation;
+        try
+        {
+            explanation = await SpfMacro.ExpandAsync(text, context, explanation: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SpfException)
+        {
+            return null;
+        }
+
+        foreach (char c in explanation)
+        {
+            if (c > 0x7e || c < 0x20)
+            {
+                return null;
+            }
+        }
+
+        return explanation.Length > options.MaxExplanationLength ? explanation[..options.MaxExplanationLength] : explanation;
     }
 
     private static bool InNetwork(IPAddress address, IPAddress network, int prefix)

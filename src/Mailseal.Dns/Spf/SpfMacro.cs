@@ -144,7 +144,11 @@ internal static partial class SpfMacro
         return result;
     }
 
-    /// <summary>%{i}: dotted IPv4, or 32 dot-separated nibbles for IPv6 (section 7.3).</summary>
+    /// <summary>
+    /// %{i}: dotted IPv4, or 32 dot-separated nibbles for IPv6 (section 7.3). Nibbles are upper-case
+    /// hex, as pyspf and the openspf suite write them; DNS compares names case-insensitively, so
+    /// lookups do not depend on it, only explanation text does.
+    /// </summary>
     internal static string DottedAddress(IPAddress address)
     {
         if (address.AddressFamily == AddressFamily.InterNetwork)
@@ -154,7 +158,7 @@ internal static partial class SpfMacro
 
         byte[] bytes = address.GetAddressBytes();
         var sb = new StringBuilder(63);
-        const string hex = "0123456789abcdef";
+        const string hex = "0123456789ABCDEF";
         foreach (byte b in bytes)
         {
             if (sb.Length > 0)

@@ -31,6 +31,12 @@ public sealed class SpfOptions
     /// <summary>Longest explanation text kept after expansion; longer ones are cut. Default 1024.</summary>
     public int MaxExplanationLength { get; init; } = 1024;
 
+    /// <summary>
+    /// The explanation a fail gets when the domain publishes no usable exp= (a macro-string, expanded
+    /// like exp= text); null leaves <see cref="SpfResult.Explanation"/> empty. Default null.
+    /// </summary>
+    public string? DefaultExplanation { get; init; }
+
     /// <summary>Source of the %{t} timestamp.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
