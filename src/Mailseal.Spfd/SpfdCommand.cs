@@ -67,13 +67,13 @@ internal static class SpfdCommand
     ];
 
     /// <summary>Builds the root command; <paramref name="context"/> gives the streams, <paramref name="spawnMode"/> is decided from the arguments.</summary>
-    public static RootCommand Create(ToolContext context, Option<string> syslogSocket)
+    public static RootCommand Create(ToolContext context, Option<string> syslogSocket, bool processStdin)
     {
         var root = new RootCommand("SPF policy server for Postfix's check_policy_service, compatible with policyd-spf.conf.");
         foreach (var option in All)
             root.Options.Add(option);
         root.Options.Add(syslogSocket);
-        root.SetAction((parse, ct) => RunAsync(parse, context, syslogSocket, ct));
+        root.SetAction((parse, ct) => RunAsync(parse, context, syslogSocket, processStdin, ct));
         return root;
     }
 
@@ -173,7 +173,7 @@ internal static class SpfdCommand
         return list;
     }
 
-    private static async Task<int> RunAsync(ParseResult p, ToolContext context, Option<string> syslogSocket, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult p, ToolContext context, Option<string> syslogSocket, bool processStdin, CancellationToken cancellationToken)
     {
         var settings = ReadSettings(p);
         var serverOptions = ReadServerOptions(p);
@@ -216,7 +216,7 @@ internal static class SpfdCommand
 
         if (spawn)
         {
-            await ServeSpawnAsync(server, context, logger, cancellationToken).ConfigureAwait(false);
+            await ServeSpawnAsync(server, context, logger, processStdin, cancellationToken).ConfigureAwait(false);
             return ExitCodes.Ok;
         }
 
@@ -238,11 +238,11 @@ internal static class SpfdCommand
         return ExitCodes.Ok;
     }
 
-    private static async Task ServeSpawnAsync(PolicyServer server, ToolContext context, ILogger logger, CancellationToken cancellationToken)
+    private static async Task ServeSpawnAsync(PolicyServer server, ToolContext context, ILogger logger, bool processStdin, CancellationToken cancellationToken)
     {
         // spawn(8) hands us the connection as fd 0 and 1. When fd 0 is a socket, read it as one
         // (asynchronous, cancellable); otherwise (a pipe, a terminal) use the console streams.
-        using var socket = TryStdinSocket();
+        using var socket = processStdin ? TryStdinSocket() : null;
         if (socket is not null)
         {
             await using var stream = new NetworkStream(socket, ownsSocket: false);

@@ -19,6 +19,7 @@ public static class SpfdProgram
     public static async Task<int> RunAsync(IReadOnlyList<string> args, ToolContext? context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(args);
+        var processStdin = context is null;
         context ??= ToolContext.FromConsole();
         var spawn = !args.Any(a => a == "--listen" || a.StartsWith("--listen=", StringComparison.Ordinal));
         var syslogSocket = SharedOptions.SyslogSocket();
@@ -42,7 +43,7 @@ public static class SpfdProgram
         foreach (var name in ignored)
             report($"mailseal-spfd: policyd-spf option {name} is not supported and is ignored");
 
-        var root = SpfdCommand.Create(context, syslogSocket);
+        var root = SpfdCommand.Create(context, syslogSocket, processStdin);
         var host = new ToolHost(root, new ToolHostOptions
         {
             ToolName = "mailseal-spfd",
