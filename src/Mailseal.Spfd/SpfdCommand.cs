@@ -69,7 +69,7 @@ internal static class SpfdCommand
     /// <summary>Builds the root command; <paramref name="context"/> gives the streams, <paramref name="spawnMode"/> is decided from the arguments.</summary>
     public static RootCommand Create(ToolContext context, Option<string> syslogSocket, bool processStdin)
     {
-        var root = new RootCommand("SPF policy server for Postfix's check_policy_service, compatible with policyd-spf.conf.");
+        var root = new RootCommand("an SPF policy server for Postfix's check_policy_service, compatible with policyd-spf.conf.");
         foreach (var option in All)
             root.Options.Add(option);
         root.Options.Add(syslogSocket);
@@ -282,7 +282,7 @@ internal static class SpfdCommand
 
     private static Option<string> Text(string name, string helpName, string defaultValue, string description) => new(name)
     {
-        Description = description + (defaultValue.Length > 0 ? " Default: " + defaultValue.ToString(CultureInfo.InvariantCulture) + "." : string.Empty),
+        Description = description,
         HelpName = helpName,
         DefaultValueFactory = _ => defaultValue,
     };

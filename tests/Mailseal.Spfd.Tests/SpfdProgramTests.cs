@@ -115,6 +115,6 @@ public class SpfdProgramTests
         Assert.Equal(0, code);
         Assert.Contains("mailseal\\-spfd", output, StringComparison.Ordinal);
         Assert.Contains("helo\\-reject", output, StringComparison.Ordinal);
-        Assert.Contains("policyd-spf.conf", output, StringComparison.Ordinal);
+        Assert.Contains("policyd\\-spf.conf", output, StringComparison.Ordinal);
     }
 }
