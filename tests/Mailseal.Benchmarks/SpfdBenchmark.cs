@@ -112,7 +112,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
         for (var k = 0; k < Domains; k++)
         {
             zone.Append(CultureInfo.InvariantCulture, $"  local-data: 'd{k}.bench.test. 300 IN TXT \"v=spf1 ip4:192.0.2.0/25 ip4:192.0.2.128/25 -all\"'\n");
-            zone.Append(CultureInfo.InvariantCulture, $"  local-data: 'mx{k}.bench.test. 300 IN TXT \"v=spf1 a -all\"'\n");
+            zone.Append(CultureInfo.InvariantCulture, $"  local-data: 'mx{k}.bench.test. 300 IN TXT \"v=spf1 a ip4:192.0.2.0/24 -all\"'\n");
             zone.Append(CultureInfo.InvariantCulture, $"  local-data: 'mx{k}.bench.test. 300 IN A 192.0.2.{k + 1}'\n");
         }
 
@@ -193,30 +193,39 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
     private static async Task<Result> RunSpfdAsync(string dll, string resolv, string conf, string dir, int requests, int concurrency, TimeSpan limit, CancellationToken cancellationToken)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "/usr/share/dotnet/dotnet";
-        var info = InNamespace(resolv, [dotnet, dll, "--config", conf, "--listen", "inet:127.0.0.1:0", "--syslog-socket", Path.Combine(dir, "no-syslog"), "--max-connections", "1024"]);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start mailseal-spfd");
-        var port = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var stderr = new StringBuilder();
-        process.ErrorDataReceived += (_, e) =>
+        int freePort;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
         {
-            if (e.Data is null)
-            {
-                port.TrySetException(new InvalidOperationException("mailseal-spfd exited: " + stderr));
-                return;
-            }
+            probe.Start();
+            freePort = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
 
-            lock (stderr)
-                stderr.AppendLine(e.Data);
-            var at = e.Data.IndexOf("inet:127.0.0.1:", StringComparison.Ordinal);
-            if (at >= 0 && int.TryParse(e.Data.AsSpan(at + 15).TrimEnd('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var p))
-                port.TrySetResult(p);
-        };
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
+        var endPoint = new IPEndPoint(IPAddress.Loopback, freePort);
+        var info = InNamespace(resolv, [dotnet, dll, "--config", conf, "--listen", $"inet:127.0.0.1:{freePort}", "--syslog-socket", Path.Combine(dir, "no-syslog"), "--max-connections", "1024"]);
+        info.RedirectStandardError = false;
+        info.RedirectStandardOutput = false;
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start mailseal-spfd");
         try
         {
-            var endPoint = new IPEndPoint(IPAddress.Loopback, await port.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken));
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                using var client = new TcpClient();
+                try
+                {
+                    await client.ConnectAsync(endPoint, cancellationToken);
+                    break;
+                }
+                catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
+                {
+                    await Task.Delay(100, cancellationToken);
+                }
+                catch (SocketException)
+                {
+                    throw new InvalidOperationException($"mailseal-spfd did not listen on {endPoint} within 30 s");
+                }
+            }
+
             return await LoadAsync(requests, concurrency, limit, async () =>
             {
                 var client = new TcpClient();
@@ -247,7 +256,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                     processes.Add(process);
                 process.ErrorDataReceived += (_, _) => { };
                 process.BeginErrorReadLine();
-                return Task.FromResult(new Connection(process.StandardOutput.BaseStream, process.StandardInput.BaseStream, process));
+                return Task.FromResult(new Connection(process.StandardOutput.BaseStream, process.StandardInput.BaseStream, null));
             }, cancellationToken);
         }
         finally
@@ -327,7 +336,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
         }
     }
 
-    private sealed class Connection(Stream input, Stream output, IDisposable owner) : IDisposable
+    private sealed class Connection(Stream input, Stream output, IDisposable? owner) : IDisposable
     {
         private readonly byte[] _buffer = new byte[8192];
         private int _filled;
@@ -366,7 +375,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
             {
             }
 
-            owner.Dispose();
+            owner?.Dispose();
         }
     }
 
