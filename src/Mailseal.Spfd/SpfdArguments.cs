@@ -31,7 +31,7 @@ internal static class SpfdArguments
                 result.Add("--config");
                 result.Add(file);
             }
-            else if (!a.StartsWith('-') && (i == 0 || !args[i - 1].StartsWith("--", StringComparison.Ordinal)))
+            else if (!a.StartsWith('-') && (i == 0 || !TakesNextValue(args[i - 1])))
             {
                 // policyd-spf's own usage: the configuration file as the only positional argument.
                 file = a;
@@ -65,4 +65,9 @@ internal static class SpfdArguments
 
         return ([.. injected, .. result], ignored);
     }
+
+    // Every mailseal-spfd option takes a value: "--name VALUE" consumes the next argument,
+    // "--name=VALUE" does not.
+    private static bool TakesNextValue(string previous) =>
+        previous.StartsWith("--", StringComparison.Ordinal) && !previous.Contains('=', StringComparison.Ordinal);
 }

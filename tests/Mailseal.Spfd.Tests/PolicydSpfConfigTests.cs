@@ -30,6 +30,17 @@ public class PolicydSpfConfigTests
     }
 
     [Fact]
+    public void Positional_policyd_spf_conf_is_found_after_flags_of_either_form()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "TestData", "policyd-spf.conf");
+        var (args, _) = SpfdArguments.Rewrite(["--listen=inet:127.0.0.1:0", path, "--lookup-time", "9"]);
+        Assert.DoesNotContain(path, args);
+        Assert.Contains("--helo-reject=SPF_Not_Pass", args);
+        Assert.DoesNotContain("--lookup-time=5", args);
+        Assert.Equal(["--listen=inet:127.0.0.1:0", "--lookup-time", "9"], args.TakeLast(3));
+    }
+
+    [Fact]
     public void Address_ranges_match_both_ipv4_forms()
     {
         var loopback = AddressRange.Parse("::ffff:127.0.0.0/104", "x");
