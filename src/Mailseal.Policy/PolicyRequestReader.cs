@@ -1,0 +1,152 @@
+using System.Text;
+
+namespace Mailseal.Policy;
+
+/// <summary>
+/// Reads policy requests from one connection: a forward-only parser over a fixed buffer that
+/// never holds more than <see cref="PolicyServerOptions.MaxLineLength"/> bytes of an unfinished
+/// line. Each call returns the next complete request, <c>null</c> at a clean end of input, or
+/// throws <see cref="PolicyProtocolException"/> (malformed, oversized, read timeout) or
+/// <see cref="TimeoutException"/> (nothing arrived within the idle timeout).
+/// </summary>
+public sealed class PolicyRequestReader
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly Stream _input;
+    private readonly PolicyServerOptions _options;
+    private readonly byte[] _buffer;
+    private int _start;
+    private int _end;
+
+    /// <summary>Creates a reader over a connection's input.</summary>
+    public PolicyRequestReader(Stream input, PolicyServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(options);
+        _input = input;
+        _options = options;
+        _buffer = new byte[Math.Max(options.MaxLineLength + 2, 8192)];
+    }
+
+    /// <summary>Reads the next request.</summary>
+    /// <returns>The request, or <c>null</c> when the peer closed the connection between requests.</returns>
+    public async ValueTask<PolicyRequest?> ReadAsync(CancellationToken cancellationToken)
+    {
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var lines = 0;
+        var requestBytes = 0;
+
+        // Idle until the first byte of a request, then the read timeout covers the whole request.
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        idle.CancelAfter(_options.IdleTimeout);
+        if (_start == _end && !await FillAsync(idle.Token, isIdle: true, cancellationToken).ConfigureAwait(false))
+            return null;
+
+        using var read = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        read.CancelAfter(_options.ReadTimeout);
+        while (true)
+        {
+            var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+            if (newline < 0)
+            {
+                if (_end - _start > _options.MaxLineLength)
+                    throw new PolicyProtocolException($"line longer than {_options.MaxLineLength} bytes");
+                if (!await FillAsync(read.Token, isIdle: false, cancellationToken).ConfigureAwait(false))
+                    throw new PolicyProtocolException(lines == 0 ? "connection closed inside a line" : "connection closed inside a request");
+                continue;
+            }
+
+            var length = newline - _start;
+            var lineStart = _start;
+            _start = newline + 1;
+            if (length > 0 && _buffer[lineStart + length - 1] == (byte)'\r')
+                length--;
+            if (length > _options.MaxLineLength)
+                throw new PolicyProtocolException($"line longer than {_options.MaxLineLength} bytes");
+
+            if (length == 0)
+            {
+                if (attributes.Count == 0)
+                    throw new PolicyProtocolException("empty request");
+                return new PolicyRequest(attributes);
+            }
+
+            requestBytes += length + 1;
+            if (requestBytes > _options.MaxRequestBytes)
+                throw new PolicyProtocolException($"request larger than {_options.MaxRequestBytes} bytes");
+            if (++lines > _options.MaxAttributes)
+                throw new PolicyProtocolException($"more than {_options.MaxAttributes} attributes");
+
+            var (name, value) = ParseLine(_buffer.AsSpan(lineStart, length));
+            attributes[name] = value;
+        }
+    }
+
+    private static (string Name, string Value) ParseLine(ReadOnlySpan<byte> line)
+    {
+        foreach (var b in line)
+        {
+            if ((b < 0x20 && b != (byte)'\t') || b == 0x7f)
+                throw new PolicyProtocolException($"control byte 0x{b:x2} in request");
+        }
+
+        var equals = line.IndexOf((byte)'=');
+        if (equals < 0)
+            throw new PolicyProtocolException("line without '='");
+        if (equals == 0)
+            throw new PolicyProtocolException("attribute without a name");
+
+        string name;
+        string value;
+        try
+        {
+            name = StrictUtf8.GetString(line[..equals]);
+            value = StrictUtf8.GetString(line[(equals + 1)..]);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new PolicyProtocolException("request is not UTF-8", e);
+        }
+
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
+                throw new PolicyProtocolException("attribute name with characters other than letters, digits, '_', '-', '.'");
+        }
+
+        return (name, value);
+    }
+
+    private async ValueTask<bool> FillAsync(CancellationToken timeoutToken, bool isIdle, CancellationToken outer)
+    {
+        if (_start > 0)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+
+        if (_end == _buffer.Length)
+            throw new PolicyProtocolException($"line longer than {_options.MaxLineLength} bytes");
+
+        int read;
+        try
+        {
+            // Sockets honour the token themselves; a pipe or console stream (spawn mode on a
+            // pipe) may not, so the wait is bounded from outside as well.
+            read = _input.CanTimeout
+                ? await _input.ReadAsync(_buffer.AsMemory(_end), timeoutToken).ConfigureAwait(false)
+                : await _input.ReadAsync(_buffer.AsMemory(_end), timeoutToken).AsTask().WaitAsync(timeoutToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!outer.IsCancellationRequested)
+        {
+            if (isIdle)
+                throw new TimeoutException($"no request within {(long)_options.IdleTimeout.TotalMilliseconds} ms");
+            throw new PolicyProtocolException($"request not complete within {(long)_options.ReadTimeout.TotalMilliseconds} ms");
+        }
+
+        _end += read;
+        return read > 0;
+    }
+}

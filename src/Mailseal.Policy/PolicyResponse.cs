@@ -1,0 +1,50 @@
+namespace Mailseal.Policy;
+
+/// <summary>
+/// One policy reply: the text after <c>action=</c>. The wire form is exactly
+/// <c>action=TEXT\n\n</c>. The text is sanitised on construction (CR, LF, NUL and other control
+/// characters become spaces, length is capped) so a value copied from a request (a HELO name,
+/// a sender) can never end the reply early or inject a second attribute or header line.
+/// </summary>
+public sealed class PolicyResponse
+{
+    /// <summary>Longest action text sent; Postfix's own line limit is 2048 bytes.</summary>
+    public const int MaxActionLength = 2000;
+
+    /// <summary>The neutral answer: let the next restriction decide.</summary>
+    public static PolicyResponse Dunno { get; } = new("DUNNO");
+
+    /// <summary>Creates a reply with the given action text (sanitised).</summary>
+    /// <param name="action">For example <c>DUNNO</c>, <c>PREPEND Received-SPF: ...</c>, <c>550 5.7.23 ...</c>.</param>
+    public PolicyResponse(string action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        Action = Sanitise(action);
+    }
+
+    /// <summary>The action text, without the <c>action=</c> prefix.</summary>
+    public string Action { get; }
+
+    /// <summary>The bytes written to Postfix.</summary>
+    public string ToWire() => "action=" + Action + "\n\n";
+
+    /// <inheritdoc />
+    public override string ToString() => Action;
+
+    internal static string Sanitise(string text)
+    {
+        var chars = new char[Math.Min(text.Length, MaxActionLength)];
+        for (var i = 0; i < chars.Length; i++)
+        {
+            var c = text[i];
+            chars[i] = char.IsControl(c) || c == '\u2028' || c == '\u2029' ? ' ' : c;
+        }
+
+        // A cut in the middle of a surrogate pair would leave invalid UTF-16.
+        var length = chars.Length;
+        if (length > 0 && char.IsHighSurrogate(chars[length - 1]))
+            length--;
+        var result = new string(chars, 0, length).Trim();
+        return result.Length == 0 ? "DUNNO" : result;
+    }
+}
