@@ -233,13 +233,8 @@ internal static class SignatureVerifier
             return ecdsa.VerifyHash(digest, sig);
         }
 
-        string bcName = curve switch
-        {
-            EllipticCurve.BrainpoolP256r1 => "brainpoolP256r1",
-            EllipticCurve.BrainpoolP384r1 => "brainpoolP384r1",
-            _ => "brainpoolP512r1",
-        };
-        var x9 = TeleTrusTNamedCurves.GetByName(bcName);
+        // The rest are the brainpool curves, whose table names are BouncyCastle's names too.
+        var x9 = TeleTrusTNamedCurves.GetByName(CurveOids.Name(curve));
         var domain = new ECDomainParameters(x9.Curve, x9.G, x9.N, x9.H);
         var q = x9.Curve.DecodePoint(point.ToArray());
         var signer = new ECDsaSigner();

@@ -175,8 +175,10 @@ internal static class SessionKeyEncryptor
     {
         var reader = new KeyMaterialReader(key);
         var oid = reader.ReadOid();
-        var curve = EcdhCurve.FromOid(oid)
-            ?? throw new OpenPgpFormatException($"key 0x{key.KeyIdHex} is an ECDH key on curve {EcdhCurve.DottedOid(oid)}, which Mailseal does not support");
+        // Ed25519Legacy is a signing curve: ECDH on it is as unsupported as an unknown OID.
+        var curve = CurveOids.Find(oid) is { Id: not EllipticCurve.Ed25519Legacy } known
+            ? known
+            : throw new OpenPgpFormatException($"key 0x{key.KeyIdHex} is an ECDH key on curve {CurveOids.DottedOid(oid)}, which Mailseal does not support");
         var point = reader.ReadMpi("ECDH public point");
         int kdfLength = reader.ReadByte("KDF parameters length");
         if (kdfLength != 3)
@@ -241,7 +243,7 @@ internal static class SessionKeyEncryptor
         return fields.ToArray();
     }
 
-    private static (byte[] EphemeralPoint, byte[] Shared) AgreeWeierstrass(PublicKeyPacket key, EcdhCurve curve, ECCurve ecCurve, ReadOnlySpan<byte> point)
+    private static (byte[] EphemeralPoint, byte[] Shared) AgreeWeierstrass(PublicKeyPacket key, CurveInfo curve, ECCurve ecCurve, ReadOnlySpan<byte> point)
     {
         int n = curve.FieldOctets;
         if (point.Length != 1 + (2 * n) || point[0] != 0x04)
