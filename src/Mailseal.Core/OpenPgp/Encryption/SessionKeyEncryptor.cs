@@ -329,7 +329,7 @@ internal static class SessionKeyEncryptor
     private static byte[] EncryptX25519(PublicKeyPacket key, ReadOnlySpan<byte> sessionKey, SymmetricAlgorithm cipher, int version)
     {
         var reader = new KeyMaterialReader(key);
-        var recipientPublic = reader.ReadFixed(32, "X25519 public key");
+        var recipientPublic = reader.ReadFixed(KeyMaterialCheck.NativeKeyLength(PublicKeyAlgorithm.X25519), "X25519 public key");
         var (ephemeralPublic, shared) = X25519Agree(key, recipientPublic);
         return NativeFields(ephemeralPublic, recipientPublic, shared, HashAlgorithmName.SHA256, X25519Info, 16, sessionKey, cipher, version);
     }
@@ -337,7 +337,7 @@ internal static class SessionKeyEncryptor
     private static byte[] EncryptX448(PublicKeyPacket key, ReadOnlySpan<byte> sessionKey, SymmetricAlgorithm cipher, int version)
     {
         var reader = new KeyMaterialReader(key);
-        var recipientPublic = reader.ReadFixed(56, "X448 public key");
+        var recipientPublic = reader.ReadFixed(KeyMaterialCheck.NativeKeyLength(PublicKeyAlgorithm.X448), "X448 public key");
         var (ephemeralPublic, shared) = X448Agree(key, recipientPublic);
         return NativeFields(ephemeralPublic, recipientPublic, shared, HashAlgorithmName.SHA512, X448Info, 32, sessionKey, cipher, version);
     }

@@ -59,6 +59,20 @@ public sealed class RecipientKeyErrorTests
     }
 
     [Fact]
+    public void A_zero_bit_rsa_modulus_is_malformed()
+    {
+        byte[] material = [0x00, 0x00, 0x00, 0x11, 0x01, 0x00, 0x01];
+        Assert.Contains("malformed key material: RSA modulus n is zero", Refusal(SyntheticKeys.Key(PublicKeyAlgorithm.Rsa, material)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_reserved_curve_oid_length_is_malformed()
+    {
+        byte[] material = [0xFF, 0x2B, 0x06];
+        Assert.Contains("malformed key material: curve OID length 255 is reserved", Refusal(SyntheticKeys.Key(PublicKeyAlgorithm.Ecdh, material)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_short_x25519_key_is_malformed()
     {
         Assert.Contains("X25519 public key runs past the end", Refusal(SyntheticKeys.Key(PublicKeyAlgorithm.X25519, new byte[31])), StringComparison.Ordinal);
