@@ -28,4 +28,13 @@ internal sealed class CurveInfo
 
     /// <summary>Octets of one field element (an X or Y coordinate, or a Montgomery u / Edwards y).</summary>
     public int FieldOctets { get; }
+
+    /// <summary>
+    /// Whether a public point has this curve's encoding: 0x04 and both coordinates (uncompressed
+    /// SEC1) on a Weierstrass curve, 0x40 and one native coordinate on the legacy 25519 curves
+    /// (RFC 9580 section 11.2).
+    /// </summary>
+    public bool IsWellFormedPoint(ReadOnlySpan<byte> point) => Weierstrass is null
+        ? point.Length == 1 + FieldOctets && point[0] == 0x40
+        : point.Length == 1 + (2 * FieldOctets) && point[0] == 0x04;
 }

@@ -36,13 +36,6 @@ internal static class CurveOids
     /// <summary>The curve with these OID octets, or <see cref="EllipticCurve.Unknown"/>.</summary>
     public static EllipticCurve Identify(ReadOnlySpan<byte> oid) => Find(oid)?.Id ?? EllipticCurve.Unknown;
 
-    /// <summary>Field size in octets of a Weierstrass curve (for point and signature widths); 0 for any other.</summary>
-    public static int FieldBytes(EllipticCurve curve) =>
-        Array.Find(Known, c => c.Id == curve) is { Weierstrass: not null } known ? known.FieldOctets : 0;
-
-    /// <summary>The curve's name as gpg and the RFC write it.</summary>
-    public static string Name(EllipticCurve curve) => Array.Find(Known, c => c.Id == curve)?.Name ?? "unknown curve";
-
     /// <summary>The OID in dotted form, for messages about curves Mailseal does not know.</summary>
     public static string DottedOid(ReadOnlySpan<byte> oid)
     {

@@ -47,24 +47,22 @@ internal static class KeyMaterialCheck
 
                 case PublicKeyAlgorithm.Ecdsa:
                 {
-                    var curve = CurveOids.Identify(r.ReadLengthPrefixed("ECDSA curve OID"));
-                    if (CurveOids.FieldBytes(curve) == 0)
+                    var curve = CurveOids.Find(r.ReadLengthPrefixed("ECDSA curve OID"));
+                    if (curve is not { Weierstrass: not null })
                         return "ECDSA on an unsupported curve";
                     var point = r.ReadMpi("ECDSA point", 1100);
-                    return point.Length != 1 + (2 * CurveOids.FieldBytes(curve)) || point[0] != 0x04
-                        ? "ECDSA point is not an uncompressed point of its curve"
-                        : null;
+                    return curve.IsWellFormedPoint(point) ? null : "ECDSA point is not an uncompressed point of its curve";
                 }
 
                 case PublicKeyAlgorithm.EdDsaLegacy:
                 {
-                    var curve = CurveOids.Identify(r.ReadLengthPrefixed("EdDSA curve OID"));
-                    if (curve != EllipticCurve.Ed25519Legacy)
+                    var curve = CurveOids.Find(r.ReadLengthPrefixed("EdDSA curve OID"));
+                    if (curve is not { Id: EllipticCurve.Ed25519Legacy })
                         return "EdDSALegacy on an unsupported curve";
                     if (key.Version == 6)
                         return "EdDSALegacy is not allowed in a v6 key";
                     var point = r.ReadMpi("EdDSA point", 300);
-                    return point.Length != 33 || point[0] != 0x40 ? "EdDSALegacy point is malformed" : null;
+                    return curve.IsWellFormedPoint(point) ? null : "EdDSALegacy point is malformed";
                 }
 
                 case PublicKeyAlgorithm.X25519 or PublicKeyAlgorithm.X448 or PublicKeyAlgorithm.Ed25519 or PublicKeyAlgorithm.Ed448:

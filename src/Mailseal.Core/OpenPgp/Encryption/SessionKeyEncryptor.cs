@@ -207,7 +207,7 @@ internal static class SessionKeyEncryptor
         if (curve.Weierstrass is { } ecCurve)
             (ephemeralPoint, shared) = AgreeWeierstrass(key, curve, ecCurve, point);
         else
-            (ephemeralPoint, shared) = AgreeCurve25519Legacy(key, point);
+            (ephemeralPoint, shared) = AgreeCurve25519Legacy(key, curve, point);
 
         // RFC 9580 section 11.5 / RFC 6637 section 7: the KDF parameters.
         using var param = new MemoryStream();
@@ -246,7 +246,7 @@ internal static class SessionKeyEncryptor
     private static (byte[] EphemeralPoint, byte[] Shared) AgreeWeierstrass(PublicKeyPacket key, CurveInfo curve, ECCurve ecCurve, ReadOnlySpan<byte> point)
     {
         int n = curve.FieldOctets;
-        if (point.Length != 1 + (2 * n) || point[0] != 0x04)
+        if (!curve.IsWellFormedPoint(point))
             throw new OpenPgpFormatException($"key 0x{key.KeyIdHex} has malformed key material: the {curve.Name} point is not an uncompressed point of {1 + (2 * n)} octets");
         try
         {
@@ -274,10 +274,10 @@ internal static class SessionKeyEncryptor
         }
     }
 
-    private static (byte[] EphemeralPoint, byte[] Shared) AgreeCurve25519Legacy(PublicKeyPacket key, ReadOnlySpan<byte> point)
+    private static (byte[] EphemeralPoint, byte[] Shared) AgreeCurve25519Legacy(PublicKeyPacket key, CurveInfo curve, ReadOnlySpan<byte> point)
     {
         // The native encoding: 0x40 then the 32-octet little-endian u coordinate (RFC 9580 section 11.2.2).
-        if (point.Length != 33 || point[0] != 0x40)
+        if (!curve.IsWellFormedPoint(point))
             throw new OpenPgpFormatException($"key 0x{key.KeyIdHex} has malformed key material: the Curve25519Legacy point is not 0x40 followed by 32 octets");
         var (ephemeralPublic, shared) = X25519Agree(key, point[1..]);
         var encoded = new byte[33];
