@@ -47,34 +47,30 @@ internal static class KeyMaterialCheck
 
                 case PublicKeyAlgorithm.Ecdsa:
                 {
-                    var curve = CurveOids.Identify(r.ReadLengthPrefixed("ECDSA curve OID"));
-                    if (CurveOids.FieldBytes(curve) == 0)
+                    var curve = CurveOids.Find(r.ReadLengthPrefixed("ECDSA curve OID"));
+                    if (curve is not { Weierstrass: not null })
                         return "ECDSA on an unsupported curve";
                     var point = r.ReadMpi("ECDSA point", 1100);
-                    return point.Length != 1 + (2 * CurveOids.FieldBytes(curve)) || point[0] != 0x04
-                        ? "ECDSA point is not an uncompressed point of its curve"
-                        : null;
+                    return curve.IsWellFormedPoint(point) ? null : "ECDSA point is not an uncompressed point of its curve";
                 }
 
                 case PublicKeyAlgorithm.EdDsaLegacy:
                 {
-                    var curve = CurveOids.Identify(r.ReadLengthPrefixed("EdDSA curve OID"));
-                    if (curve != EllipticCurve.Ed25519Legacy)
+                    var curve = CurveOids.Find(r.ReadLengthPrefixed("EdDSA curve OID"));
+                    if (curve is not { Id: EllipticCurve.Ed25519Legacy })
                         return "EdDSALegacy on an unsupported curve";
                     if (key.Version == 6)
                         return "EdDSALegacy is not allowed in a v6 key";
                     var point = r.ReadMpi("EdDSA point", 300);
-                    return point.Length != 33 || point[0] != 0x40 ? "EdDSALegacy point is malformed" : null;
+                    return curve.IsWellFormedPoint(point) ? null : "EdDSALegacy point is malformed";
                 }
 
-                case PublicKeyAlgorithm.X25519:
-                    return key.KeyMaterial.Length == 32 ? null : "X25519 key is not 32 octets";
-                case PublicKeyAlgorithm.X448:
-                    return key.KeyMaterial.Length == 56 ? null : "X448 key is not 56 octets";
-                case PublicKeyAlgorithm.Ed25519:
-                    return key.KeyMaterial.Length == 32 ? null : "Ed25519 key is not 32 octets";
-                case PublicKeyAlgorithm.Ed448:
-                    return key.KeyMaterial.Length == 57 ? null : "Ed448 key is not 57 octets";
+                case PublicKeyAlgorithm.X25519 or PublicKeyAlgorithm.X448 or PublicKeyAlgorithm.Ed25519 or PublicKeyAlgorithm.Ed448:
+                {
+                    int length = NativeKeyLength(key.Algorithm);
+                    return key.KeyMaterial.Length == length ? null : $"{key.Algorithm} key is not {length} octets";
+                }
+
                 default:
                     return $"unknown public-key algorithm {(int)key.Algorithm}";
             }
@@ -84,6 +80,18 @@ internal static class KeyMaterialCheck
             return ex.Message;
         }
     }
+
+    /// <summary>
+    /// The public key's length in octets for the algorithms whose key is a native octet string
+    /// (RFC 9580 sections 5.5.5.7 to 5.5.5.10); 0 for any other algorithm.
+    /// </summary>
+    public static int NativeKeyLength(PublicKeyAlgorithm algorithm) => algorithm switch
+    {
+        PublicKeyAlgorithm.X25519 or PublicKeyAlgorithm.Ed25519 => 32,
+        PublicKeyAlgorithm.X448 => 56,
+        PublicKeyAlgorithm.Ed448 => 57,
+        _ => 0,
+    };
 
     /// <summary>Whether the algorithm can encrypt at all (the fallback when a v4 key has no key flags).</summary>
     /// <remarks>ElGamal encrypt-or-sign (20) is excluded: RFC 9580 deprecates it and GnuPG refuses it.</remarks>

@@ -117,7 +117,7 @@ internal static class SignatureVerifier
 
             case PublicKeyAlgorithm.Ecdsa:
             {
-                var curve = CurveOids.Identify(k.ReadLengthPrefixed("ECDSA curve OID"));
+                var curve = CurveOids.Find(k.ReadLengthPrefixed("ECDSA curve OID"));
                 var point = k.ReadMpi("ECDSA point");
                 var r = s.ReadMpi("ECDSA r");
                 var ss = s.ReadMpi("ECDSA s");
@@ -208,19 +208,16 @@ internal static class SignatureVerifier
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
 
-    private static bool VerifyEcdsa(EllipticCurve curve, ReadOnlySpan<byte> point, ReadOnlySpan<byte> r, ReadOnlySpan<byte> s, byte[] digest)
+    private static bool VerifyEcdsa(CurveInfo? curve, ReadOnlySpan<byte> point, ReadOnlySpan<byte> r, ReadOnlySpan<byte> s, byte[] digest)
     {
-        int size = CurveOids.FieldBytes(curve);
-        if (size == 0 || point.Length != 1 + (2 * size) || point[0] != 0x04 || r.Length > size || s.Length > size)
+        if (curve is not { Weierstrass: { } nist } || !curve.IsWellFormedPoint(point))
             return false;
-        ECCurve? named = curve switch
-        {
-            EllipticCurve.NistP256 => ECCurve.NamedCurves.nistP256,
-            EllipticCurve.NistP384 => ECCurve.NamedCurves.nistP384,
-            EllipticCurve.NistP521 => ECCurve.NamedCurves.nistP521,
-            _ => null,
-        };
-        if (named is { } nist)
+        int size = curve.FieldOctets;
+        if (r.Length > size || s.Length > size)
+            return false;
+
+        // NIST curves through .NET.
+        if (curve.Id is EllipticCurve.NistP256 or EllipticCurve.NistP384 or EllipticCurve.NistP521)
         {
             using var ecdsa = ECDsa.Create(new ECParameters
             {
@@ -233,13 +230,8 @@ internal static class SignatureVerifier
             return ecdsa.VerifyHash(digest, sig);
         }
 
-        string bcName = curve switch
-        {
-            EllipticCurve.BrainpoolP256r1 => "brainpoolP256r1",
-            EllipticCurve.BrainpoolP384r1 => "brainpoolP384r1",
-            _ => "brainpoolP512r1",
-        };
-        var x9 = TeleTrusTNamedCurves.GetByName(bcName);
+        // The rest are the brainpool curves, whose table names are BouncyCastle's names too.
+        var x9 = TeleTrusTNamedCurves.GetByName(curve.Name);
         var domain = new ECDomainParameters(x9.Curve, x9.G, x9.N, x9.H);
         var q = x9.Curve.DecodePoint(point.ToArray());
         var signer = new ECDsaSigner();

@@ -21,14 +21,6 @@ public sealed class ArmorReaderTests
     }
 
     [Fact]
-    public void Crc24KnownValues()
-    {
-        Assert.Equal(0xB704CE, Crc24.Compute([]));
-        // CRC-24/OPENPGP check value for "123456789".
-        Assert.Equal(0x21CF02, Crc24.Compute("123456789"u8));
-    }
-
-    [Fact]
     public void DearmorsWithoutAndWithChecksum()
     {
         byte[] expected = SampleBinary();

@@ -175,8 +175,10 @@ internal static class SessionKeyEncryptor
     {
         var reader = new KeyMaterialReader(key);
         var oid = reader.ReadOid();
-        var curve = EcdhCurve.FromOid(oid)
-            ?? throw new OpenPgpFormatException($"key 0x{key.KeyIdHex} is an ECDH key on curve {EcdhCurve.DottedOid(oid)}, which Mailseal does not support");
+        // Ed25519Legacy is a signing curve: ECDH on it is as unsupported as an unknown OID.
+        var curve = CurveOids.Find(oid) is { Id: not EllipticCurve.Ed25519Legacy } known
+            ? known
+            : throw new OpenPgpFormatException($"key 0x{key.KeyIdHex} is an ECDH key on curve {CurveOids.DottedOid(oid)}, which Mailseal does not support");
         var point = reader.ReadMpi("ECDH public point");
         int kdfLength = reader.ReadByte("KDF parameters length");
         if (kdfLength != 3)
@@ -205,7 +207,7 @@ internal static class SessionKeyEncryptor
         if (curve.Weierstrass is { } ecCurve)
             (ephemeralPoint, shared) = AgreeWeierstrass(key, curve, ecCurve, point);
         else
-            (ephemeralPoint, shared) = AgreeCurve25519Legacy(key, point);
+            (ephemeralPoint, shared) = AgreeCurve25519Legacy(key, curve, point);
 
         // RFC 9580 section 11.5 / RFC 6637 section 7: the KDF parameters.
         using var param = new MemoryStream();
@@ -241,10 +243,10 @@ internal static class SessionKeyEncryptor
         return fields.ToArray();
     }
 
-    private static (byte[] EphemeralPoint, byte[] Shared) AgreeWeierstrass(PublicKeyPacket key, EcdhCurve curve, ECCurve ecCurve, ReadOnlySpan<byte> point)
+    private static (byte[] EphemeralPoint, byte[] Shared) AgreeWeierstrass(PublicKeyPacket key, CurveInfo curve, ECCurve ecCurve, ReadOnlySpan<byte> point)
     {
         int n = curve.FieldOctets;
-        if (point.Length != 1 + (2 * n) || point[0] != 0x04)
+        if (!curve.IsWellFormedPoint(point))
             throw new OpenPgpFormatException($"key 0x{key.KeyIdHex} has malformed key material: the {curve.Name} point is not an uncompressed point of {1 + (2 * n)} octets");
         try
         {
@@ -272,10 +274,10 @@ internal static class SessionKeyEncryptor
         }
     }
 
-    private static (byte[] EphemeralPoint, byte[] Shared) AgreeCurve25519Legacy(PublicKeyPacket key, ReadOnlySpan<byte> point)
+    private static (byte[] EphemeralPoint, byte[] Shared) AgreeCurve25519Legacy(PublicKeyPacket key, CurveInfo curve, ReadOnlySpan<byte> point)
     {
         // The native encoding: 0x40 then the 32-octet little-endian u coordinate (RFC 9580 section 11.2.2).
-        if (point.Length != 33 || point[0] != 0x40)
+        if (!curve.IsWellFormedPoint(point))
             throw new OpenPgpFormatException($"key 0x{key.KeyIdHex} has malformed key material: the Curve25519Legacy point is not 0x40 followed by 32 octets");
         var (ephemeralPublic, shared) = X25519Agree(key, point[1..]);
         var encoded = new byte[33];
@@ -327,7 +329,7 @@ internal static class SessionKeyEncryptor
     private static byte[] EncryptX25519(PublicKeyPacket key, ReadOnlySpan<byte> sessionKey, SymmetricAlgorithm cipher, int version)
     {
         var reader = new KeyMaterialReader(key);
-        var recipientPublic = reader.ReadFixed(32, "X25519 public key");
+        var recipientPublic = reader.ReadFixed(KeyMaterialCheck.NativeKeyLength(PublicKeyAlgorithm.X25519), "X25519 public key");
         var (ephemeralPublic, shared) = X25519Agree(key, recipientPublic);
         return NativeFields(ephemeralPublic, recipientPublic, shared, HashAlgorithmName.SHA256, X25519Info, 16, sessionKey, cipher, version);
     }
@@ -335,7 +337,7 @@ internal static class SessionKeyEncryptor
     private static byte[] EncryptX448(PublicKeyPacket key, ReadOnlySpan<byte> sessionKey, SymmetricAlgorithm cipher, int version)
     {
         var reader = new KeyMaterialReader(key);
-        var recipientPublic = reader.ReadFixed(56, "X448 public key");
+        var recipientPublic = reader.ReadFixed(KeyMaterialCheck.NativeKeyLength(PublicKeyAlgorithm.X448), "X448 public key");
         var (ephemeralPublic, shared) = X448Agree(key, recipientPublic);
         return NativeFields(ephemeralPublic, recipientPublic, shared, HashAlgorithmName.SHA512, X448Info, 32, sessionKey, cipher, version);
     }

@@ -44,10 +44,32 @@ public sealed class RecipientKeyErrorTests
     }
 
     [Fact]
+    public void An_ecdh_key_on_the_ed25519_signing_curve_is_refused()
+    {
+        // The shared curve table knows Ed25519Legacy (for EdDSALegacy keys); ECDH on it stays unsupported.
+        byte[] material = [9, 0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x0F, 0x01, 0x01, 0x07, 0x40, .. Enumerable.Repeat((byte)9, 32), 3, 1, 8, 7];
+        Assert.Contains("curve 1.3.6.1.4.1.11591.15.1, which Mailseal does not support", Refusal(SyntheticKeys.Key(PublicKeyAlgorithm.Ecdh, material)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Truncated_rsa_material_is_malformed()
     {
         byte[] material = [0x08, 0x00, 0xC0, 0x01];
         Assert.Contains("malformed key material: RSA modulus n runs past the end", Refusal(SyntheticKeys.Key(PublicKeyAlgorithm.Rsa, material)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_zero_bit_rsa_modulus_is_malformed()
+    {
+        byte[] material = [0x00, 0x00, 0x00, 0x11, 0x01, 0x00, 0x01];
+        Assert.Contains("malformed key material: RSA modulus n is zero", Refusal(SyntheticKeys.Key(PublicKeyAlgorithm.Rsa, material)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_reserved_curve_oid_length_is_malformed()
+    {
+        byte[] material = [0xFF, 0x2B, 0x06];
+        Assert.Contains("malformed key material: curve OID length 255 is reserved", Refusal(SyntheticKeys.Key(PublicKeyAlgorithm.Ecdh, material)), StringComparison.Ordinal);
     }
 
     [Fact]
