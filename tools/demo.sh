@@ -12,8 +12,8 @@ trap 'gpgconf --homedir "$out/gnupg" --kill all 2>/dev/null || true; rm -rf "$ou
 echo "== the sample message (examples/message.eml)"
 cat examples/message.eml
 echo
-echo "== mailseal-encrypt --key-dir examples/keys alice@example.org < examples/message.eml"
-artifacts/demo/mailseal-encrypt --key-dir examples/keys alice@example.org < examples/message.eml > "$out/encrypted.eml"
+echo "== mailseal-encrypt --key-dir \"$PWD/examples/keys\" alice@example.org < examples/message.eml"
+artifacts/demo/mailseal-encrypt --key-dir "$PWD/examples/keys" alice@example.org < examples/message.eml > "$out/encrypted.eml"
 cat "$out/encrypted.eml"
 if command -v gpg >/dev/null 2>&1; then
   echo

@@ -21,6 +21,7 @@ else
     postgresql spamassassin spamd spamc unbound swaks libnet-ssleay-perl
     lintian libsodium23 postgrey postfix-policyd-spf-python
     iproute2 procps ca-certificates
+    groff-base man-db
   )
 fi
 

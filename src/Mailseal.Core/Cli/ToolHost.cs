@@ -1,0 +1,379 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text;
+using Mailseal.Core.Configuration;
+
+namespace Mailseal.Core.Cli;
+
+/// <summary>
+/// Runs a tool's System.CommandLine definition with the one error policy every Mailseal tool
+/// keeps (see DESIGN.md, "Contracts every tool keeps"):
+/// <list type="bullet">
+/// <item>reads the configuration file (<c>--config FILE</c>, else /etc/mailseal/mailseal.conf if it
+/// exists) and feeds its values to the options whose flags were not given: the file's
+/// <c>key_dir</c> is the option <c>--key-dir</c>; flags win;</item>
+/// <item>turns any exception, usage error or configuration error into ONE line on stderr and an
+/// exit code (75 for mail-path tools), never a stack trace;</item>
+/// <item>prints the man page for the hidden <c>--generate-man-page</c> option.</item>
+/// </list>
+/// </summary>
+public sealed class ToolHost
+{
+    /// <summary>The long name of the option that names another configuration file.</summary>
+    public const string ConfigOptionName = "--config";
+
+    /// <summary>The long name of the hidden option that prints the man page.</summary>
+    public const string GenerateManPageOptionName = "--generate-man-page";
+
+    private readonly RootCommand _root;
+    private readonly ToolHostOptions _options;
+
+    /// <summary>
+    /// Wraps <paramref name="root"/>, adding <c>--config</c> and the hidden
+    /// <c>--generate-man-page</c> to it (both recursive, so every subcommand accepts them).
+    /// </summary>
+    /// <param name="root">The tool's command tree, its actions already set.</param>
+    /// <param name="options">Tool name, section, kind.</param>
+    /// <param name="context">The streams (null = the console).</param>
+    public ToolHost(RootCommand root, ToolHostOptions options, ToolContext? context = null)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.ToolName);
+        if (options.ConfigSection is not null && !ConfigurationNames.IsSection(options.ConfigSection))
+        {
+            throw new ArgumentException($"unknown configuration section {options.ConfigSection}", nameof(options));
+        }
+
+        _root = root;
+        _options = options;
+        Context = context ?? ToolContext.FromConsole();
+        ConfigOption = new Option<string>(ConfigOptionName)
+        {
+            Description = $"Read settings from FILE instead of {options.DefaultConfigPath}. Flags given on the command line win over the file.",
+            HelpName = "FILE",
+            Recursive = true,
+        };
+        GenerateManPageOption = new Option<bool>(GenerateManPageOptionName)
+        {
+            Description = "Print this tool's man page (roff) and exit.",
+            Hidden = true,
+            Recursive = true,
+        };
+        root.Options.Add(ConfigOption);
+        root.Options.Add(GenerateManPageOption);
+    }
+
+    /// <summary>The <c>--config FILE</c> option added to the root command.</summary>
+    public Option<string> ConfigOption { get; }
+
+    /// <summary>The hidden <c>--generate-man-page</c> option added to the root command.</summary>
+    public Option<bool> GenerateManPageOption { get; }
+
+    /// <summary>The streams and, once loaded, the settings the tool runs with.</summary>
+    public ToolContext Context { get; }
+
+    /// <summary>The exit code used for a command-line usage error.</summary>
+    public int UsageExitCode => _options.UsageExitCode ?? (_options.Kind == ToolKind.Interactive ? ExitCodes.Usage : ExitCodes.TempFail);
+
+    /// <summary>Runs the tool synchronously; never throws, returns the exit code.</summary>
+    public int Invoke(IReadOnlyList<string> args) => InvokeAsync(args, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>Runs the tool; never throws, returns the exit code.</summary>
+    public async Task<int> InvokeAsync(IReadOnlyList<string> args, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        try
+        {
+            var parserConfiguration = new ParserConfiguration { ResponseFileTokenReplacer = null };
+            ParseResult first = _root.Parse(args, parserConfiguration);
+            if (first.GetResult(GenerateManPageOption) is { Implicit: false })
+            {
+                await Context.Out.WriteAsync(ManPageGenerator.Render(_root, _options.ToolName, _options.ManPage).AsMemory(), cancellationToken).ConfigureAwait(false);
+                await Context.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+
+            string? explicitConfig = first.GetResult(ConfigOption) is { Implicit: false } ? first.GetValue(ConfigOption) : null;
+            ConfigurationFile file = ConfigurationFile.LoadForTool(explicitConfig, _options.DefaultConfigPath, _options.ConfigurationLimits);
+            ToolSettings settings = file.ForTool(_options.ConfigSection, CollectConfigurableNames(_root));
+            Context.Settings = settings;
+
+            var injected = new Dictionary<Option, ConfigurationEntry>();
+            List<string> tokens = InjectSettings(first, settings, injected);
+            ParseResult parsed = injected.Count == 0 ? first : _root.Parse(tokens, parserConfiguration);
+
+            bool clearsErrors = parsed.Action is { ClearsParseErrors: true };
+            if (parsed.Errors.Count > 0 && !clearsErrors)
+            {
+                return ReportParseError(parsed, injected);
+            }
+
+            var invocation = new InvocationConfiguration
+            {
+                Output = Context.Out,
+                Error = Context.Error,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null,
+            };
+            return await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            return Report(e);
+        }
+    }
+
+    /// <summary>
+    /// Formats <paramref name="exception"/> as the one line this tool prints for it
+    /// (<c>4.3.5 mailseal-encrypt: no recipient given</c> for a filter).
+    /// </summary>
+    public string FormatErrorLine(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        (string status, string message) = Describe(exception);
+        return FormatLine(status, message);
+    }
+
+    private static (string Status, string Message) Describe(Exception exception) => exception switch
+    {
+        MailsealException m => (m.EnhancedStatusCode, m.Message),
+        OperationCanceledException => (MailsealException.DefaultEnhancedStatusCode, "interrupted"),
+        UnauthorizedAccessException u => (MailsealException.DefaultEnhancedStatusCode, "permission denied: " + u.Message),
+        IOException io => (MailsealException.DefaultEnhancedStatusCode, "I/O error: " + io.Message),
+        OutOfMemoryException => (MailsealException.DefaultEnhancedStatusCode, "out of memory"),
+        _ => (MailsealException.DefaultEnhancedStatusCode, "internal error: " + exception.Message),
+    };
+
+    private int Report(Exception exception)
+    {
+        WriteLine(FormatErrorLine(exception));
+        if (_options.Kind != ToolKind.Interactive)
+        {
+            return ExitCodes.TempFail;
+        }
+
+        return exception is MailsealException m ? m.ExitCode : ExitCodes.TempFail;
+    }
+
+    private int ReportParseError(ParseResult parsed, Dictionary<Option, ConfigurationEntry> injected)
+    {
+        foreach (ParseError error in parsed.Errors)
+        {
+            Option? option = OptionOf(error.SymbolResult);
+            if (option is not null && injected.TryGetValue(option, out ConfigurationEntry? entry))
+            {
+                return Report(new ConfigurationException(entry.FilePath, entry.LineNumber, $"bad value for {entry.Name}: {error.Message}"));
+            }
+        }
+
+        WriteLine(FormatLine(_options.UsageStatusCode, parsed.Errors[0].Message + " (see --help)"));
+        return UsageExitCode;
+    }
+
+    private static Option? OptionOf(SymbolResult? result)
+    {
+        for (SymbolResult? r = result; r is not null; r = r.Parent)
+        {
+            if (r is OptionResult optionResult)
+            {
+                return optionResult.Option;
+            }
+
+            if (r is CommandResult)
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    private string FormatLine(string status, string message)
+    {
+        string text = _options.ToolName + ": " + Flatten(message);
+        if (text.Length > _options.MaxErrorLineLength)
+        {
+            text = text[..Math.Max(0, _options.MaxErrorLineLength - 3)] + "...";
+        }
+
+        return _options.Kind == ToolKind.Filter ? status + " " + text : text;
+    }
+
+    private void WriteLine(string line)
+    {
+        try
+        {
+            _options.ErrorReporter?.Invoke(line);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The reporter (syslog) failing must not change the exit code or hide the line below.
+        }
+
+        if (_options.WriteErrorsToStderr)
+        {
+            try
+            {
+                Context.Error.WriteLine(line);
+                Context.Error.Flush();
+            }
+            catch (IOException)
+            {
+                // stderr closed: the exit code still tells Postfix to keep the mail queued.
+            }
+            catch (ObjectDisposedException)
+            {
+                // Same.
+            }
+        }
+    }
+
+    private static string Flatten(string message)
+    {
+        var sb = new StringBuilder(message.Length);
+        bool space = false;
+        foreach (char c in message)
+        {
+            if (char.IsControl(c) || char.IsWhiteSpace(c))
+            {
+                space = sb.Length > 0;
+                continue;
+            }
+
+            if (space)
+            {
+                sb.Append(' ');
+                space = false;
+            }
+
+            sb.Append(c);
+        }
+
+        return sb.Length == 0 ? "failed" : sb.ToString();
+    }
+
+    private bool IsHostOption(Option option) =>
+        ReferenceEquals(option, ConfigOption) || ReferenceEquals(option, GenerateManPageOption)
+        || option is HelpOption || option is VersionOption;
+
+    private HashSet<string> CollectConfigurableNames(Command command)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<Command>();
+        stack.Push(command);
+        while (stack.Count > 0)
+        {
+            Command c = stack.Pop();
+            foreach (Option option in c.Options)
+            {
+                if (!IsHostOption(option) && ConfigurationNames.FromFlag(option.Name) is { } name)
+                {
+                    names.Add(name);
+                }
+            }
+
+            foreach (Command sub in c.Subcommands)
+            {
+                stack.Push(sub);
+            }
+        }
+
+        return names;
+    }
+
+    /// <summary>
+    /// Rebuilds the token list with <c>--flag value</c> pairs for every option of the parsed
+    /// command chain that the file sets and the command line does not. Each command's injected
+    /// pairs go right after that command's own token, where its options are in scope; list
+    /// options get one pair per item so no pair can swallow a positional argument.
+    /// </summary>
+    private List<string> InjectSettings(ParseResult first, ToolSettings settings, Dictionary<Option, ConfigurationEntry> injected)
+    {
+        var chain = new List<Command>();
+        for (SymbolResult? r = first.CommandResult; r is not null; r = r.Parent)
+        {
+            if (r is CommandResult cr)
+            {
+                chain.Insert(0, cr.Command);
+            }
+        }
+
+        var perCommand = new Dictionary<Command, List<string>>();
+        var bound = new HashSet<Option>();
+        foreach (Command command in chain)
+        {
+            var pairs = new List<string>();
+            foreach (Option option in command.Options)
+            {
+                if (IsHostOption(option) || !bound.Add(option) || first.GetResult(option) is { Implicit: false })
+                {
+                    continue;
+                }
+
+                if (ConfigurationNames.FromFlag(option.Name) is not { } name || !settings.TryGet(name, out ConfigurationEntry? entry))
+                {
+                    continue;
+                }
+
+                injected[option] = entry;
+                foreach (string value in ValuesFor(option, entry))
+                {
+                    pairs.Add(option.Name);
+                    pairs.Add(value);
+                }
+            }
+
+            perCommand[command] = pairs;
+        }
+
+        var tokens = new List<string>();
+        int index = 0;
+        IReadOnlyList<Token> original = first.Tokens;
+        while (index < original.Count && original[index].Type == TokenType.Directive)
+        {
+            tokens.Add(original[index++].Value);
+        }
+
+        tokens.AddRange(perCommand.GetValueOrDefault(chain[0]) ?? []);
+
+        // The n-th command token of the parse is the n-th subcommand of the chain.
+        int depth = 0;
+        for (; index < original.Count; index++)
+        {
+            Token token = original[index];
+            tokens.Add(token.Value);
+            if (token.Type == TokenType.Command && ++depth < chain.Count)
+            {
+                tokens.AddRange(perCommand.GetValueOrDefault(chain[depth]) ?? []);
+            }
+        }
+
+        return tokens;
+    }
+
+    private static IEnumerable<string> ValuesFor(Option option, ConfigurationEntry entry)
+    {
+        if (option.ValueType == typeof(bool))
+        {
+            return [ParseBoolean(entry)];
+        }
+
+        if (option.Arity.MaximumNumberOfValues > 1)
+        {
+            return SharedValues.SplitList(entry.Value);
+        }
+
+        return [entry.Value];
+    }
+
+    private static string ParseBoolean(ConfigurationEntry entry) => entry.Value.ToLowerInvariant() switch
+    {
+        "yes" or "true" or "on" or "1" => "true",
+        "no" or "false" or "off" or "0" => "false",
+        _ => throw new ConfigurationException(entry.FilePath, entry.LineNumber,
+            string.Create(CultureInfo.InvariantCulture, $"bad value for {entry.Name}: \"{entry.Value}\" is not yes or no")),
+    };
+}

@@ -1,0 +1,85 @@
+namespace Mailseal.Core.Messages;
+
+/// <summary>
+/// A write-only pass-through that rewrites every line break (LF or CR LF) to the message's own
+/// convention, so the armored ciphertext matches the message it is placed in. Meant for ASCII
+/// armor only; a lone CR is written as given.
+/// </summary>
+internal sealed class NewLineStream(Stream inner, string newLine) : Stream
+{
+    private readonly byte[] eol = System.Text.Encoding.ASCII.GetBytes(newLine);
+    private bool pendingCr;
+
+    /// <summary>True when the last byte written was a line feed (or nothing was written).</summary>
+    public bool EndsWithNewLine { get; private set; } = true;
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        if (buffer.IsEmpty)
+            return;
+        EndsWithNewLine = buffer[^1] == (byte)'\n';
+        var start = 0;
+        for (var i = 0; i < buffer.Length; i++)
+        {
+            var b = buffer[i];
+            if (pendingCr)
+            {
+                pendingCr = false;
+                if (b == (byte)'\n')
+                {
+                    inner.Write(eol);
+                    start = i + 1;
+                    continue;
+                }
+
+                inner.WriteByte((byte)'\r');
+            }
+
+            if (b == (byte)'\r')
+            {
+                inner.Write(buffer[start..i]);
+                pendingCr = true;
+                start = i + 1;
+            }
+            else if (b == (byte)'\n')
+            {
+                inner.Write(buffer[start..i]);
+                inner.Write(eol);
+                start = i + 1;
+            }
+        }
+
+        inner.Write(buffer[start..]);
+    }
+
+    public override void WriteByte(byte value) => Write([value]);
+
+    public override void Flush()
+    {
+        if (pendingCr)
+        {
+            inner.WriteByte((byte)'\r');
+            pendingCr = false;
+        }
+
+        inner.Flush();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

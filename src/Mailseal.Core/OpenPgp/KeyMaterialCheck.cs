@@ -1,0 +1,93 @@
+namespace Mailseal.Core.OpenPgp;
+
+/// <summary>
+/// Checks that a key packet's algorithm is one Mailseal reads and that its public key material
+/// is well formed, so a key that could never verify or receive is skipped with a reason at
+/// read time rather than failing later.
+/// </summary>
+internal static class KeyMaterialCheck
+{
+    /// <summary>Returns null when the key is readable, else the reason (without the key id).</summary>
+    public static string? Problem(PublicKeyPacket key, OpenPgpReadOptions options)
+    {
+        try
+        {
+            var r = new MpiReader(key.KeyMaterial.Span);
+            int maxBits = options.MaxKeyBits;
+            switch (key.Algorithm)
+            {
+                case PublicKeyAlgorithm.Rsa or PublicKeyAlgorithm.RsaEncryptOnly or PublicKeyAlgorithm.RsaSignOnly:
+                    var n = r.ReadMpi("RSA modulus", maxBits);
+                    r.ReadMpi("RSA exponent", maxBits);
+                    return n.Length < 64 ? $"RSA modulus of {n.Length * 8} bits is too small" : null;
+                case PublicKeyAlgorithm.ElGamal or PublicKeyAlgorithm.ElGamalEncryptOrSign:
+                    r.ReadMpi("ElGamal p", maxBits);
+                    r.ReadMpi("ElGamal g", maxBits);
+                    r.ReadMpi("ElGamal y", maxBits);
+                    return null;
+                case PublicKeyAlgorithm.Dsa:
+                    r.ReadMpi("DSA p", maxBits);
+                    r.ReadMpi("DSA q", 512);
+                    r.ReadMpi("DSA g", maxBits);
+                    r.ReadMpi("DSA y", maxBits);
+                    return null;
+                case PublicKeyAlgorithm.Ecdh:
+                {
+                    var curve = CurveOids.Identify(r.ReadLengthPrefixed("ECDH curve OID"));
+                    if (curve is EllipticCurve.Unknown or EllipticCurve.Ed25519Legacy)
+                        return "ECDH on an unsupported curve";
+                    if (curve == EllipticCurve.Curve25519Legacy && key.Version == 6)
+                        return "Curve25519Legacy ECDH is not allowed in a v6 key";
+                    r.ReadMpi("ECDH point", 1100);
+                    var kdf = r.ReadLengthPrefixed("ECDH KDF parameters");
+                    return kdf.Length != 3 || kdf[0] != 1 ? "ECDH KDF parameters are malformed" : null;
+                }
+
+                case PublicKeyAlgorithm.Ecdsa:
+                {
+                    var curve = CurveOids.Identify(r.ReadLengthPrefixed("ECDSA curve OID"));
+                    if (CurveOids.FieldBytes(curve) == 0)
+                        return "ECDSA on an unsupported curve";
+                    var point = r.ReadMpi("ECDSA point", 1100);
+                    return point.Length != 1 + (2 * CurveOids.FieldBytes(curve)) || point[0] != 0x04
+                        ? "ECDSA point is not an uncompressed point of its curve"
+                        : null;
+                }
+
+                case PublicKeyAlgorithm.EdDsaLegacy:
+                {
+                    var curve = CurveOids.Identify(r.ReadLengthPrefixed("EdDSA curve OID"));
+                    if (curve != EllipticCurve.Ed25519Legacy)
+                        return "EdDSALegacy on an unsupported curve";
+                    if (key.Version == 6)
+                        return "EdDSALegacy is not allowed in a v6 key";
+                    var point = r.ReadMpi("EdDSA point", 300);
+                    return point.Length != 33 || point[0] != 0x40 ? "EdDSALegacy point is malformed" : null;
+                }
+
+                case PublicKeyAlgorithm.X25519:
+                    return key.KeyMaterial.Length == 32 ? null : "X25519 key is not 32 octets";
+                case PublicKeyAlgorithm.X448:
+                    return key.KeyMaterial.Length == 56 ? null : "X448 key is not 56 octets";
+                case PublicKeyAlgorithm.Ed25519:
+                    return key.KeyMaterial.Length == 32 ? null : "Ed25519 key is not 32 octets";
+                case PublicKeyAlgorithm.Ed448:
+                    return key.KeyMaterial.Length == 57 ? null : "Ed448 key is not 57 octets";
+                default:
+                    return $"unknown public-key algorithm {(int)key.Algorithm}";
+            }
+        }
+        catch (OpenPgpFormatException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>Whether the algorithm can encrypt at all (the fallback when a v4 key has no key flags).</summary>
+    public static bool CanEncrypt(PublicKeyAlgorithm algorithm) => algorithm is PublicKeyAlgorithm.Rsa or PublicKeyAlgorithm.RsaEncryptOnly
+        or PublicKeyAlgorithm.ElGamal or PublicKeyAlgorithm.ElGamalEncryptOrSign or PublicKeyAlgorithm.Ecdh or PublicKeyAlgorithm.X25519 or PublicKeyAlgorithm.X448;
+
+    /// <summary>Whether the algorithm can sign (and so make self-signatures).</summary>
+    public static bool CanSign(PublicKeyAlgorithm algorithm) => algorithm is PublicKeyAlgorithm.Rsa or PublicKeyAlgorithm.RsaSignOnly
+        or PublicKeyAlgorithm.Dsa or PublicKeyAlgorithm.Ecdsa or PublicKeyAlgorithm.EdDsaLegacy or PublicKeyAlgorithm.Ed25519 or PublicKeyAlgorithm.Ed448;
+}
