@@ -1,0 +1,46 @@
+using Mailseal.Core.Configuration;
+using Mailseal.Core.OpenPgp;
+
+namespace Mailseal.Core.Keys;
+
+/// <summary>What every key directory needs besides its store: the shared configuration names and limits.</summary>
+public sealed record KeyDirectoryOptions
+{
+    /// <summary>Domains whose addresses are local (<c>local_domains</c>); compared lower-cased.</summary>
+    public IReadOnlyCollection<string> LocalDomains { get; init; } = [];
+
+    /// <summary>Recipient delimiter characters (<c>recipient_delimiter</c>).</summary>
+    public string RecipientDelimiter { get; init; } = ConfigurationDefaults.RecipientDelimiter;
+
+    /// <summary>The clock keys are judged against (expiry); null = system.</summary>
+    public TimeProvider? TimeProvider { get; init; }
+
+    /// <summary>Limits for reading certificates.</summary>
+    public OpenPgpReadOptions ReadOptions { get; init; } = OpenPgpReadOptions.Default;
+
+    /// <summary>Largest key file or pgpkey value in bytes; a bigger one is reported as unusable. Stops a flooded certificate from stalling every message.</summary>
+    public int MaxKeyBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Most certificate sets kept in the process cache; the cache is emptied when it would grow beyond.</summary>
+    public int MaxCacheEntries { get; init; } = 10_000;
+
+    /// <summary>Options from a tool's settings.</summary>
+    public static KeyDirectoryOptions From(ToolSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new KeyDirectoryOptions { LocalDomains = settings.LocalDomains, RecipientDelimiter = settings.RecipientDelimiter };
+    }
+
+    internal bool IsLocalDomain(string domain)
+    {
+        foreach (string d in LocalDomains)
+        {
+            if (string.Equals(d.TrimEnd('.'), domain, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

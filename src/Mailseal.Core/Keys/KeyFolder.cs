@@ -1,0 +1,155 @@
+using System.Globalization;
+using Mailseal.Core.OpenPgp;
+using Microsoft.Win32.SafeHandles;
+
+namespace Mailseal.Core.Keys;
+
+/// <summary>
+/// The embedded key directory: <c>key_dir/&lt;lower-cased address&gt;.asc</c>, one file per
+/// address (a symlink for an alias), each holding one or more certificates, armored or binary.
+/// A file is opened by name, never found by scanning the folder; the address is normalised
+/// and checked first so no name can leave the folder. An address is local when its domain is
+/// in <c>local_domains</c> or its key file exists. Parsed certificates are cached per process
+/// by path, checked against the file's mtime and size on every lookup.
+/// </summary>
+public sealed class KeyFolder : IKeyDirectory
+{
+    private readonly KeyDirectoryOptions _options;
+    private readonly AddressNormalizer _normalizer;
+    private readonly CertificateCache _cache;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates the key folder.</summary>
+    /// <param name="directory">The folder (<c>key_dir</c>).</param>
+    /// <param name="options">Local domains, delimiter, limits.</param>
+    /// <param name="cache">Certificate cache; null = <see cref="CertificateCache.Shared"/>.</param>
+    public KeyFolder(string directory, KeyDirectoryOptions options, CertificateCache? cache = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(options);
+        Directory = directory;
+        _options = options;
+        _normalizer = new AddressNormalizer(options.RecipientDelimiter);
+        _cache = cache ?? CertificateCache.Shared;
+        _time = options.TimeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>The folder keys are read from.</summary>
+    public string Directory { get; }
+
+    /// <summary>The file a normalised address is looked up in.</summary>
+    public string PathFor(string normalizedAddress)
+    {
+        ArgumentNullException.ThrowIfNull(normalizedAddress);
+        return Path.Join(Directory, normalizedAddress + ".asc");
+    }
+
+    /// <inheritdoc />
+    public Task<KeyLookupResult> LookupAsync(string address, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Lookup(address));
+    }
+
+    private KeyLookupResult Lookup(string address)
+    {
+        if (!_normalizer.TryNormalize(address, out NormalizedAddress? normalized, out string? error))
+        {
+            bool local = AddressNormalizer.DomainOf(address) is { } d && _options.IsLocalDomain(d);
+            return KeyLookupResult.Invalid(address, local, error);
+        }
+
+        foreach (string candidate in normalized.Candidates)
+        {
+            string path = PathFor(candidate);
+            CachedCertificates? found = TryRead(path);
+            if (found is null)
+            {
+                continue;
+            }
+
+            return found.Error is not null
+                ? KeyLookupResult.Unreadable(normalized.FullAddress, $"key file {path}: {found.Error}", path)
+                : KeyLookupResult.FromCertificates(normalized.FullAddress, found.Certificates, _time.GetUtcNow(), path);
+        }
+
+        return KeyLookupResult.NotFound(normalized.FullAddress, _options.IsLocalDomain(normalized.Domain));
+    }
+
+    private CachedCertificates? TryRead(string path)
+    {
+        using SafeFileHandle? handle = OpenOrNull(path);
+        if (handle is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            // fstat of the opened file: for a symlink these are the target's, so replacing
+            // the target (or re-pointing the link) is noticed.
+            long length = RandomAccess.GetLength(handle);
+            DateTime modified = File.GetLastWriteTimeUtc(handle);
+            string version = string.Create(CultureInfo.InvariantCulture, $"{modified.Ticks}:{length}");
+            return _cache.GetOrParse("file:" + path, version, () => Parse(handle, length));
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new KeyDirectoryException($"key file {path}: permission denied", "4.3.5", isTransient: false, e);
+        }
+        catch (IOException e)
+        {
+            // A directory named like a key file, a read error: the admin must look.
+            throw new KeyDirectoryException($"key file {path}: {e.Message}", "4.3.5", isTransient: false, e);
+        }
+    }
+
+    private static SafeFileHandle? OpenOrNull(string path)
+    {
+        try
+        {
+            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // The folder itself is missing: every address is "no key", and local ones defer.
+            return null;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new KeyDirectoryException($"key file {path}: permission denied (files must be readable by the mailseal user)", "4.3.5", isTransient: false, e);
+        }
+        catch (IOException e)
+        {
+            throw new KeyDirectoryException($"key file {path}: {e.Message}", e);
+        }
+    }
+
+    private IReadOnlyList<Certificate> Parse(SafeFileHandle handle, long length)
+    {
+        if (length > _options.MaxKeyBytes)
+        {
+            throw new OpenPgpFormatException($"larger than {_options.MaxKeyBytes} bytes (MaxKeyBytes)");
+        }
+
+        byte[] data = new byte[length];
+        int total = 0;
+        while (total < data.Length)
+        {
+            int read = RandomAccess.Read(handle, data.AsSpan(total), total);
+            if (read == 0)
+            {
+                break;
+            }
+
+            total += read;
+        }
+
+        return CertificateReader.Read(data.AsSpan(0, total), _options.ReadOptions).Certificates;
+    }
+}
