@@ -25,7 +25,7 @@ public static class ConfigurationNames
     public static IReadOnlyList<string> Shared { get; } = [KeyDir, Database, LocalDomains, RecipientDelimiter, SyslogSocket];
 
     /// <summary>The sections a file may have, one per tool.</summary>
-    public static IReadOnlyList<string> Sections { get; } = ["encrypt", "pipe", "filterd", "spfd", "greyd", "maildir", "admin"];
+    public static IReadOnlyList<string> Sections { get; } = ["encrypt", "pipe", "filterd", "scrub", "spfd", "greyd", "maildir", "admin"];
 
     /// <summary>True for a shared name.</summary>
     public static bool IsShared(string name) => Shared.Contains(name, StringComparer.Ordinal);
