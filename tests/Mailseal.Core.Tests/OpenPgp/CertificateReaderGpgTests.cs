@@ -1,0 +1,86 @@
+using Mailseal.Core.OpenPgp;
+
+namespace Mailseal.Core.Tests.OpenPgp;
+
+/// <summary>Keys generated at test time by GnuPG: each reads, fingerprints match gpg's, and the encryption key chosen is the one gpg uses.</summary>
+public sealed class CertificateReaderGpgTests
+{
+    [Theory]
+    [InlineData("rsa2048", "rsa2048")]
+    [InlineData("ed25519", "cv25519")]
+    [InlineData("nistp256", "nistp256")]
+    [InlineData("nistp384", "nistp384")]
+    [InlineData("nistp521", "nistp521")]
+    [InlineData("brainpoolP256r1", "brainpoolP256r1")]
+    [InlineData("dsa2048", "elg2048")]
+    public void GpgKeyReadsAndSelectsTheSubkeyGpgWouldUse(string primaryAlgorithm, string subkeyAlgorithm)
+    {
+        using var gpg = new GpgHome();
+        string uid = $"Test {primaryAlgorithm} <Test.{primaryAlgorithm}@Example.org>";
+        string fpr = gpg.Generate(uid, primaryAlgorithm);
+        gpg.AddKey(fpr, subkeyAlgorithm);
+        string? expectedKeyId = gpg.GpgEncryptionKeyId(fpr);
+        Assert.NotNull(expectedKeyId);
+
+        foreach (bool armor in new[] { false, true })
+        {
+            var result = CertificateReader.Read(gpg.Export(fpr, armor));
+            Assert.Empty(result.Warnings);
+            var cert = Assert.Single(result.Certificates);
+            Assert.Equal(fpr, cert.FingerprintHex);
+            Assert.Equal(4, cert.PrimaryKey.Version);
+            Assert.Equal([$"test.{primaryAlgorithm}@example.org".ToLowerInvariant()], cert.EmailAddresses);
+            var userId = Assert.Single(cert.UserIds);
+            Assert.True(userId.IsValid);
+            Assert.True(userId.IsPrimary);
+            var subkey = Assert.Single(cert.Subkeys);
+            Assert.Null(subkey.Problem);
+            Assert.Equal(gpg.Fingerprints(fpr)[1], subkey.Key.FingerprintHex);
+            Assert.Equal(KeyFlags.EncryptCommunications | KeyFlags.EncryptStorage, subkey.Flags);
+
+            var selection = cert.SelectEncryptionKey(DateTimeOffset.UtcNow);
+            Assert.True(selection.IsUsable, selection.Reason);
+            Assert.Equal(expectedKeyId, selection.Recipient!.Key.KeyIdHex);
+            Assert.Equal(fpr, Convert.ToHexString(selection.Recipient.PrimaryFingerprint));
+            Assert.Contains(SymmetricAlgorithm.Aes256, selection.Recipient.PreferredSymmetric);
+            Assert.False(selection.Recipient.SupportsSeipdV2);
+            Assert.Equal(cert.Encoded.ToArray(), gpg.Export(fpr));
+        }
+    }
+
+    [Fact]
+    public void SeveralCertificatesInOneFileAndSeveralArmorBlocks()
+    {
+        using var gpg = new GpgHome();
+        string a = gpg.Generate("A <a@example.org>", "ed25519");
+        gpg.AddKey(a, "cv25519");
+        string b = gpg.Generate("B <b@example.org>", "nistp256");
+        gpg.AddKey(b, "nistp256");
+
+        var binary = CertificateReader.Read(gpg.Gpg("--export", a, b).Stdout);
+        Assert.Equal(new[] { a, b }.Order(StringComparer.Ordinal).ToArray(),
+            binary.Certificates.Select(c => c.FingerprintHex).Order(StringComparer.Ordinal).ToArray());
+
+        byte[] twoBlocks = [.. "Two keys follow.\n"u8, .. gpg.Export(a, armor: true), .. "\nand\n"u8, .. gpg.Export(b, armor: true)];
+        var armored = CertificateReader.Read(new MemoryStream(twoBlocks));
+        Assert.Equal([a, b], armored.Certificates.Select(c => c.FingerprintHex).ToArray());
+        Assert.Equal(["a@example.org"], armored.Certificates[0].EmailAddresses);
+        Assert.Equal(["b@example.org"], armored.Certificates[1].EmailAddresses);
+    }
+
+    [Fact]
+    public void ChoosesTheNewestOfSeveralEncryptionSubkeys()
+    {
+        using var gpg = new GpgHome();
+        string fpr = gpg.Generate("Many <many@example.org>", "ed25519", fakedTime: "20240101T000000");
+        gpg.AddKey(fpr, "cv25519", fakedTime: "20240201T000000");
+        gpg.AddKey(fpr, "rsa2048", fakedTime: "20240301T000000");
+        gpg.AddKey(fpr, "nistp256", fakedTime: "20240401T000000");
+        var cert = Assert.Single(CertificateReader.Read(gpg.Export(fpr)).Certificates);
+        Assert.Equal(3, cert.Subkeys.Count);
+        var selection = cert.SelectEncryptionKey(DateTimeOffset.UtcNow);
+        Assert.True(selection.IsUsable, selection.Reason);
+        Assert.Equal(gpg.GpgEncryptionKeyId(fpr), selection.Recipient!.Key.KeyIdHex);
+        Assert.Equal(PublicKeyAlgorithm.Ecdh, selection.Recipient.Key.Algorithm);
+    }
+}
