@@ -116,16 +116,22 @@ public sealed class ArmorWriterStream : Stream
         int lines = _fill / OctetsPerLine;
         if (lines == 0)
             return;
+        int used = lines * OctetsPerLine;
+
+        // One vectorised base64 pass over the whole batch into the tail of the output buffer,
+        // then the 64-character lines are moved forward into place with their line feeds.
+        int charsLength = lines * 64;
+        int tail = _encoded.Length - charsLength;
+        Base64.EncodeToUtf8(_pending.AsSpan(0, used), _encoded.AsSpan(tail), out _, out _);
         int written = 0;
         for (int i = 0; i < lines; i++)
         {
-            Base64.EncodeToUtf8(_pending.AsSpan(i * OctetsPerLine, OctetsPerLine), _encoded.AsSpan(written), out _, out int produced);
-            written += produced;
+            _encoded.AsSpan(tail + (i * 64), 64).CopyTo(_encoded.AsSpan(written));
+            written += 64;
             _encoded[written++] = (byte)'\n';
         }
 
         _output.Write(_encoded, 0, written);
-        int used = lines * OctetsPerLine;
         _fill -= used;
         if (_fill > 0)
             Buffer.BlockCopy(_pending, used, _pending, 0, _fill);

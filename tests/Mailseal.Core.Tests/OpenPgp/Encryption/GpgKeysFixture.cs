@@ -4,8 +4,8 @@ namespace Mailseal.Core.Tests.OpenPgp.Encryption;
 
 /// <summary>
 /// Generates, once per test class, one GnuPG key of each kind the round trips need in a private
-/// temporary home, and stops gpg-agent afterwards. Recipients are built from `gpg --export`
-/// output by the test packet splitter (the certificate reader lives on another branch).
+/// temporary home, and stops gpg-agent afterwards. Recipients come from `gpg --export` through
+/// the real <see cref="CertificateReader"/> and its encryption key selection.
 /// </summary>
 public sealed class GpgKeysFixture : IDisposable
 {
@@ -25,7 +25,7 @@ public sealed class GpgKeysFixture : IDisposable
 
     public GpgKeysFixture()
     {
-        Home = ExternalProgram.PrivateTempDirectory("mailseal-gpg-");
+        Home = OracleRunner.PrivateTempDirectory("mailseal-gpg-");
         var batch = new System.Text.StringBuilder();
         foreach (var (name, parameters) in KeyParameters)
         {
@@ -39,18 +39,11 @@ public sealed class GpgKeysFixture : IDisposable
 
         foreach (var name in KeyParameters.Keys)
         {
-            var exported = Gpg("--export", $"{name}@example.org");
-            var packets = TestPacketSplitter.Split(exported);
-            var primary = PublicKeyPacket.Parse(packets.First(p => p.Tag == 6).Body);
-            var subkey = PublicKeyPacket.Parse(packets.Last(p => p.Tag == 14).Body);
-            _primaries[name] = primary;
-            // gpg 2.2's default preferences: AES256 AES192 AES CAST5 3DES; it announces no SEIPD v2.
-            _recipients[name] = new EncryptionRecipient(
-                subkey,
-                primary.Fingerprint,
-                [SymmetricAlgorithm.Aes256, SymmetricAlgorithm.Aes192, SymmetricAlgorithm.Aes128, SymmetricAlgorithm.Cast5, SymmetricAlgorithm.TripleDes],
-                [],
-                SupportsSeipdV2: false);
+            var read = CertificateReader.Read(Gpg("--export", $"{name}@example.org"));
+            var certificate = Assert.Single(read.Certificates);
+            var selection = certificate.SelectEncryptionKey(DateTimeOffset.UtcNow);
+            _recipients[name] = selection.Recipient ?? throw new InvalidOperationException($"{name}: {selection.Reason}");
+            _primaries[name] = certificate.PrimaryKey;
         }
     }
 
@@ -65,15 +58,15 @@ public sealed class GpgKeysFixture : IDisposable
 
     /// <summary>Runs gpg in this home; fails with gpg's stderr unless it exits 0.</summary>
     public byte[] Gpg(params string[] arguments) =>
-        ExternalProgram.RunChecked("gpg", ["--homedir", Home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", .. arguments]);
+        OracleRunner.RunChecked("gpg", ["--homedir", Home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", .. arguments]);
 
     /// <summary>Decrypts a ciphertext file with gpg; returns the raw result for the test to judge.</summary>
-    public ExternalProgram.Result Decrypt(string ciphertextFile) =>
-        ExternalProgram.Run("gpg", ["--homedir", Home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--decrypt", ciphertextFile]);
+    public OracleRunner.Result Decrypt(string ciphertextFile) =>
+        OracleRunner.Run("gpg", ["--homedir", Home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--decrypt", ciphertextFile]);
 
     public void Dispose()
     {
-        ExternalProgram.Run("gpgconf", ["--homedir", Home, "--kill", "all"]);
+        OracleRunner.Run("gpgconf", ["--homedir", Home, "--kill", "all"]);
         try
         {
             Directory.Delete(Home, recursive: true);

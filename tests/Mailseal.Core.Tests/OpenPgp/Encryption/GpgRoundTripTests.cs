@@ -52,9 +52,9 @@ public sealed class GpgRoundTripTests : IClassFixture<GpgKeysFixture>
         File.WriteAllBytes(file, bytes);
         var result = _gpg.Decrypt(file);
         File.Delete(file);
-        Assert.True(result.ExitCode == 0, ExternalProgram.Describe(result));
+        Assert.True(result.ExitCode == 0, OracleRunner.Describe(result));
         Assert.DoesNotContain("WARNING", result.Stderr, StringComparison.Ordinal);
-        Assert.True(plaintext.AsSpan().SequenceEqual(result.Stdout), $"plaintext differs: {ExternalProgram.Describe(result)}");
+        Assert.True(plaintext.AsSpan().SequenceEqual(result.Stdout), $"plaintext differs: {OracleRunner.Describe(result)}");
     }
 
     [Fact]
@@ -73,22 +73,22 @@ public sealed class GpgRoundTripTests : IClassFixture<GpgKeysFixture>
         // Each key alone decrypts: move the other secret keys out of the way one at a time.
         foreach (var r in recipients)
         {
-            var home = ExternalProgram.PrivateTempDirectory("mailseal-gpg-one-");
+            var home = OracleRunner.PrivateTempDirectory("mailseal-gpg-one-");
             try
             {
                 var secret = _gpg.Gpg("--export-secret-subkeys", $"{r.Key.FingerprintHex}!");
                 var secretFile = Path.Combine(home, "secret.pgp");
                 File.WriteAllBytes(secretFile, secret);
-                ExternalProgram.RunChecked("gpg", ["--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--import", secretFile]);
+                OracleRunner.RunChecked("gpg", ["--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--import", secretFile]);
                 var file = Path.Combine(home, "msg.asc");
                 File.WriteAllBytes(file, ciphertext.ToArray());
-                var result = ExternalProgram.Run("gpg", ["--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--decrypt", file]);
-                Assert.True(result.ExitCode == 0, ExternalProgram.Describe(result));
+                var result = OracleRunner.Run("gpg", ["--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--decrypt", file]);
+                Assert.True(result.ExitCode == 0, OracleRunner.Describe(result));
                 Assert.Equal(plaintext, result.Stdout);
             }
             finally
             {
-                ExternalProgram.Run("gpgconf", ["--homedir", home, "--kill", "all"]);
+                OracleRunner.Run("gpgconf", ["--homedir", home, "--kill", "all"]);
                 Directory.Delete(home, recursive: true);
             }
         }
@@ -104,5 +104,39 @@ public sealed class GpgRoundTripTests : IClassFixture<GpgKeysFixture>
         Assert.Contains($"key 0x{primary.KeyIdHex} uses Ecdsa, a signing-only algorithm", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', ex.Message);
         Assert.Equal(0, output.Length);
+    }
+
+    [Fact]
+    public void Gpg_sees_aes256_an_mdc_zlib_and_our_literal_packet()
+    {
+        var encryptor = new PgpEncryptor(new PgpEncryptOptions { Compression = CompressionAlgorithm.Zlib, FileName = "a.eml", LiteralDate = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000) });
+        var ciphertext = new MemoryStream();
+        encryptor.Encrypt(new MemoryStream(new byte[200_000]), ciphertext, [_gpg.Recipient("cv25519")]);
+        var file = Path.Combine(_gpg.Home, $"msg-{Guid.NewGuid():N}.asc");
+        File.WriteAllBytes(file, ciphertext.ToArray());
+        var result = OracleRunner.Run("gpg", ["--homedir", _gpg.Home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "-v", "--list-packets", file]);
+        File.Delete(file);
+        var text = System.Text.Encoding.UTF8.GetString(result.Stdout) + result.Stderr;
+        Assert.True(result.ExitCode == 0, OracleRunner.Describe(result));
+        Assert.Contains($":pubkey enc packet: version 3, algo 18, keyid {_gpg.Recipient("cv25519").Key.KeyIdHex}", text, StringComparison.Ordinal);
+        Assert.Contains("mdc_method: 2", text, StringComparison.Ordinal);
+        Assert.Contains("AES256", text, StringComparison.Ordinal);
+        Assert.Contains(":compressed packet: algo=2", text, StringComparison.Ordinal);
+        Assert.Contains("mode b (62), created 1700000000, name=\"a.eml\"", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Gpg_rejects_our_ciphertext_with_one_flipped_bit()
+    {
+        var plaintext = new byte[5000];
+        var ciphertext = new MemoryStream();
+        new PgpEncryptor(new PgpEncryptOptions { Armor = false }).Encrypt(new MemoryStream(plaintext), ciphertext, [_gpg.Recipient("rsa2048")]);
+        var bytes = ciphertext.ToArray();
+        bytes[^100] ^= 0x01;
+        var file = Path.Combine(_gpg.Home, $"msg-{Guid.NewGuid():N}.pgp");
+        File.WriteAllBytes(file, bytes);
+        var result = _gpg.Decrypt(file);
+        File.Delete(file);
+        Assert.NotEqual(0, result.ExitCode);
     }
 }

@@ -1,12 +1,12 @@
-// v6-decrypt.mjs - decrypt a message with OpenPGP.js and write the plaintext to stdout.
-// Usage: node v6-decrypt.mjs SECRET-KEY.asc MESSAGE   (MESSAGE armored or binary)
+// openpgpjs-decrypt.mjs - decrypt a message with OpenPGP.js and write the plaintext to stdout.
+// Usage: node openpgpjs-decrypt.mjs SECRET-KEY.asc MESSAGE   (MESSAGE armored or binary)
 // Exits 1 with one line on stderr when decryption or integrity checking fails.
 import { readFileSync } from 'node:fs';
 import * as openpgp from './node_modules/openpgp/dist/node/openpgp.mjs';
 
 const [keyFile, messageFile] = process.argv.slice(2);
 if (!keyFile || !messageFile) {
-  process.stderr.write('usage: node v6-decrypt.mjs SECRET-KEY.asc MESSAGE\n');
+  process.stderr.write('usage: node openpgpjs-decrypt.mjs SECRET-KEY.asc MESSAGE\n');
   process.exit(2);
 }
 try {
@@ -18,6 +18,6 @@ try {
   const { data } = await openpgp.decrypt({ message, decryptionKeys, format: 'binary' });
   process.stdout.write(Buffer.from(data));
 } catch (e) {
-  process.stderr.write(`v6-decrypt: ${e.message}\n`);
+  process.stderr.write(`openpgpjs-decrypt: ${e.message}\n`);
   process.exit(1);
 }

@@ -4,8 +4,8 @@ using System.Text;
 
 namespace Mailseal.Core.Tests.OpenPgp.Encryption;
 
-/// <summary>Runs an oracle program (gpg, gpgconf, node) with a time limit; a missing program fails the test.</summary>
-public static class ExternalProgram
+/// <summary>Runs an oracle program (gpg, gpgconf, node) for the encryption tests with a time limit; a missing program fails the test.</summary>
+public static class OracleRunner
 {
     /// <summary>The result of one run.</summary>
     public sealed record Result(int ExitCode, byte[] Stdout, string Stderr);
