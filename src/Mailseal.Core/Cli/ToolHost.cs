@@ -96,6 +96,20 @@ public sealed class ToolHost
                 return ExitCodes.Ok;
             }
 
+            var invocation = new InvocationConfiguration
+            {
+                Output = Context.Out,
+                Error = Context.Error,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = _options.ProcessTerminationTimeout,
+            };
+
+            // --help and --version work even when the configuration file is broken.
+            if (first.Action is { ClearsParseErrors: true })
+            {
+                return await first.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+            }
+
             string? explicitConfig = first.GetResult(ConfigOption) is { Implicit: false } ? first.GetValue(ConfigOption) : null;
             ConfigurationFile file = ConfigurationFile.LoadForTool(explicitConfig, _options.DefaultConfigPath, _options.ConfigurationLimits);
             ToolSettings settings = file.ForTool(_options.ConfigSection, CollectConfigurableNames(_root));
@@ -105,19 +119,11 @@ public sealed class ToolHost
             List<string> tokens = InjectSettings(first, settings, injected);
             ParseResult parsed = injected.Count == 0 ? first : _root.Parse(tokens, parserConfiguration);
 
-            bool clearsErrors = parsed.Action is { ClearsParseErrors: true };
-            if (parsed.Errors.Count > 0 && !clearsErrors)
+            if (parsed.Errors.Count > 0)
             {
                 return ReportParseError(parsed, injected);
             }
 
-            var invocation = new InvocationConfiguration
-            {
-                Output = Context.Out,
-                Error = Context.Error,
-                EnableDefaultExceptionHandler = false,
-                ProcessTerminationTimeout = null,
-            };
             return await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)

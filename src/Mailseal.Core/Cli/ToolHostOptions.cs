@@ -38,6 +38,12 @@ public sealed record ToolHostOptions
     /// <summary>Also called with every error line (for example to send it to syslog); must not throw.</summary>
     public Action<string>? ErrorReporter { get; init; }
 
+    /// <summary>
+    /// On SIGINT/SIGTERM, cancel the action's token and wait this long before the process ends;
+    /// null = System.CommandLine does not handle the signals (the tool does, or the default applies).
+    /// </summary>
+    public TimeSpan? ProcessTerminationTimeout { get; init; }
+
     /// <summary>Longest error line in characters; longer messages are cut.</summary>
     public int MaxErrorLineLength { get; init; } = 500;
 }

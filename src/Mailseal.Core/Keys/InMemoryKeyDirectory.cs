@@ -39,7 +39,7 @@ public sealed class InMemoryKeyDirectory : IKeyDirectory
     }
 
     /// <summary>Stores the certificates read from armored or binary key data.</summary>
-    public void Add(string address, ReadOnlySpan<byte> keyData) =>
+    public void AddKeyData(string address, ReadOnlySpan<byte> keyData) =>
         Add(address, CertificateReader.Read(keyData, _options.ReadOptions).Certificates);
 
     /// <summary>Makes <paramref name="alias"/> resolve to <paramref name="target"/>'s entry.</summary>

@@ -184,6 +184,19 @@ public sealed class ToolHostTests : IDisposable
     }
 
     [Fact]
+    public void Help_works_even_when_the_config_file_is_broken()
+    {
+        string conf = WriteConfig("this is not a config\n");
+        var tool = new SampleTool(defaultConfig: conf);
+        Assert.Equal(0, tool.Host.Invoke(["--help"]));
+        Assert.Contains("--max-size", tool.Out, StringComparison.Ordinal);
+
+        var run = new SampleTool(defaultConfig: conf);
+        Assert.Equal(75, run.Host.Invoke(["bob@a.org"]));
+        Assert.Equal($"4.3.5 mailseal-encrypt: {conf}:1: malformed line (expected name = value)", run.Err.TrimEnd());
+    }
+
+    [Fact]
     public void Generate_man_page_prints_roff()
     {
         var tool = new SampleTool();

@@ -1,0 +1,1391 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Mailseal.Core.Accounts;
+using Npgsql;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace Mailseal.EndToEnd.Tests.Harness;
+
+/// <summary>
+/// The one end-to-end fixture: PostgreSQL 15, Dovecot (IMAP, LMTP, SQL auth), Postfix (smtp,
+/// submission with SASL, virtual delivery over LMTP), spamd and unbound on free loopback
+/// ports, with private configs in a temp dir under <see cref="RootDirectory"/>. Postfix and
+/// Dovecot are configured from the shipped fragments in postfix/ and dovecot/ through
+/// postfix/apply.sh. Everything it starts it stops by pid, also when a test fails; runs that
+/// crashed earlier are cleaned up at the next start (a marker file per run).
+/// </summary>
+/// <remarks>
+/// Use it through <see cref="MailStackCollection"/>. Set MAILSEAL_E2E_KEEP=1 to leave the
+/// servers running after the run: the temp dir and a stop command are printed.
+/// </remarks>
+public sealed class MailStack : IAsyncLifetime
+{
+    /// <summary>The mail domain whose mailboxes live in the users table.</summary>
+    public const string Domain = "example.test";
+
+    /// <summary>Postfix's myhostname.</summary>
+    public const string HostName = "mail.example.test";
+
+    /// <summary>Where every run's temp dir and marker live.</summary>
+    public const string RootDirectory = "/tmp/mailseal-e2e";
+
+    /// <summary>The environment variable that keeps the servers up after the run.</summary>
+    public const string KeepVariable = "MAILSEAL_E2E_KEEP";
+
+    /// <summary>The system user Dovecot stores mail as.</summary>
+    public const string VmailUser = "vmail";
+
+    /// <summary>The system user Mailseal's filters run as (pipe(8) user=).</summary>
+    public const string PipeUser = "mailseal";
+
+    /// <summary>The database holding the accounts schema.</summary>
+    public const string DatabaseName = "mail";
+
+    /// <summary>The read-only role Postfix and Dovecot log in as.</summary>
+    public const string DatabaseReader = "mailreader";
+
+    /// <summary>The cached initdb'd cluster copied by each run.</summary>
+    public const string TemplateCluster = "/var/tmp/mailseal-e2e-pg15-template";
+
+    private const string PgBin = "/usr/lib/postgresql/15/bin";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+
+    private readonly IMessageSink? sink;
+    private readonly Stopwatch clock = new();
+    private readonly List<string> timings = new();
+    private readonly Dictionary<string, Task<string>> published = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim publishLock = new(1, 1);
+    private Dictionary<string, string> variables = new(StringComparer.Ordinal);
+    private int varsCounter;
+    private bool stopped;
+
+    /// <summary>Creates the fixture; xunit passes its diagnostic sink (timings go there).</summary>
+    public MailStack(IMessageSink diagnosticSink)
+    {
+        sink = diagnosticSink;
+        Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        TempDirectory = Path.Combine(RootDirectory, Id);
+        MarkerFile = Path.Combine(RootDirectory, "runs", Id);
+        var ports = FreePorts.Take(6);
+        (SmtpPort, SubmissionPort, ImapPort, SpamdPort, DnsPort, PostgresPort) = (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]);
+        ReaderPassword = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+    }
+
+    /// <summary>This run's id (the temp dir's name).</summary>
+    public string Id { get; }
+
+    /// <summary>This run's private temp dir; deleted when the run ends.</summary>
+    public string TempDirectory { get; }
+
+    /// <summary>The marker file naming this run's temp dir and owner, for crash cleanup.</summary>
+    public string MarkerFile { get; }
+
+    /// <summary>Postfix smtpd without authentication (mail from outside).</summary>
+    public int SmtpPort { get; }
+
+    /// <summary>Postfix submission: AUTH required (SASL through Dovecot).</summary>
+    public int SubmissionPort { get; }
+
+    /// <summary>Dovecot IMAP (plaintext LOGIN allowed: loopback only).</summary>
+    public int ImapPort { get; }
+
+    /// <summary>spamd.</summary>
+    public int SpamdPort { get; }
+
+    /// <summary>unbound (UDP and TCP).</summary>
+    public int DnsPort { get; }
+
+    /// <summary>PostgreSQL on 127.0.0.1 (and the unix socket in <see cref="PostgresSocketDirectory"/>).</summary>
+    public int PostgresPort { get; }
+
+    /// <summary>The password of <see cref="DatabaseReader"/>.</summary>
+    public string ReaderPassword { get; }
+
+    /// <summary>The Postfix config directory (main.cf, master.cf, pgsql maps).</summary>
+    public string PostfixConfigDirectory => Path.Combine(TempDirectory, "etc", "postfix");
+
+    /// <summary>Postfix's queue_directory.</summary>
+    public string PostfixQueueDirectory => Path.Combine(TempDirectory, "spool", "postfix");
+
+    /// <summary>The Dovecot config file.</summary>
+    public string DovecotConfigFile => Path.Combine(TempDirectory, "etc", "dovecot", "dovecot.conf");
+
+    /// <summary>Dovecot's LMTP socket (Postfix's virtual_transport).</summary>
+    public string LmtpSocket => Path.Combine(TempDirectory, "run", "sockets", "dovecot-lmtp");
+
+    /// <summary>Dovecot's auth socket for Postfix SASL.</summary>
+    public string DovecotAuthSocket => Path.Combine(TempDirectory, "run", "sockets", "dovecot-auth");
+
+    /// <summary>Where mailboxes live: users.maildir is relative to it.</summary>
+    public string MailRoot => Path.Combine(TempDirectory, "mail");
+
+    /// <summary>PostgreSQL's unix socket directory.</summary>
+    public string PostgresSocketDirectory => Path.Combine(TempDirectory, "run", "pg");
+
+    /// <summary>The unbound config file.</summary>
+    public string UnboundConfigFile => Path.Combine(TempDirectory, "etc", "unbound", "unbound.conf");
+
+    /// <summary>Where service logs are written.</summary>
+    public string LogDirectory => Path.Combine(TempDirectory, "log");
+
+    /// <summary>Superuser connection string (unix socket, trust), database <see cref="DatabaseName"/>.</summary>
+    public string DatabaseConnectionString =>
+        $"Host={PostgresSocketDirectory};Port={PostgresPort};Username=postgres;Database={DatabaseName};Pooling=false;Timeout=15";
+
+    /// <summary>Connection string of the read-only <see cref="DatabaseReader"/> role over TCP.</summary>
+    public string ReaderConnectionString =>
+        $"Host=127.0.0.1;Port={PostgresPort};Username={DatabaseReader};Password={ReaderPassword};Database={DatabaseName};Pooling=false;Timeout=15";
+
+    /// <summary>The placeholder values the base fragments were applied with (DOMAINS, LMTP_SOCKET, PG_HOSTS, ...).</summary>
+    public IReadOnlyDictionary<string, string> FragmentVariables => variables;
+
+    /// <summary>The repository checkout the tests run from (holds Toolkit.sln).</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    /// <summary>True when MAILSEAL_E2E_KEEP=1: the servers stay up after the run (and after a failed start).</summary>
+    public static bool KeepRequested => string.Equals(Environment.GetEnvironmentVariable(KeepVariable), "1", StringComparison.Ordinal);
+
+    /// <summary>How long startup took.</summary>
+    public TimeSpan StartupTime { get; private set; }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    /// <inheritdoc/>
+    public async Task InitializeAsync()
+    {
+        clock.Start();
+        var ct = CancellationToken.None;
+        try
+        {
+            using (await StackLock.AcquireAsync(ct).ConfigureAwait(false))
+            {
+                await CleanStaleRunsLockedAsync().ConfigureAwait(false);
+                await EnsureSystemUsersAsync(ct).ConfigureAwait(false);
+                await EnsureTemplateClusterAsync(ct).ConfigureAwait(false);
+                WriteMarker(keep: false);
+            }
+
+            Lap("users, template, marker");
+            await CreateDirectoriesAsync(ct).ConfigureAwait(false);
+            Lap("directories");
+            variables = BaseVariables();
+
+            var spamd = StartSpamdAsync(ct);
+            var unbound = StartUnboundAsync(ct);
+            var postgres = StartPostgresAsync(ct).ContinueWith(_ => SetUpDatabaseAsync(ct), ct, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
+            var dovecotConfig = ConfigureDovecotAsync(ct);
+            var postfixConfig = ConfigurePostfixAsync(ct);
+            await Task.WhenAll(postgres, dovecotConfig).ConfigureAwait(false);
+            var dovecot = StartDovecotAsync(ct);
+            await postfixConfig.ConfigureAwait(false);
+            var postfix = StartPostfixAsync(ct);
+            await Task.WhenAll(spamd, unbound, dovecot, postfix).ConfigureAwait(false);
+            StartupTime = clock.Elapsed;
+            Lap("all up");
+            Report($"mail stack {Id} up in {StartupTime.TotalMilliseconds:F0} ms in {TempDirectory} ({string.Join(", ", timings)})");
+        }
+        catch (Exception e)
+        {
+            var logs = AllLogTails();
+            if (KeepRequested)
+            {
+                WriteMarker(keep: true);
+                Report($"{KeepVariable}=1: the failed mail stack is left as it is in {TempDirectory}; stop it with: bash {Path.Combine(TempDirectory, "stop.sh")}");
+            }
+            else
+            {
+                await StopEverythingAsync().ConfigureAwait(false);
+            }
+
+            throw new InvalidOperationException($"the mail stack did not start: {e.Message}\n{logs}", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task DisposeAsync()
+    {
+        if (KeepRequested)
+        {
+            WriteMarker(keep: true);
+            Report($"{KeepVariable}=1: the mail stack keeps running in {TempDirectory} (smtp {SmtpPort}, submission {SubmissionPort}, imap {ImapPort}, postgres {PostgresPort}, dns {DnsPort}, spamd {SpamdPort}); stop it with: bash {Path.Combine(TempDirectory, "stop.sh")}");
+            return;
+        }
+
+        var alive = clock.Elapsed;
+        var down = Stopwatch.StartNew();
+        await StopEverythingAsync().ConfigureAwait(false);
+        Report($"mail stack {Id} down in {down.ElapsedMilliseconds} ms; it ran {alive.TotalSeconds:F1} s (start-up {StartupTime.TotalMilliseconds:F0} ms)");
+        publishLock.Dispose();
+    }
+
+    /// <summary>Stops every service (by pid file), deletes the temp dir and the marker, and removes this run's alternate_config_directories entry.</summary>
+    public async Task StopEverythingAsync()
+    {
+        if (stopped)
+        {
+            return;
+        }
+
+        stopped = true;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(
+            StopServiceAsync(MailService.Postfix),
+            StopServiceAsync(MailService.Dovecot),
+            StopServiceAsync(MailService.Spamd),
+            StopServiceAsync(MailService.Unbound)).ConfigureAwait(false);
+        var daemons = sw.ElapsedMilliseconds;
+        await StopServiceAsync(MailService.Postgres).ConfigureAwait(false);
+        var postgres = sw.ElapsedMilliseconds;
+        await KillGpgAgentsAsync(TempDirectory).ConfigureAwait(false);
+        var gpg = sw.ElapsedMilliseconds;
+        using (await StackLock.AcquireAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            await RemoveAlternateConfigDirectoryAsync(Path.Combine(TempDirectory, "etc", "postfix")).ConfigureAwait(false);
+        }
+
+        var postconf = sw.ElapsedMilliseconds;
+        await DeleteDirectoryAsync(TempDirectory).ConfigureAwait(false);
+        File.Delete(MarkerFile);
+        Report($"stopped in {sw.ElapsedMilliseconds} ms: daemons at {daemons} ms, postgres at {postgres} ms, gpg-agents at {gpg} ms, main.cf at {postconf} ms");
+    }
+
+    // ------------------------------------------------------------------ services
+
+    /// <summary>The pid in <paramref name="service"/>'s pid file, or null.</summary>
+    public int? PidOf(MailService service) => PidControl.ReadPidFile(PidFile(TempDirectory, service));
+
+    /// <summary>True when <paramref name="service"/>'s pid file names a live process.</summary>
+    public bool IsRunning(MailService service) => PidOf(service) is { } pid && PidControl.IsAlive(pid);
+
+    /// <summary>Stops one service by its pid file (SIGTERM, SIGINT for PostgreSQL; SIGKILL after 10 s).</summary>
+    public async Task StopServiceAsync(MailService service)
+    {
+        var file = PidFile(TempDirectory, service);
+        if (PidControl.ReadPidFile(file) is { } pid)
+        {
+            var (expected, signal) = StopHow(service);
+            var sw = Stopwatch.StartNew();
+            if (!await PidControl.StopAsync(pid, expected, signal, StopGrace).ConfigureAwait(false))
+            {
+                Report($"{service}: pid {pid} from {file} is '{PidControl.Describe(pid)}', not ours: left alone");
+            }
+            else if (sw.Elapsed > TimeSpan.FromSeconds(2))
+            {
+                Report($"{service} (pid {pid}) took {sw.ElapsedMilliseconds} ms to stop");
+            }
+        }
+    }
+
+    /// <summary>Starts one service again with the configuration it had.</summary>
+    public Task StartServiceAsync(MailService service, CancellationToken ct = default) => service switch
+    {
+        MailService.Postgres => StartPostgresAsync(ct),
+        MailService.Dovecot => StartDovecotAsync(ct),
+        MailService.Postfix => StartPostfixAsync(ct),
+        MailService.Spamd => StartSpamdAsync(ct),
+        MailService.Unbound => StartUnboundAsync(ct),
+        _ => throw new ArgumentOutOfRangeException(nameof(service)),
+    };
+
+    /// <summary>The last <paramref name="lines"/> lines of <paramref name="service"/>'s log.</summary>
+    public string TailLog(MailService service, int lines = 40)
+    {
+        var sb = new StringBuilder();
+        foreach (var name in LogFiles(service))
+        {
+            var path = Path.Combine(LogDirectory, name);
+            if (!File.Exists(path))
+            {
+                continue;
+            }
+
+            string[] all;
+            try
+            {
+                all = File.ReadAllLines(path);
+            }
+            catch (IOException e)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"--- {path}: {e.Message}\n");
+                continue;
+            }
+
+            sb.Append(CultureInfo.InvariantCulture, $"--- last {lines} lines of {path}\n");
+            foreach (var l in all.TakeLast(lines))
+            {
+                sb.Append(l).Append('\n');
+            }
+        }
+
+        return sb.Length == 0 ? $"--- no log for {service} in {LogDirectory}\n" : sb.ToString();
+    }
+
+    // ------------------------------------------------------------------ accounts and keys
+
+    /// <summary>Opens a superuser connection to the mail database.</summary>
+    public async Task<NpgsqlConnection> OpenDatabaseAsync(CancellationToken ct = default)
+    {
+        var c = new NpgsqlConnection(DatabaseConnectionString);
+        await c.OpenAsync(ct).ConfigureAwait(false);
+        return c;
+    }
+
+    /// <summary>Hashes <paramref name="password"/> with Dovecot's own <c>doveadm pw</c>; the result carries its {SCHEME} prefix.</summary>
+    public static async Task<string> HashPasswordAsync(string password, PasswordScheme scheme, CancellationToken ct = default)
+    {
+        var name = scheme switch
+        {
+            PasswordScheme.Argon2Id => "ARGON2ID",
+            PasswordScheme.Sha512Crypt => "SHA512-CRYPT",
+            _ => throw new ArgumentOutOfRangeException(nameof(scheme)),
+        };
+        var r = await ProcessRunner.RunCheckedAsync("doveadm", ["-O", "pw", "-s", name, "-p", password], ct: ct).ConfigureAwait(false);
+        return r.StandardOutput.Trim();
+    }
+
+    /// <summary>Generates an OpenPGP key (Ed25519 + Cv25519) for <paramref name="email"/> with GnuPG, in a home under the temp dir.</summary>
+    public async Task<TestKey> GenerateKeyAsync(string email, CancellationToken ct = default)
+    {
+        var home = Path.Combine(TempDirectory, "gnupg", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+        Directory.CreateDirectory(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string[] g = ["--homedir", home, "--batch", "--quiet", "--no-tty", "--passphrase", string.Empty, "--pinentry-mode", "loopback"];
+        try
+        {
+            await ProcessRunner.RunCheckedAsync("gpg", [.. g, "--quick-gen-key", $"<{email}>", "ed25519", "cert", "never"], ct: ct).ConfigureAwait(false);
+            var colons = await ProcessRunner.RunCheckedAsync("gpg", [.. g, "--with-colons", "--list-keys"], ct: ct).ConfigureAwait(false);
+            var fpr = colons.StandardOutput.Split('\n').First(l => l.StartsWith("fpr:", StringComparison.Ordinal)).Split(':')[9];
+            await ProcessRunner.RunCheckedAsync("gpg", [.. g, "--quick-add-key", fpr, "cv25519", "encr", "never"], ct: ct).ConfigureAwait(false);
+            var pub = await ProcessRunner.RunCheckedAsync("gpg", [.. g, "--armor", "--export", fpr], ct: ct).ConfigureAwait(false);
+            var sec = await ProcessRunner.RunCheckedAsync("gpg", [.. g, "--armor", "--export-secret-keys", fpr], ct: ct).ConfigureAwait(false);
+            return new TestKey(email, fpr, pub.StandardOutput, sec.StandardOutput, home);
+        }
+        finally
+        {
+            await KillGpgAgentAsync(home).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Creates a mailbox in the users table (the schema Dovecot and Postfix read): a real
+    /// Dovecot password hash, a generated key unless <paramref name="key"/> is given, maildir
+    /// DOMAIN/LOCAL/. A null password gets a random one.
+    /// </summary>
+    public async Task<MailAccount> CreateAccountAsync(string email, string? password = null, TestKey? key = null, PasswordScheme scheme = PasswordScheme.Argon2Id, CancellationToken ct = default)
+    {
+        email = email.ToLowerInvariant();
+        password ??= Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(9));
+        key ??= await GenerateKeyAsync(email, ct).ConfigureAwait(false);
+        var hash = await HashPasswordAsync(password, scheme, ct).ConfigureAwait(false);
+        var at = email.IndexOf('@', StringComparison.Ordinal);
+        var maildir = $"{email[(at + 1)..]}/{email[..at]}/";
+        await using var db = await OpenDatabaseAsync(ct).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand(
+            "INSERT INTO users (email, pgpkey, key_fingerprint, password, maildir) VALUES (@email, @key, @fpr, @password, @maildir)", db);
+        cmd.Parameters.AddWithValue("email", email);
+        cmd.Parameters.AddWithValue("key", key.PublicKeyArmored);
+        cmd.Parameters.AddWithValue("fpr", key.Fingerprint);
+        cmd.Parameters.AddWithValue("password", hash);
+        cmd.Parameters.AddWithValue("maildir", maildir);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        return new MailAccount(email, password, maildir, key);
+    }
+
+    /// <summary>Adds an alias row: mail to <paramref name="alias"/> goes to <paramref name="email"/>.</summary>
+    public async Task AddAliasAsync(string alias, string email, CancellationToken ct = default)
+    {
+        await using var db = await OpenDatabaseAsync(ct).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand("INSERT INTO aliases (alias, email) VALUES (lower(@alias), lower(@email))", db);
+        cmd.Parameters.AddWithValue("alias", alias);
+        cmd.Parameters.AddWithValue("email", email);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    // ------------------------------------------------------------------ mail
+
+    /// <summary>A small RFC 5322 message with CRLF line ends.</summary>
+    public static string BuildMessage(string from, string to, string subject, string body) =>
+        $"From: <{from}>\r\nTo: <{to}>\r\nSubject: {subject}\r\nDate: {DateTime.UtcNow.ToString("R", CultureInfo.InvariantCulture)}\r\n" +
+        $"Message-ID: <{Guid.NewGuid():N}@client.example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body.ReplaceLineEndings("\r\n")}\r\n";
+
+    /// <summary>Sends a message over SMTP without AUTH (port <see cref="SmtpPort"/> unless given); returns Postfix's queue id.</summary>
+    public async Task<string> SendAsync(string from, IEnumerable<string> to, string message, int? port = null, CancellationToken ct = default)
+    {
+        await using var smtp = await SmtpTestClient.ConnectAsync(port ?? SmtpPort, ct).ConfigureAwait(false);
+        await smtp.EhloAsync(ct: ct).ConfigureAwait(false);
+        return await TransactAsync(smtp, from, to, message, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Submits a message on <see cref="SubmissionPort"/> with AUTH PLAIN; returns the queue id. A refused AUTH throws <see cref="SmtpReplyException"/>.</summary>
+    public async Task<string> SubmitAsync(string user, string password, string from, IEnumerable<string> to, string message, CancellationToken ct = default)
+    {
+        await using var smtp = await SmtpTestClient.ConnectAsync(SubmissionPort, ct).ConfigureAwait(false);
+        await smtp.EhloAsync(ct: ct).ConfigureAwait(false);
+        await smtp.AuthPlainAsync(user, password, ct).ConfigureAwait(false);
+        return await TransactAsync(smtp, from, to, message, ct).ConfigureAwait(false);
+    }
+
+    private static async Task<string> TransactAsync(SmtpTestClient smtp, string from, IEnumerable<string> to, string message, CancellationToken ct)
+    {
+        await smtp.MailFromAsync(from, ct).ConfigureAwait(false);
+        foreach (var rcpt in to)
+        {
+            await smtp.RcptToAsync(rcpt, ct).ConfigureAwait(false);
+        }
+
+        var reply = await smtp.DataAsync(message, ct).ConfigureAwait(false);
+        await smtp.QuitAsync(ct).ConfigureAwait(false);
+        return SmtpTestClient.QueueIdOf(reply) ?? throw new SmtpReplyException("DATA (no queue id in reply)", reply);
+    }
+
+    /// <summary>Logs in over IMAP and fetches every message in INBOX, raw.</summary>
+    public async Task<IReadOnlyList<byte[]>> FetchMessagesAsync(string email, string password, CancellationToken ct = default)
+    {
+        await using var imap = await ImapTestClient.ConnectAsync(ImapPort, ct).ConfigureAwait(false);
+        await imap.LoginAsync(email, password, ct).ConfigureAwait(false);
+        await imap.SelectAsync("INBOX", ct).ConfigureAwait(false);
+        var all = await imap.FetchAllAsync(ct).ConfigureAwait(false);
+        await imap.LogoutAsync(ct).ConfigureAwait(false);
+        return all;
+    }
+
+    /// <summary>Waits until <paramref name="account"/>'s INBOX holds at least <paramref name="count"/> messages and returns them all.</summary>
+    public Task<IReadOnlyList<byte[]>> WaitForMessagesAsync(MailAccount account, int count, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        WaitForMessagesAsync(account.Email, account.Password, count, timeout, ct);
+
+    /// <summary>
+    /// Waits (polling IMAP, default 30 s) until INBOX holds at least <paramref name="count"/>
+    /// messages; on timeout throws with the Postfix and Dovecot log tails and the queue.
+    /// </summary>
+    public async Task<IReadOnlyList<byte[]>> WaitForMessagesAsync(string email, string password, int count, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + limit;
+        var seen = 0;
+        while (true)
+        {
+            await using (var imap = await ImapTestClient.ConnectAsync(ImapPort, ct).ConfigureAwait(false))
+            {
+                await imap.LoginAsync(email, password, ct).ConfigureAwait(false);
+                seen = await imap.SelectAsync("INBOX", ct).ConfigureAwait(false);
+                if (seen >= count)
+                {
+                    var all = await imap.FetchAllAsync(ct).ConfigureAwait(false);
+                    await imap.LogoutAsync(ct).ConfigureAwait(false);
+                    return all;
+                }
+
+                await imap.LogoutAsync(ct).ConfigureAwait(false);
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                var queue = await DescribeQueueAsync().ConfigureAwait(false);
+                throw new XunitException($"{email}: INBOX holds {seen} message(s), expected {count}, after {limit.TotalSeconds} s\nqueue: {queue}\n{TailLog(MailService.Postfix)}{TailLog(MailService.Dovecot)}");
+            }
+
+            await Task.Delay(100, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads Postfix's queue (<c>postqueue -j</c>).</summary>
+    public async Task<IReadOnlyList<QueuedMessage>> GetQueueAsync(CancellationToken ct = default)
+    {
+        var r = await ProcessRunner.RunCheckedAsync("postqueue", ["-c", PostfixConfigDirectory, "-j"], ct: ct).ConfigureAwait(false);
+        var list = new List<QueuedMessage>();
+        foreach (var line in r.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            using var doc = JsonDocument.Parse(line);
+            var e = doc.RootElement;
+            var recipients = new List<QueuedRecipient>();
+            if (e.TryGetProperty("recipients", out var rs))
+            {
+                foreach (var rcpt in rs.EnumerateArray())
+                {
+                    recipients.Add(new QueuedRecipient(
+                        rcpt.GetProperty("address").GetString() ?? string.Empty,
+                        rcpt.TryGetProperty("delay_reason", out var why) ? why.GetString() : null));
+                }
+            }
+
+            list.Add(new QueuedMessage(
+                e.GetProperty("queue_name").GetString() ?? string.Empty,
+                e.GetProperty("queue_id").GetString() ?? string.Empty,
+                e.TryGetProperty("sender", out var s) ? s.GetString() ?? string.Empty : string.Empty,
+                e.TryGetProperty("message_size", out var size) ? size.GetInt64() : 0,
+                recipients));
+        }
+
+        return list;
+    }
+
+    /// <summary>Polls the queue (default 30 s) until <paramref name="condition"/> holds; throws with the Postfix log tail otherwise.</summary>
+    public async Task<IReadOnlyList<QueuedMessage>> WaitForQueueAsync(Func<IReadOnlyList<QueuedMessage>, bool> condition, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            var q = await GetQueueAsync(ct).ConfigureAwait(false);
+            if (condition(q))
+            {
+                return q;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new XunitException($"the queue did not reach the expected state within {limit.TotalSeconds} s: {JsonSerializer.Serialize(q)}\n{TailLog(MailService.Postfix)}");
+            }
+
+            await Task.Delay(100, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks Postfix to retry every deferred message now (<c>postqueue -f</c>).</summary>
+    public Task FlushQueueAsync(CancellationToken ct = default) =>
+        ProcessRunner.RunCheckedAsync("postqueue", ["-c", PostfixConfigDirectory, "-f"], ct: ct);
+
+    // ------------------------------------------------------------------ configuration
+
+    /// <summary>
+    /// Applies a Postfix fragment (a .postconf file or a map) to <see cref="PostfixConfigDirectory"/>
+    /// through postfix/apply.sh, with <see cref="FragmentVariables"/> plus
+    /// <paramref name="extraVariables"/>, then reloads Postfix. A relative path is relative to
+    /// the repository root. <see cref="ResetPostfixConfigAsync"/> undoes it.
+    /// </summary>
+    public async Task ApplyPostfixFragmentAsync(string path, IReadOnlyDictionary<string, string>? extraVariables = null, CancellationToken ct = default)
+    {
+        await ApplyFragmentsAsync(PostfixConfigDirectory, [path], extraVariables, ct).ConfigureAwait(false);
+        TouchPast(PostfixConfigDirectory);
+        await ReloadPostfixAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs postfix/apply.sh on <paramref name="targetDirectory"/> with the harness's variables plus <paramref name="extraVariables"/>; throws with its message on failure.</summary>
+    public async Task<ProcessResult> ApplyFragmentsAsync(string targetDirectory, IEnumerable<string> fragments, IReadOnlyDictionary<string, string>? extraVariables = null, CancellationToken ct = default)
+    {
+        var merged = new Dictionary<string, string>(variables, StringComparer.Ordinal);
+        if (extraVariables is not null)
+        {
+            foreach (var (k, v) in extraVariables)
+            {
+                merged[k] = v;
+            }
+        }
+
+        var varsFile = Path.Combine(TempDirectory, "etc", $"fragment-{Interlocked.Increment(ref varsCounter)}.vars");
+        await File.WriteAllTextAsync(varsFile, string.Concat(merged.Select(kv => $"{kv.Key}={kv.Value}\n")), ct).ConfigureAwait(false);
+        File.SetUnixFileMode(varsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        try
+        {
+            var args = new List<string> { Path.Combine(RepositoryRoot, "postfix", "apply.sh"), "--vars", varsFile, targetDirectory };
+            args.AddRange(fragments.Select(f => Path.IsPathRooted(f) ? f : Path.Combine(RepositoryRoot, f)));
+            return await ProcessRunner.RunCheckedAsync("/bin/bash", args, ct: ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(varsFile);
+        }
+    }
+
+    /// <summary><c>postfix reload</c>: the master re-reads main.cf and master.cf.</summary>
+    public async Task ReloadPostfixAsync(CancellationToken ct = default)
+    {
+        var r = await ProcessRunner.RunAsync("postfix", ["-c", PostfixConfigDirectory, "reload"], ct: ct).ConfigureAwait(false);
+        if (r.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"postfix reload exited {r.ExitCode}: {r.Output}\n{TailLog(MailService.Postfix)}");
+        }
+
+        await WaitUntilAsync("postfix smtpd after reload", () => FreePorts.IsListening(SmtpPort), MailService.Postfix, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Restores main.cf and master.cf as they were after the base fragments, and reloads Postfix.</summary>
+    public async Task ResetPostfixConfigAsync(CancellationToken ct = default)
+    {
+        foreach (var f in new[] { "main.cf", "master.cf" })
+        {
+            File.Copy(Path.Combine(TempDirectory, "etc", "postfix-base", f), Path.Combine(PostfixConfigDirectory, f), overwrite: true);
+        }
+
+        TouchPast(PostfixConfigDirectory);
+        await ReloadPostfixAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs <c>postfix check</c> on the config directory.</summary>
+    public Task<ProcessResult> PostfixCheckAsync(CancellationToken ct = default) =>
+        ProcessRunner.RunAsync("postfix", ["-c", PostfixConfigDirectory, "check"], ct: ct);
+
+    /// <summary>
+    /// Makes unbound answer <paramref name="zone"/> from <paramref name="records"/> (zone-file
+    /// lines such as <c>example.org. 300 IN TXT "v=spf1 -all"</c>) and nothing else for
+    /// names under it (local-zone static); replaces what an earlier call gave it.
+    /// </summary>
+    public async Task SetDnsZoneAsync(string zone, IEnumerable<string> records, CancellationToken ct = default)
+    {
+        var name = zone.TrimEnd('.').ToLowerInvariant();
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"local-zone: \"{name}.\" static\n");
+        foreach (var r in records)
+        {
+            if (r.Contains('\'', StringComparison.Ordinal) || r.Contains('\n', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"a record may not contain a single quote or a newline: {r}", nameof(records));
+            }
+
+            sb.Append(CultureInfo.InvariantCulture, $"local-data: '{r}'\n");
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(TempDirectory, "etc", "unbound", "zones", name + ".conf"), sb.ToString(), ct).ConfigureAwait(false);
+        await ReloadUnboundAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes a zone given with <see cref="SetDnsZoneAsync"/>.</summary>
+    public async Task RemoveDnsZoneAsync(string zone, CancellationToken ct = default)
+    {
+        File.Delete(Path.Combine(TempDirectory, "etc", "unbound", "zones", zone.TrimEnd('.').ToLowerInvariant() + ".conf"));
+        await ReloadUnboundAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Asks the harness's unbound; see <see cref="DnsTestClient.QueryAsync"/>.</summary>
+    public Task<(int Rcode, IReadOnlyList<string> Answers)> QueryDnsAsync(string name, ushort type, CancellationToken ct = default) =>
+        DnsTestClient.QueryAsync(DnsPort, name, type, ct);
+
+    /// <summary>
+    /// Publishes src/<paramref name="project"/> (framework-dependent, linux-x64, Release) into a
+    /// world-readable directory of this run, once per run, so Postfix's pipe user can run it.
+    /// </summary>
+    /// <returns>The directory holding the published files.</returns>
+    public async Task<string> PublishAsync(string project, CancellationToken ct = default)
+    {
+        Task<string> task;
+        await publishLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (!published.TryGetValue(project, out task!))
+            {
+                task = PublishCoreAsync(project);
+                published[project] = task;
+            }
+        }
+        finally
+        {
+            publishLock.Release();
+        }
+
+        return await task.WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    // ------------------------------------------------------------------ start-up steps
+
+    private async Task<string> PublishCoreAsync(string project)
+    {
+        var csproj = Path.Combine(RepositoryRoot, "src", project, project + ".csproj");
+        if (!File.Exists(csproj))
+        {
+            throw new ArgumentException($"no project {csproj}", nameof(project));
+        }
+
+        var output = Path.Combine(TempDirectory, "bin", project);
+        var r = await ProcessRunner.RunAsync(
+            "dotnet",
+            ["publish", csproj, "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=false", "-o", output, "-nologo", "-v", "quiet"],
+            timeout: TimeSpan.FromMinutes(5),
+            environment: new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1", ["HOME"] = Environment.GetEnvironmentVariable("HOME") ?? "/root" }).ConfigureAwait(false);
+        if (r.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet publish {project} exited {r.ExitCode}: {r.Output}");
+        }
+
+        await ProcessRunner.RunCheckedAsync("chmod", ["-R", "a+rX", output]).ConfigureAwait(false);
+        return output;
+    }
+
+    private Dictionary<string, string> BaseVariables() => new(StringComparer.Ordinal)
+    {
+        ["DOMAINS"] = Domain,
+        ["LMTP_SOCKET"] = LmtpSocket,
+        ["DOVECOT_AUTH_SOCKET"] = DovecotAuthSocket,
+        ["PG_HOSTS"] = $"inet:127.0.0.1:{PostgresPort}",
+        ["PG_USER"] = DatabaseReader,
+        ["PG_PASSWORD"] = ReaderPassword,
+        ["PG_DBNAME"] = DatabaseName,
+        ["SUBMISSION_SERVICE"] = $"127.0.0.1:{SubmissionPort}",
+        ["SUBMISSION_TLS_LEVEL"] = "none",
+        ["VMAIL_USER"] = VmailUser,
+        ["VMAIL_GROUP"] = VmailUser,
+        ["VMAIL_UID"] = vmailUid,
+        ["DOVECOT_SQL_CONF"] = Path.Combine(TempDirectory, "etc", "dovecot", "conf.d", "mailseal-sql.conf.ext"),
+        ["DOVECOT_PG_CONNECT"] = $"host=127.0.0.1 port={PostgresPort} dbname={DatabaseName} user={DatabaseReader} password={ReaderPassword}",
+        ["MAIL_ROOT"] = MailRoot,
+        ["POSTMASTER"] = $"postmaster@{Domain}",
+    };
+
+    private string vmailUid = string.Empty;
+
+    private static async Task EnsureSystemUsersAsync(CancellationToken ct)
+    {
+        foreach (var user in new[] { VmailUser, PipeUser })
+        {
+            var r = await ProcessRunner.RunAsync("getent", ["passwd", user], ct: ct).ConfigureAwait(false);
+            if (r.ExitCode != 0)
+            {
+                await ProcessRunner.RunCheckedAsync("useradd", ["--system", "--user-group", "--home-dir", "/nonexistent", "--no-create-home", "--shell", "/usr/sbin/nologin", user], ct: ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task EnsureTemplateClusterAsync(CancellationToken ct)
+    {
+        if (File.Exists(Path.Combine(TemplateCluster, "PG_VERSION")))
+        {
+            return;
+        }
+
+        if (!File.Exists(Path.Combine(PgBin, "initdb")))
+        {
+            throw new InvalidOperationException($"PostgreSQL 15 is not installed ({PgBin}/initdb missing); tools/install-deps.sh installs it");
+        }
+
+        var tmp = TemplateCluster + ".tmp";
+        await ProcessRunner.RunAsync("rm", ["-rf", tmp], ct: ct).ConfigureAwait(false);
+        await ProcessRunner.RunCheckedAsync("install", ["-d", "-o", "postgres", "-g", "postgres", "-m", "700", tmp], ct: ct).ConfigureAwait(false);
+        await ProcessRunner.RunCheckedAsync(
+            "runuser",
+            ["-u", "postgres", "--", Path.Combine(PgBin, "initdb"), "-D", tmp, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"],
+            timeout: TimeSpan.FromMinutes(2),
+            ct: ct).ConfigureAwait(false);
+        Directory.Move(tmp, TemplateCluster);
+    }
+
+    private async Task CreateDirectoriesAsync(CancellationToken ct)
+    {
+        var t = TempDirectory;
+        var script = $"""
+            set -e
+            install -d -m 755 '{t}' '{t}/etc' '{t}/etc/postfix' '{t}/etc/postfix-base' '{t}/etc/dovecot' '{t}/etc/dovecot/conf.d' '{t}/etc/unbound' '{t}/etc/unbound/zones' '{t}/run' '{t}/run/sockets' '{t}/log' '{t}/bin' '{t}/spool' '{t}/spool/postfix' '{t}/pg'
+            install -d -m 700 '{t}/gnupg' '{t}/var'
+            install -d -m 755 -o postgres -g postgres '{t}/run/pg'
+            install -d -m 750 -o {VmailUser} -g {VmailUser} '{t}/mail'
+            install -d -m 750 -o postfix -g postfix '{t}/lib' '{t}/lib/postfix'
+            install -m 640 -o postgres -g postgres /dev/null '{t}/log/postgresql.log'
+            cp -a '{TemplateCluster}' '{t}/pg/data'
+            id -u {VmailUser}
+            """;
+        var r = await ProcessRunner.RunCheckedAsync("/bin/sh", ["-c", script], ct: ct).ConfigureAwait(false);
+        vmailUid = r.StandardOutput.Trim();
+        await File.WriteAllTextAsync(Path.Combine(t, "stop.sh"), StopScript(), ct).ConfigureAwait(false);
+    }
+
+    private async Task StartPostgresAsync(CancellationToken ct)
+    {
+        var data = Path.Combine(TempDirectory, "pg", "data");
+        var options = $"-c listen_addresses=127.0.0.1 -c port={PostgresPort} -c unix_socket_directories={PostgresSocketDirectory} -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+        var rc = await ProcessRunner.RunDetachedAsync(
+            "runuser",
+            ["-u", "postgres", "--", Path.Combine(PgBin, "pg_ctl"), "-D", data, "-l", Path.Combine(LogDirectory, "postgresql.log"), "-w", "-t", "60", "-o", options, "start"],
+            Path.Combine(LogDirectory, "pg_ctl.out"),
+            StartTimeout,
+            ct).ConfigureAwait(false);
+        if (rc != 0)
+        {
+            throw new InvalidOperationException($"pg_ctl start exited {rc}\n{TailLog(MailService.Postgres)}");
+        }
+
+        RecordPid(MailService.Postgres);
+        Lap("postgres up");
+    }
+
+    private async Task SetUpDatabaseAsync(CancellationToken ct)
+    {
+        var admin = $"Host={PostgresSocketDirectory};Port={PostgresPort};Username=postgres;Database=postgres;Pooling=false;Timeout=15";
+        await using (var c = new NpgsqlConnection(admin))
+        {
+            await c.OpenAsync(ct).ConfigureAwait(false);
+            await using var setPw = new NpgsqlCommand("SELECT set_config('mailseal.reader_password', @pw, false)", c);
+            setPw.Parameters.AddWithValue("pw", ReaderPassword);
+            await setPw.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await using var role = new NpgsqlCommand(
+                "DO $$ BEGIN EXECUTE format('CREATE ROLE mailreader LOGIN PASSWORD %L', current_setting('mailseal.reader_password')); END $$", c);
+            await role.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await using var db = new NpgsqlCommand("CREATE DATABASE mail", c);
+            await db.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        await using (var c = await OpenDatabaseAsync(ct).ConfigureAwait(false))
+        {
+            await AccountSchema.ApplyAsync(c, ct).ConfigureAwait(false);
+            await using var grant = new NpgsqlCommand("GRANT SELECT ON users, aliases TO mailreader", c);
+            await grant.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        Lap("schema");
+    }
+
+    private async Task StartSpamdAsync(CancellationToken ct)
+    {
+        var rc = await ProcessRunner.RunDetachedAsync(
+            "spamd",
+            ["--daemonize", $"--listen=127.0.0.1:{SpamdPort}", $"--pidfile={PidFile(TempDirectory, MailService.Spamd)}", "--username=debian-spamd",
+             "--max-children=1", "--min-children=1", $"--syslog={Path.Combine(LogDirectory, "spamd.log")}", "--nouser-config", "--helper-home-dir=/var/lib/spamassassin"],
+            Path.Combine(LogDirectory, "spamd.out"),
+            StartTimeout,
+            ct).ConfigureAwait(false);
+        if (rc != 0)
+        {
+            throw new InvalidOperationException($"spamd exited {rc}\n{TailLog(MailService.Spamd)}");
+        }
+
+        await WaitUntilAsync("spamd port", () => FreePorts.IsListening(SpamdPort), MailService.Spamd, ct).ConfigureAwait(false);
+        RecordPid(MailService.Spamd);
+        Lap("spamd up");
+    }
+
+    private async Task StartUnboundAsync(CancellationToken ct)
+    {
+        var etc = Path.Combine(TempDirectory, "etc", "unbound");
+        if (!File.Exists(UnboundConfigFile))
+        {
+            await File.WriteAllTextAsync(UnboundConfigFile, $"""
+                server:
+                  interface: 127.0.0.1
+                  port: {DnsPort}
+                  do-ip6: no
+                  access-control: 127.0.0.0/8 allow
+                  username: ""
+                  chroot: ""
+                  directory: "{etc}"
+                  pidfile: "{PidFile(TempDirectory, MailService.Unbound)}"
+                  logfile: "{Path.Combine(LogDirectory, "unbound.log")}"
+                  use-syslog: no
+                  do-daemonize: yes
+                  module-config: "iterator"
+                  num-threads: 1
+                  # no upstream: answer everything locally (NXDOMAIN) instead of timing out on root servers
+                  local-zone: "." static
+                  include: "{etc}/zones/*.conf"
+                remote-control:
+                  control-enable: yes
+                  control-interface: "{Path.Combine(TempDirectory, "run", "unbound.ctl")}"
+                  control-use-cert: no
+
+                """, ct).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(etc, "zones", Domain + ".conf"), $"""
+                local-zone: "{Domain}." static
+                local-data: "{Domain}. 300 IN MX 10 {HostName}."
+                local-data: "{HostName}. 300 IN A 127.0.0.1"
+
+                """, ct).ConfigureAwait(false);
+            var check = await ProcessRunner.RunAsync("unbound-checkconf", [UnboundConfigFile], ct: ct).ConfigureAwait(false);
+            if (check.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"unbound-checkconf: {check.Output}");
+            }
+        }
+
+        var rc = await ProcessRunner.RunDetachedAsync("unbound", ["-c", UnboundConfigFile], Path.Combine(LogDirectory, "unbound.out"), StartTimeout, ct).ConfigureAwait(false);
+        if (rc != 0)
+        {
+            throw new InvalidOperationException($"unbound exited {rc}\n{TailLog(MailService.Unbound)}");
+        }
+
+        await WaitUntilAsync("unbound pid file", () => IsRunning(MailService.Unbound), MailService.Unbound, ct).ConfigureAwait(false);
+        await WaitUntilAsync("unbound port", () => FreePorts.IsListening(DnsPort), MailService.Unbound, ct).ConfigureAwait(false);
+        RecordPid(MailService.Unbound);
+        Lap("unbound up");
+    }
+
+    private async Task ReloadUnboundAsync(CancellationToken ct)
+    {
+        var r = await ProcessRunner.RunAsync("unbound-control", ["-c", UnboundConfigFile, "reload"], ct: ct).ConfigureAwait(false);
+        if (r.ExitCode != 0 || !r.StandardOutput.Contains("ok", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"unbound-control reload exited {r.ExitCode}: {r.Output}\n{TailLog(MailService.Unbound)}");
+        }
+    }
+
+    private async Task ConfigureDovecotAsync(CancellationToken ct)
+    {
+        var t = TempDirectory;
+        await File.WriteAllTextAsync(DovecotConfigFile, $$"""
+            # Harness-only settings; everything Mailseal ships comes from dovecot/ through postfix/apply.sh (conf.d/).
+            protocols = imap lmtp
+            listen = 127.0.0.1
+            base_dir = {{t}}/run/dovecot
+            state_dir = {{t}}/var/dovecot-state
+            instance_name = mailseal-e2e-{{Id}}
+            hostname = {{HostName}}
+            log_path = {{LogDirectory}}/dovecot.log
+            ssl = no
+            disable_plaintext_auth = no
+            auth_verbose = yes
+            # tests try wrong passwords on purpose: answer at once instead of after 2 s
+            auth_failure_delay = 0
+            service imap-login {
+              inet_listener imap {
+                address = 127.0.0.1
+                port = {{ImapPort}}
+              }
+              inet_listener imaps {
+                port = 0
+              }
+            }
+            !include conf.d/*.conf
+
+            """, ct).ConfigureAwait(false);
+        await ApplyFragmentsAsync(
+            Path.Combine(t, "etc", "dovecot", "conf.d"),
+            ["dovecot/10-mailseal-mail.conf", "dovecot/10-mailseal-auth.conf", "dovecot/20-mailseal-lmtp.conf", "dovecot/mailseal-sql.conf.ext"],
+            ct: ct).ConfigureAwait(false);
+        var check = await ProcessRunner.RunAsync("doveconf", ["-c", DovecotConfigFile, "-n"], ct: ct).ConfigureAwait(false);
+        if (check.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"doveconf -n rejects the Dovecot config: {check.StandardError.Trim()}");
+        }
+
+        Lap("dovecot config");
+    }
+
+    private async Task StartDovecotAsync(CancellationToken ct)
+    {
+        var rc = await ProcessRunner.RunDetachedAsync("dovecot", ["-c", DovecotConfigFile], Path.Combine(LogDirectory, "dovecot.out"), StartTimeout, ct).ConfigureAwait(false);
+        if (rc != 0)
+        {
+            throw new InvalidOperationException($"dovecot exited {rc}\n{TailLog(MailService.Dovecot)}");
+        }
+
+        await WaitUntilAsync("dovecot master.pid", () => IsRunning(MailService.Dovecot), MailService.Dovecot, ct).ConfigureAwait(false);
+        await WaitUntilAsync("dovecot imap port", () => FreePorts.IsListening(ImapPort), MailService.Dovecot, ct).ConfigureAwait(false);
+        await WaitUntilAsync("dovecot lmtp and auth sockets", () => File.Exists(LmtpSocket) && File.Exists(DovecotAuthSocket), MailService.Dovecot, ct).ConfigureAwait(false);
+        RecordPid(MailService.Dovecot);
+        Lap("dovecot up");
+    }
+
+    private async Task ConfigurePostfixAsync(CancellationToken ct)
+    {
+        var t = TempDirectory;
+        var pf = PostfixConfigDirectory;
+        await File.WriteAllTextAsync(Path.Combine(pf, "main.cf"), $"""
+            # Harness-only settings; everything Mailseal ships comes from postfix/ through postfix/apply.sh.
+            compatibility_level = 3.6
+            queue_directory = {PostfixQueueDirectory}
+            data_directory = {t}/lib/postfix
+            maillog_file = {LogDirectory}/postfix.log
+            maillog_file_prefixes = /var, /dev/stdout, {LogDirectory}
+            myhostname = {HostName}
+            mydomain = {Domain}
+            myorigin = $myhostname
+            mydestination = localhost
+            inet_interfaces = 127.0.0.1
+            inet_protocols = ipv4
+            mynetworks = 127.0.0.0/8
+            alias_maps =
+            alias_database =
+            biff = no
+            append_dot_mydomain = no
+            smtputf8_enable = no
+            smtpd_banner = $myhostname ESMTP mailseal-e2e
+            smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
+            # the stack never sends mail off the machine
+            default_transport = error:mailseal end-to-end stack delivers locally only
+            relay_transport = error:mailseal end-to-end stack delivers locally only
+            # retry in seconds, so fault tests finish quickly
+            queue_run_delay = 2s
+            minimal_backoff_time = 2s
+            maximal_backoff_time = 4s
+            lmtp_connect_timeout = 5s
+
+            """, ct).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(pf, "master.cf"), $"""
+            # service type  private unpriv chroot wakeup maxproc command + args   (chroot n: NOTES.md pitfall 4)
+            127.0.0.1:{SmtpPort} inet n - n - - smtpd
+            pickup     unix  n       -       n       60      1       pickup
+            cleanup    unix  n       -       n       -       0       cleanup
+            qmgr       unix  n       -       n       300     1       qmgr
+            tlsmgr     unix  -       -       n       1000?   1       tlsmgr
+            rewrite    unix  -       -       n       -       -       trivial-rewrite
+            bounce     unix  -       -       n       -       0       bounce
+            defer      unix  -       -       n       -       0       bounce
+            trace      unix  -       -       n       -       0       bounce
+            verify     unix  -       -       n       -       1       verify
+            flush      unix  n       -       n       1000?   0       flush
+            proxymap   unix  -       -       n       -       -       proxymap
+            proxywrite unix  -       -       n       -       1       proxymap
+            smtp       unix  -       -       n       -       -       smtp
+            relay      unix  -       -       n       -       -       smtp
+            showq      unix  n       -       n       -       -       showq
+            error      unix  -       -       n       -       -       error
+            retry      unix  -       -       n       -       -       error
+            discard    unix  -       -       n       -       -       discard
+            local      unix  -       n       n       -       -       local
+            virtual    unix  -       n       n       -       -       virtual
+            lmtp       unix  -       -       n       -       -       lmtp
+            anvil      unix  -       -       n       -       1       anvil
+            scache     unix  -       -       n       -       1       scache
+            postlog    unix-dgram n  -       n       -       1       postlogd
+
+            """, ct).ConfigureAwait(false);
+        await ApplyFragmentsAsync(
+            pf,
+            ["postfix/mailseal-pgsql-mailboxes.cf", "postfix/mailseal-pgsql-aliases.cf", "postfix/mailseal-virtual-lmtp.postconf", "postfix/mailseal-submission.postconf"],
+            ct: ct).ConfigureAwait(false);
+        foreach (var f in new[] { "main.cf", "master.cf" })
+        {
+            File.Copy(Path.Combine(pf, f), Path.Combine(t, "etc", "postfix-base", f), overwrite: true);
+        }
+
+        using (await StackLock.AcquireAsync(ct).ConfigureAwait(false))
+        {
+            await AddAlternateConfigDirectoryAsync(pf, ct).ConfigureAwait(false);
+        }
+
+        TouchPast(pf);
+        Lap("postfix config");
+    }
+
+    private async Task StartPostfixAsync(CancellationToken ct)
+    {
+        TouchPast(PostfixConfigDirectory);
+        var rc = await ProcessRunner.RunDetachedAsync("postfix", ["-c", PostfixConfigDirectory, "start"], Path.Combine(LogDirectory, "postfix.out"), StartTimeout, ct).ConfigureAwait(false);
+        if (rc != 0)
+        {
+            throw new InvalidOperationException($"postfix start exited {rc}\n{TailLog(MailService.Postfix)}");
+        }
+
+        await WaitUntilAsync("postfix master.pid", () => IsRunning(MailService.Postfix), MailService.Postfix, ct).ConfigureAwait(false);
+        await WaitUntilAsync("postfix smtpd ports", () => FreePorts.IsListening(SmtpPort) && FreePorts.IsListening(SubmissionPort), MailService.Postfix, ct).ConfigureAwait(false);
+        RecordPid(MailService.Postfix);
+        Lap("postfix up");
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    private static string PidFile(string tempDirectory, MailService service) => service switch
+    {
+        MailService.Postgres => Path.Combine(tempDirectory, "pg", "data", "postmaster.pid"),
+        MailService.Dovecot => Path.Combine(tempDirectory, "run", "dovecot", "master.pid"),
+        MailService.Postfix => Path.Combine(tempDirectory, "spool", "postfix", "pid", "master.pid"),
+        MailService.Spamd => Path.Combine(tempDirectory, "run", "spamd.pid"),
+        MailService.Unbound => Path.Combine(tempDirectory, "run", "unbound.pid"),
+        _ => throw new ArgumentOutOfRangeException(nameof(service)),
+    };
+
+    private static (string Expected, int Signal) StopHow(MailService service) => service switch
+    {
+        MailService.Postgres => ("postgres", NativeMethods.SigInt),
+        MailService.Dovecot => ("dovecot", NativeMethods.SigTerm),
+        MailService.Postfix => ("master", NativeMethods.SigTerm),
+        MailService.Spamd => ("spamd", NativeMethods.SigTerm),
+        MailService.Unbound => ("unbound", NativeMethods.SigTerm),
+        _ => throw new ArgumentOutOfRangeException(nameof(service)),
+    };
+
+    private static string[] LogFiles(MailService service) => service switch
+    {
+        MailService.Postgres => ["pg_ctl.out", "postgresql.log"],
+        MailService.Dovecot => ["dovecot.out", "dovecot.log"],
+        MailService.Postfix => ["postfix.out", "postfix.log"],
+        MailService.Spamd => ["spamd.out", "spamd.log"],
+        MailService.Unbound => ["unbound.out", "unbound.log"],
+        _ => throw new ArgumentOutOfRangeException(nameof(service)),
+    };
+
+    private string AllLogTails() =>
+        string.Concat(Enum.GetValues<MailService>().Select(s => TailLog(s, 25)));
+
+    private async Task WaitUntilAsync(string what, Func<bool> condition, MailService service, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"timed out after {StartTimeout.TotalSeconds} s waiting for {what}\n{TailLog(service)}");
+            }
+
+            await Task.Delay(20, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<string> DescribeQueueAsync()
+    {
+        try
+        {
+            return JsonSerializer.Serialize(await GetQueueAsync().ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or JsonException or TimeoutException)
+        {
+            return $"(postqueue failed: {e.Message})";
+        }
+    }
+
+    private static void TouchPast(string directory)
+    {
+        // Postfix waits while main.cf is younger than ~1 s (NOTES.md pitfall 3).
+        var past = DateTime.UtcNow.AddMinutes(-1);
+        foreach (var f in Directory.EnumerateFiles(directory))
+        {
+            File.SetLastWriteTimeUtc(f, past);
+        }
+    }
+
+    private void Lap(string what)
+    {
+        lock (timings)
+        {
+            timings.Add($"{what} {clock.ElapsedMilliseconds} ms");
+        }
+    }
+
+    private void Report(string message)
+    {
+        sink?.OnMessage(new DiagnosticMessage(message));
+        Console.Error.WriteLine($"[mailseal-e2e] {message}");
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Toolkit.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"no Toolkit.sln above {AppContext.BaseDirectory}");
+    }
+
+    // ------------------------------------------------------------------ markers and crash cleanup
+
+    private void WriteMarker(bool keep)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(MarkerFile)!);
+        var me = Environment.ProcessId;
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"owner {me} {PidControl.StartTime(me)}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"dir {TempDirectory}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"keep {(keep ? 1 : 0)}\n");
+        if (File.Exists(MarkerFile))
+        {
+            foreach (var l in File.ReadAllLines(MarkerFile).Where(l => l.StartsWith("pid ", StringComparison.Ordinal)))
+            {
+                sb.Append(l).Append('\n');
+            }
+        }
+
+        File.WriteAllText(MarkerFile, sb.ToString());
+    }
+
+    private void RecordPid(MailService service)
+    {
+        if (PidOf(service) is { } pid)
+        {
+            lock (timings)
+            {
+                File.AppendAllText(MarkerFile, $"pid {service} {pid}\n");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stops (by the pid files and marker) and deletes runs whose owning test process is gone
+    /// (crashed or killed), unless they were kept on purpose with MAILSEAL_E2E_KEEP=1. Every
+    /// start does this first; tests may call it too.
+    /// </summary>
+    public static async Task CleanStaleRunsAsync()
+    {
+        using (await StackLock.AcquireAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            await CleanStaleRunsLockedAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task CleanStaleRunsLockedAsync()
+    {
+        var runs = Path.Combine(RootDirectory, "runs");
+        if (!Directory.Exists(runs))
+        {
+            return;
+        }
+
+        foreach (var marker in Directory.GetFiles(runs))
+        {
+            var lines = File.ReadAllLines(marker);
+            string Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal))?[(name.Length + 1)..] ?? string.Empty;
+            var owner = Field("owner").Split(' ');
+            var dir = Field("dir");
+            var keep = Field("keep") == "1";
+            var ownerAlive = owner.Length == 2 && int.TryParse(owner[0], CultureInfo.InvariantCulture, out var opid)
+                && PidControl.IsAlive(opid) && string.Equals(PidControl.StartTime(opid)?.ToString(CultureInfo.InvariantCulture), owner[1], StringComparison.Ordinal);
+            if (ownerAlive || (keep && Directory.Exists(dir)))
+            {
+                continue;
+            }
+
+            if (dir.StartsWith(RootDirectory + "/", StringComparison.Ordinal) && Directory.Exists(dir))
+            {
+                var stops = new List<Task>();
+                foreach (var service in new[] { MailService.Postfix, MailService.Dovecot, MailService.Spamd, MailService.Unbound })
+                {
+                    stops.Add(StopStaleAsync(dir, service, lines));
+                }
+
+                await Task.WhenAll(stops).ConfigureAwait(false);
+                await StopStaleAsync(dir, MailService.Postgres, lines).ConfigureAwait(false);
+                await KillGpgAgentsAsync(dir).ConfigureAwait(false);
+                await RemoveAlternateConfigDirectoryAsync(Path.Combine(dir, "etc", "postfix")).ConfigureAwait(false);
+                await DeleteDirectoryAsync(dir).ConfigureAwait(false);
+            }
+
+            File.Delete(marker);
+        }
+    }
+
+    private static async Task StopStaleAsync(string dir, MailService service, string[] markerLines)
+    {
+        var (expected, signal) = StopHow(service);
+        var pids = new HashSet<int>();
+        if (PidControl.ReadPidFile(PidFile(dir, service)) is { } p)
+        {
+            pids.Add(p);
+        }
+
+        foreach (var l in markerLines)
+        {
+            var parts = l.Split(' ');
+            if (parts.Length == 3 && parts[0] == "pid" && parts[1] == service.ToString() && int.TryParse(parts[2], CultureInfo.InvariantCulture, out var mp))
+            {
+                pids.Add(mp);
+            }
+        }
+
+        foreach (var pid in pids)
+        {
+            await PidControl.StopAsync(pid, expected, signal, StopGrace).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task DeleteDirectoryAsync(string dir)
+    {
+        for (var attempt = 0; Directory.Exists(dir); attempt++)
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && attempt < 50)
+            {
+                // a daemon that is just exiting may still write a file: try again
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task KillGpgAgentsAsync(string dir)
+    {
+        var gnupg = Path.Combine(dir, "gnupg");
+        if (!Directory.Exists(gnupg))
+        {
+            return;
+        }
+
+        foreach (var home in Directory.GetDirectories(gnupg))
+        {
+            await KillGpgAgentAsync(home).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task KillGpgAgentAsync(string home)
+    {
+        try
+        {
+            await ProcessRunner.RunAsync("gpgconf", ["--homedir", home, "--kill", "all"], timeout: TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        {
+            // nothing to kill, or gpgconf missing: the key generation already failed loudly then
+        }
+    }
+
+    // ------------------------------------------------------------------ /etc/postfix/main.cf
+
+    /// <summary>
+    /// NOTES.md pitfall 1: setgid postdrop (the pipe user's re-inject) refuses a private config
+    /// directory unless the default main.cf lists it in alternate_config_directories. Adds ours,
+    /// idempotently, creating /etc/postfix/main.cf if absent. Called under the stack lock.
+    /// </summary>
+    private static async Task AddAlternateConfigDirectoryAsync(string dir, CancellationToken ct)
+    {
+        if (!File.Exists("/etc/postfix/main.cf"))
+        {
+            Directory.CreateDirectory("/etc/postfix");
+            await File.WriteAllTextAsync("/etc/postfix/main.cf", "compatibility_level = 3.6\n", ct).ConfigureAwait(false);
+        }
+
+        var current = await AlternateConfigDirectoriesAsync().ConfigureAwait(false);
+        if (!current.Contains(dir))
+        {
+            current.Add(dir);
+            await ProcessRunner.RunCheckedAsync("postconf", ["-c", "/etc/postfix", "-e", "alternate_config_directories = " + string.Join(", ", current)], ct: ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Removes <paramref name="dir"/> and entries of vanished harness runs from alternate_config_directories.</summary>
+    private static async Task RemoveAlternateConfigDirectoryAsync(string dir)
+    {
+        if (!File.Exists("/etc/postfix/main.cf"))
+        {
+            return;
+        }
+
+        var current = await AlternateConfigDirectoriesAsync().ConfigureAwait(false);
+        var kept = current.Where(d => d != dir && !(d.StartsWith(RootDirectory + "/", StringComparison.Ordinal) && !Directory.Exists(d))).ToList();
+        if (kept.Count != current.Count)
+        {
+            await ProcessRunner.RunCheckedAsync("postconf", ["-c", "/etc/postfix", "-e", "alternate_config_directories = " + string.Join(", ", kept)]).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The entries of alternate_config_directories in /etc/postfix/main.cf.</summary>
+    public static async Task<List<string>> AlternateConfigDirectoriesAsync()
+    {
+        var r = await ProcessRunner.RunCheckedAsync("postconf", ["-c", "/etc/postfix", "-h", "alternate_config_directories"]).ConfigureAwait(false);
+        return r.StandardOutput.Split([',', ' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries).ToList();
+    }
+
+    private string StopScript() => $$"""
+        #!/bin/bash
+        # stop.sh - stop the Mailseal end-to-end stack in {{TempDirectory}} (left running by
+        # MAILSEAL_E2E_KEEP=1) by its pid files, and delete it.
+        set -u
+        T={{TempDirectory}}
+        export PATH={{ProcessRunner.SystemPath}}
+        alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
+        stop() { # stop PIDFILE SIGNAL EXPECTED-NAME
+          [ -s "$1" ] || return 0
+          local p; p=$(head -1 "$1" | tr -dc 0-9)
+          [ -n "$p" ] && alive "$p" || return 0
+          ps -o args= -p "$p" | grep -qi "$3" || { echo "pid $p is not $3: left alone"; return 0; }
+          kill -"$2" "$p"
+          for _ in $(seq 200); do alive "$p" || break; sleep 0.05; done
+          alive "$p" && kill -KILL "$p"
+          echo "stopped $3 (pid $p)"
+        }
+        stop "{{PidFile(TempDirectory, MailService.Postfix)}}" TERM master
+        stop "{{PidFile(TempDirectory, MailService.Dovecot)}}" TERM dovecot
+        stop "{{PidFile(TempDirectory, MailService.Spamd)}}" TERM spamd
+        stop "{{PidFile(TempDirectory, MailService.Unbound)}}" TERM unbound
+        stop "{{PidFile(TempDirectory, MailService.Postgres)}}" INT postgres
+        for h in "$T"/gnupg/*/; do [ -d "$h" ] && gpgconf --homedir "$h" --kill all; done
+        dirs=$(postconf -c /etc/postfix -h alternate_config_directories | tr ', ' '\n\n' | grep -v '^$' | grep -vxF "$T/etc/postfix" | paste -sd, | sed 's/,/, /g')
+        postconf -c /etc/postfix -e "alternate_config_directories = $dirs"
+        rm -rf "$T" "{{MarkerFile}}"
+        echo "mail stack $T stopped and deleted"
+
+        """;
+}
