@@ -109,6 +109,12 @@ internal sealed class EncryptCommand
                 exitCode: ExitCodes.TempFail, innerException: null);
         }
 
+        if (recipients.FirstOrDefault(r => r.StartsWith('-')) is { } unknown)
+        {
+            // System.CommandLine hands unknown options to the recipient list; Postfix never passes an address starting with '-'.
+            throw new MailsealException($"unknown option {unknown} (see --help)", "4.3.5", false, ExitCodes.TempFail, null);
+        }
+
         var spoolMemory = parse.GetValue(SpoolMemory);
         if (spoolMemory < 0)
             throw new MailsealException("--spool-memory must not be negative", "4.3.5", false, ExitCodes.TempFail, null);
