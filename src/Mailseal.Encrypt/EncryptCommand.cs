@@ -1,3 +1,4 @@
+using Mailseal.Core.Keys;
 using System.CommandLine;
 using System.Globalization;
 using Mailseal.Core;

@@ -55,7 +55,14 @@ public sealed partial class HeaderScrubber
     }
 
     /// <summary>The scrubbed fields of a parsed header block, as raw bytes in order.</summary>
-    public IEnumerable<ReadOnlyMemory<byte>> Scrub(HeaderBlock block, List<ScrubChange> changes)
+    public IEnumerable<ReadOnlyMemory<byte>> Scrub(HeaderBlock block, List<ScrubChange> changes) =>
+        ScrubFields(block, changes).Select(f => f.Bytes);
+
+    /// <summary>
+    /// The fields that remain after scrubbing, each with the bytes to write for it (its own
+    /// raw bytes, or the anonymised rewrite), in order; dropped fields are left out.
+    /// </summary>
+    public IEnumerable<(Header Field, ReadOnlyMemory<byte> Bytes)> ScrubFields(HeaderBlock block, List<ScrubChange> changes)
     {
         ArgumentNullException.ThrowIfNull(block);
         ArgumentNullException.ThrowIfNull(changes);
@@ -72,7 +79,7 @@ public sealed partial class HeaderScrubber
                 if (signed.Contains(header.Name))
                 {
                     changes.Add(new ScrubChange(header.Name, "kept-dkim"));
-                    yield return header.RawBytes;
+                    yield return (header, header.RawBytes);
                 }
                 else
                 {
@@ -87,7 +94,7 @@ public sealed partial class HeaderScrubber
                 if (signed.Contains(header.Name))
                 {
                     changes.Add(new ScrubChange(header.Name, "kept-dkim"));
-                    yield return header.RawBytes;
+                    yield return (header, header.RawBytes);
                     continue;
                 }
 
@@ -95,12 +102,12 @@ public sealed partial class HeaderScrubber
                 if (rewritten is not null)
                 {
                     changes.Add(new ScrubChange(header.Name, "anonymized"));
-                    yield return rewritten;
+                    yield return (header, rewritten);
                     continue;
                 }
             }
 
-            yield return header.RawBytes;
+            yield return (header, header.RawBytes);
         }
     }
 

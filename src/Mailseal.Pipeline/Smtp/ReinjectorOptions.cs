@@ -1,7 +1,7 @@
 namespace Mailseal.Pipeline.Smtp;
 
 /// <summary>Settings and limits for re-injection (config section <c>[pipe]</c>, <c>[filterd]</c>).</summary>
-public sealed class ReinjectorOptions
+public sealed record ReinjectorOptions
 {
     /// <summary><c>reinject</c>: sendmail-bs (default) or smtp.</summary>
     public ReinjectionMode Mode { get; init; } = ReinjectionMode.SendmailBs;

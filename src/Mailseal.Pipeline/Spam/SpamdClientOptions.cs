@@ -1,7 +1,7 @@
 namespace Mailseal.Pipeline.Spam;
 
 /// <summary>Limits and settings for talking to spamd. Every wait and size is bounded.</summary>
-public sealed class SpamdClientOptions
+public sealed record SpamdClientOptions
 {
     /// <summary>Where spamd listens (config <c>spamd</c>): inet:HOST:PORT or unix:/PATH. Default inet:127.0.0.1:783.</summary>
     public string Endpoint { get; init; } = "inet:127.0.0.1:783";

@@ -28,19 +28,86 @@ internal sealed class FakeSmtpServer : IAsyncDisposable
 
     public string EhloExtensions { get; }
 
-    public List<string> Commands { get; } = [];
+    /// <summary>One SMTP session: what the client sent and whether its final dot arrived.</summary>
+    public sealed class Session
+    {
+        public List<string> Commands { get; } = [];
 
-    public StringBuilder Data { get; } = new();
+        public StringBuilder Data { get; } = new();
 
-    public bool FinalDotReceived { get; private set; }
+        public bool FinalDotReceived { get; set; }
 
-    public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public List<Session> Sessions { get; } = [];
+
+    private Session First
+    {
+        get
+        {
+            lock (Sessions)
+                return Sessions.Count > 0 ? Sessions[0] : _first;
+        }
+    }
+
+    private readonly Session _first = new();
+
+    public List<string> Commands => First.Commands;
+
+    public StringBuilder Data => First.Data;
+
+    public bool FinalDotReceived => First.FinalDotReceived;
+
+    public TaskCompletionSource Finished => _first.Finished;
+
+    /// <summary>Waits until <paramref name="count"/> sessions have ended.</summary>
+    public async Task WaitForSessionsAsync(int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            Task[] done;
+            lock (Sessions)
+                done = Sessions.Select(s => s.Finished.Task).ToArray();
+            if (done.Length >= count && done.All(t => t.IsCompleted))
+                return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{done.Length} of {count} SMTP sessions seen");
+            await Task.Delay(20);
+        }
+    }
 
     private async Task ServeAsync()
     {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            Session session;
+            lock (Sessions)
+            {
+                session = Sessions.Count == 0 ? _first : new Session();
+                Sessions.Add(session);
+            }
+
+            _ = Task.Run(() => ServeOneAsync(client, session));
+        }
+    }
+
+    private async Task ServeOneAsync(TcpClient acceptedClient, Session session)
+    {
         try
         {
-            using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            using var client = acceptedClient;
             using var stream = client.GetStream();
             using var reader = new StreamReader(stream, Encoding.Latin1);
             await using var writer = new StreamWriter(stream, Encoding.Latin1) { NewLine = "\r\n", AutoFlush = true };
@@ -53,16 +120,16 @@ internal sealed class FakeSmtpServer : IAsyncDisposable
                     if (line == ".")
                     {
                         inData = false;
-                        FinalDotReceived = true;
+                        session.FinalDotReceived = true;
                         await writer.WriteLineAsync(Reply("."));
                         continue;
                     }
 
-                    Data.Append(line).Append('\n');
+                    session.Data.Append(line).Append('\n');
                     continue;
                 }
 
-                Commands.Add(line);
+                session.Commands.Add(line);
                 if (line.StartsWith("EHLO", StringComparison.Ordinal))
                 {
                     await writer.WriteLineAsync("250-fake\r\n" + EhloExtensions);
@@ -84,9 +151,12 @@ internal sealed class FakeSmtpServer : IAsyncDisposable
         {
             // the client cut the connection off
         }
+        catch (SocketException)
+        {
+        }
         finally
         {
-            Finished.TrySetResult();
+            session.Finished.TrySetResult();
         }
     }
 
