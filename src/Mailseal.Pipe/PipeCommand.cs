@@ -184,6 +184,12 @@ internal sealed class PipeCommand
     private async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
     {
         var recipients = parse.GetValue(Recipients) ?? [];
+        if (recipients.FirstOrDefault(r => r.StartsWith('-')) is { } flag)
+        {
+            // System.CommandLine takes an unknown flag for a positional argument: never mail it.
+            throw Config($"'{flag}' is not an option of mailseal-pipe (recipients follow --)");
+        }
+
         string? queueId = parse.GetValue(QueueId);
         string sender = parse.GetValue(Sender) ?? string.Empty;
         using var log = MailsealLogging.Create(new LoggingOptions

@@ -10,6 +10,9 @@ internal interface IReinjectionChannel : IAsyncDisposable
     /// <summary>What the other side said on the way down (sendmail's stderr), for error messages.</summary>
     string Diagnostics { get; }
 
+    /// <summary>Gives a dying peer a moment to finish saying why (sendmail's stderr), then returns <see cref="Diagnostics"/>.</summary>
+    Task<string> CollectDiagnosticsAsync();
+
     /// <summary>Ends the dialogue at once: nothing written so far can be queued.</summary>
     void Abort();
 }

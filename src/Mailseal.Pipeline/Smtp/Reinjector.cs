@@ -55,8 +55,8 @@ public sealed partial class Reinjector
         try
         {
             var smtp = new SmtpConnection(channel.Reader, channel.Writer, _options);
-            Expect(await smtp.ReadReplyAsync(cancellationToken).ConfigureAwait(false), 220, "greeting", channel);
-            var ehlo = Expect(await smtp.CommandAsync("EHLO " + _options.HeloName, cancellationToken).ConfigureAwait(false), 250, "EHLO", channel);
+            Expect(await smtp.ReadReplyAsync(cancellationToken).ConfigureAwait(false), 220, "greeting");
+            var ehlo = Expect(await smtp.CommandAsync("EHLO " + _options.HeloName, cancellationToken).ConfigureAwait(false), 250, "EHLO");
             var extensions = ehlo.Lines.Skip(1).Select(l => l.Split(' ', 2)[0].ToUpperInvariant()).ToHashSet(StringComparer.Ordinal);
 
             string mail = $"MAIL FROM:<{sender}>";
@@ -69,10 +69,10 @@ public sealed partial class Reinjector
                 mail += " SMTPUTF8";
             }
 
-            Expect(await smtp.CommandAsync(mail, cancellationToken).ConfigureAwait(false), 250, "MAIL FROM", channel);
+            Expect(await smtp.CommandAsync(mail, cancellationToken).ConfigureAwait(false), 250, "MAIL FROM");
             foreach (string rcpt in recipients)
-                Expect(await smtp.CommandAsync($"RCPT TO:<{rcpt}>", cancellationToken).ConfigureAwait(false), 250, $"RCPT TO:<{rcpt}>", channel, alsoOk: 251);
-            Expect(await smtp.CommandAsync("DATA", cancellationToken).ConfigureAwait(false), 354, "DATA", channel);
+                Expect(await smtp.CommandAsync($"RCPT TO:<{rcpt}>", cancellationToken).ConfigureAwait(false), 250, $"RCPT TO:<{rcpt}>", alsoOk: 251);
+            Expect(await smtp.CommandAsync("DATA", cancellationToken).ConfigureAwait(false), 354, "DATA");
 
             await using var body = new DotStuffingStream(channel.Writer);
             await writeMessage(body, cancellationToken).ConfigureAwait(false);
@@ -81,7 +81,7 @@ public sealed partial class Reinjector
             // Only now, with the whole message written, may the message be queued.
             dotSent = true;
             await smtp.WriteLineAsync(".", cancellationToken).ConfigureAwait(false);
-            var final = Expect(await smtp.ReadReplyAsync(cancellationToken).ConfigureAwait(false), 250, "end of data", channel);
+            var final = Expect(await smtp.ReadReplyAsync(cancellationToken).ConfigureAwait(false), 250, "end of data");
             try
             {
                 await smtp.CommandAsync("QUIT", cancellationToken).ConfigureAwait(false);
@@ -95,13 +95,22 @@ public sealed partial class Reinjector
         }
         catch (Exception e) when (!dotSent || e is not ReinjectionException)
         {
-            channel.Abort();
-            if (e is ReinjectionException)
-                throw;
             if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                channel.Abort();
                 throw;
+            }
+
+            // A peer that hung up usually said why (sendmail on stderr): collect it before killing it.
+            string diagnostics = await channel.CollectDiagnosticsAsync().ConfigureAwait(false);
+            channel.Abort();
+            string diag = diagnostics.Length == 0 || e.Message.Contains(SmtpConnection.Printable(diagnostics), StringComparison.Ordinal)
+                ? string.Empty
+                : $" [{SmtpConnection.Printable(diagnostics)}]";
+            if (e is ReinjectionException r)
+                throw diag.Length == 0 ? r : new ReinjectionException(r.Message + diag, r.Reply, r);
             string where = dotSent ? "after the final dot (the message may have been queued)" : "before the final dot; nothing was queued";
-            throw new ReinjectionException($"re-injection failed {where}: {e.Message}{Diag(channel)}", e);
+            throw new ReinjectionException($"re-injection failed {where}: {e.Message}{diag}", e);
         }
         finally
         {
@@ -109,20 +118,14 @@ public sealed partial class Reinjector
         }
     }
 
-    private static SmtpReply Expect(SmtpReply reply, int code, string step, IReinjectionChannel channel, int alsoOk = 0)
+    private static SmtpReply Expect(SmtpReply reply, int code, string step, int alsoOk = 0)
     {
         if (reply.Code == code || (alsoOk != 0 && reply.Code == alsoOk))
             return reply;
         string hint = reply.Code == 552
             ? " (the re-injection listener's message_size_limit is too small for the ciphertext, which is about a third larger than the plaintext)"
             : string.Empty;
-        throw new ReinjectionException($"re-injection refused at {step}: {SmtpConnection.Printable(reply.ToString())}{hint}{Diag(channel)}", reply);
-    }
-
-    private static string Diag(IReinjectionChannel channel)
-    {
-        string d = channel.Diagnostics;
-        return d.Length == 0 ? string.Empty : $" [{SmtpConnection.Printable(d)}]";
+        throw new ReinjectionException($"re-injection refused at {step}: {SmtpConnection.Printable(reply.ToString())}{hint}", reply);
     }
 
     private static void CheckAddress(string address)

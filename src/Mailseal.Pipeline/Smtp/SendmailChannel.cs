@@ -42,6 +42,22 @@ internal sealed class SendmailChannel : IReinjectionChannel
         }
     }
 
+    public async Task<string> CollectDiagnosticsAsync()
+    {
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            // After exit, WaitForExitAsync also waits for the redirected stderr to be drained.
+            await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // still running: report what it said so far
+        }
+
+        return Diagnostics;
+    }
+
     public static SendmailChannel Start(string path, IReadOnlyList<string> arguments)
     {
         var psi = new ProcessStartInfo(path)

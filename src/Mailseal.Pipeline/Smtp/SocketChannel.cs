@@ -21,6 +21,8 @@ internal sealed class SocketChannel : IReinjectionChannel
 
     public string Diagnostics => string.Empty;
 
+    public Task<string> CollectDiagnosticsAsync() => Task.FromResult(string.Empty);
+
     public static async Task<SocketChannel> ConnectAsync(string endpoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
         EndPoint ep = ParseEndpoint(endpoint);
@@ -43,6 +45,12 @@ internal sealed class SocketChannel : IReinjectionChannel
         {
             socket.Dispose();
             throw new ReinjectionException($"connect to {endpoint}: {e.Message}", e);
+        }
+        catch
+        {
+            // cancelled by the caller (another copy failed): the half-open socket must not linger
+            socket.Dispose();
+            throw;
         }
     }
 

@@ -73,7 +73,12 @@ internal sealed class FakeSmtpServer : IAsyncDisposable
             if (done.Length >= count && done.All(t => t.IsCompleted))
                 return;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{done.Length} of {count} SMTP sessions seen");
+            {
+                string states;
+                lock (Sessions)
+                    states = string.Join(" | ", Sessions.Select(x => $"finished={x.Finished.Task.IsCompleted} dot={x.FinalDotReceived} last={x.Commands.LastOrDefault()} data={x.Data.Length}"));
+                throw new TimeoutException($"{done.Length} of {count} SMTP sessions seen, not all ended: {states}");
+            }
             await Task.Delay(20);
         }
     }
