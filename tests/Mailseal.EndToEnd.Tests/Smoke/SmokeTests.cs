@@ -94,6 +94,45 @@ public sealed class SmokeTests
     }
 
     [Fact]
+    public async Task A_stopped_postgres_makes_postfix_answer_with_a_temporary_error_and_a_restarted_one_serves_again()
+    {
+        var account = await stack.CreateAccountAsync($"dbdown-{Guid.NewGuid():N}@{MailStack.Domain}");
+        await stack.StopServiceAsync(MailService.Postgres);
+        try
+        {
+            Assert.False(stack.IsRunning(MailService.Postgres));
+            var refused = await Assert.ThrowsAsync<SmtpReplyException>(() =>
+                stack.SendAsync("sender@example.org", [account.Email], MailStack.BuildMessage("sender@example.org", account.Email, "db down", "x")));
+            Assert.Equal(4, refused.Reply.Code / 100); // a lookup failure is temporary: the sender retries
+        }
+        finally
+        {
+            await stack.StartServiceAsync(MailService.Postgres);
+            await stack.ReloadPostfixAsync();
+        }
+
+        await stack.SendAsync("sender@example.org", [account.Email], MailStack.BuildMessage("sender@example.org", account.Email, "db back", "delivered"));
+        Assert.Single(await stack.WaitForMessagesAsync(account, 1));
+    }
+
+    [Fact]
+    public async Task The_pipe_user_can_reinject_with_sendmail_bs_into_the_private_postfix()
+    {
+        // NOTES.md pitfall 1: postdrop refuses a private config dir unless /etc/postfix/main.cf lists it
+        var account = await stack.CreateAccountAsync($"reinject-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var subject = $"reinjected {Guid.NewGuid():N}";
+        var dialogue = string.Join("\r\n",
+            "HELO localhost", "MAIL FROM:<sender@example.org>", $"RCPT TO:<{account.Email}>", "DATA",
+            MailStack.BuildMessage("sender@example.org", account.Email, subject, "through sendmail -bs").TrimEnd(), ".", "QUIT", string.Empty);
+
+        var r = await ProcessRunner.RunAsync("runuser", ["-u", MailStack.PipeUser, "--", "/usr/sbin/sendmail", "-C", stack.PostfixConfigDirectory, "-bs"], dialogue);
+
+        Assert.True(r.ExitCode == 0, $"sendmail -bs as {MailStack.PipeUser} exited {r.ExitCode}: {r.Output}");
+        Assert.Contains("250 2.0.0 Ok: queued as", r.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains(subject, Encoding.UTF8.GetString(Assert.Single(await stack.WaitForMessagesAsync(account, 1))), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unbound_answers_the_zone_a_test_gave_it_and_nothing_else()
     {
         var zone = $"z{Guid.NewGuid():N}.example.org";
