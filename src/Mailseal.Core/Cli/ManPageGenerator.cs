@@ -154,7 +154,9 @@ public static class ManPageGenerator
         string firstParagraph = description.ReplaceLineEndings("\n").Split("\n\n", 2)[0].ReplaceLineEndings(" ").Trim();
         int dot = firstParagraph.IndexOf(". ", StringComparison.Ordinal);
         string sentence = dot >= 0 ? firstParagraph[..dot] : firstParagraph.TrimEnd('.');
-        return sentence.Length == 0 ? sentence : char.ToLowerInvariant(sentence[0]) + sentence[1..];
+        // "Encrypt a message" -> "encrypt a message", but "PGP/MIME filter" stays as it is.
+        bool acronym = sentence.Length > 1 && char.IsUpper(sentence[1]);
+        return sentence.Length == 0 || acronym ? sentence : char.ToLowerInvariant(sentence[0]) + sentence[1..];
     }
 
     private static IEnumerable<Option> VisibleOptions(Command command) => command.Options.Where(o => !o.Hidden);

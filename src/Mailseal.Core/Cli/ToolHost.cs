@@ -19,6 +19,24 @@ namespace Mailseal.Core.Cli;
 /// <item>prints the man page for the hidden <c>--generate-man-page</c> option.</item>
 /// </list>
 /// </summary>
+/// <example>
+/// <code>
+/// var context = ToolContext.FromConsole();
+/// var keyDir = SharedOptions.KeyDir();
+/// var recipients = new Argument&lt;string[]&gt;("recipient") { Arity = ArgumentArity.ZeroOrMore };
+/// var root = new RootCommand("Encrypt a message to its recipients' keys.") { keyDir, recipients };
+/// root.SetAction(async (parseResult, ct) =&gt;
+/// {
+///     string[] to = parseResult.GetValue(recipients) ?? [];
+///     if (to.Length == 0)
+///         throw new MailsealException("no recipient given", "4.3.5", isTransient: false, ExitCodes.TempFail, null);
+///     // ... read context.Input, write context.Output, use context.Settings ...
+///     return ExitCodes.Ok;
+/// });
+/// var host = new ToolHost(root, new ToolHostOptions { ToolName = "mailseal-encrypt", ConfigSection = "encrypt" }, context);
+/// return await host.InvokeAsync(args);
+/// </code>
+/// </example>
 public sealed class ToolHost
 {
     /// <summary>The long name of the option that names another configuration file.</summary>
@@ -325,6 +343,17 @@ public sealed class ToolHost
                 }
 
                 injected[option] = entry;
+                if (option.Arity.MaximumNumberOfValues == 0)
+                {
+                    // A switch that takes no value: present for yes, absent for no.
+                    if (ParseBoolean(entry) == "true")
+                    {
+                        pairs.Add(option.Name);
+                    }
+
+                    continue;
+                }
+
                 foreach (string value in ValuesFor(option, entry))
                 {
                     pairs.Add(option.Name);

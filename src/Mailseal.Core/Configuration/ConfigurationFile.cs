@@ -58,6 +58,11 @@ public sealed class ConfigurationFile
             throw new ConfigurationException("--config names an empty path");
         }
 
+        if (Directory.Exists(path))
+        {
+            throw new ConfigurationException(path, 0, "is a directory, not a configuration file");
+        }
+
         byte[] bytes;
         try
         {

@@ -122,7 +122,8 @@ public sealed class KeyFolder : IKeyDirectory
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new KeyDirectoryException($"key file {path}: permission denied (files must be readable by the mailseal user)", "4.3.5", isTransient: false, e);
+            string detail = System.IO.Directory.Exists(path) ? "is a directory, not a key file" : "permission denied (files must be readable by the mailseal user)";
+            throw new KeyDirectoryException($"key file {path}: {detail}", "4.3.5", isTransient: false, e);
         }
         catch (IOException e)
         {

@@ -8,7 +8,8 @@ namespace Mailseal.Core.Keys;
 /// <summary>
 /// Keys from the PostgreSQL schema Mailseal shares with Dovecot (DESIGN.md, "Keys and
 /// accounts"): <c>users(email, pgpkey, ...)</c> and <c>aliases(alias, email)</c>. An address
-/// found as a user, or as an alias (followed to its user), is local. Parameterised SQL only.
+/// found as a user, or as an alias (followed to its user), is local; <c>users.key_fingerprint</c>,
+/// when set, picks which of the stored certificates to use. Parameterised SQL only.
 /// Parsed certificates are cached per process keyed by the user's row and its version
 /// (<c>xmin</c>, which changes whenever the row does), so a daemon does not re-parse a key per
 /// message. Waits are bounded by the connection string's Timeout and Command Timeout.
@@ -17,9 +18,9 @@ public sealed class PostgresKeyStore : IKeyDirectory, IAsyncDisposable, IDisposa
 {
     // Users first, then aliases (one hop: aliases.email references users.email).
     private const string LookupSql = """
-        SELECT u.email, u.pgpkey, u.xmin, 0 AS via FROM users u WHERE u.email = $1
+        SELECT u.email, u.pgpkey, u.key_fingerprint, u.xmin, 0 AS via FROM users u WHERE u.email = $1
         UNION ALL
-        SELECT u.email, u.pgpkey, u.xmin, 1 AS via FROM aliases a JOIN users u ON u.email = a.email WHERE a.alias = $1
+        SELECT u.email, u.pgpkey, u.key_fingerprint, u.xmin, 1 AS via FROM aliases a JOIN users u ON u.email = a.email WHERE a.alias = $1
         ORDER BY via
         LIMIT 1
         """;
@@ -93,12 +94,19 @@ public sealed class PostgresKeyStore : IKeyDirectory, IAsyncDisposable, IDisposa
 
                 string email = reader.GetString(0);
                 string pgpKey = reader.GetString(1);
-                uint version = await reader.GetFieldValueAsync<uint>(2, cancellationToken).ConfigureAwait(false);
+                string? pinned = await reader.IsDBNullAsync(2, cancellationToken).ConfigureAwait(false) ? null : reader.GetString(2);
+                uint version = await reader.GetFieldValueAsync<uint>(3, cancellationToken).ConfigureAwait(false);
                 string source = "database:" + email;
                 CachedCertificates certificates = _cache.GetOrParse(_cacheScope + email, version.ToString(CultureInfo.InvariantCulture), () => Parse(pgpKey));
-                return certificates.Error is not null
-                    ? KeyLookupResult.Unreadable(normalized.FullAddress, $"key of {email} in the database: {certificates.Error}", source)
-                    : KeyLookupResult.FromCertificates(normalized.FullAddress, certificates.Certificates, _time.GetUtcNow(), source);
+                if (certificates.Error is not null)
+                {
+                    return KeyLookupResult.Unreadable(normalized.FullAddress, $"key of {email} in the database: {certificates.Error}", source);
+                }
+
+                IReadOnlyList<Certificate> chosen = Pinned(certificates.Certificates, pinned);
+                return chosen.Count == 0
+                    ? KeyLookupResult.Unreadable(normalized.FullAddress, $"key_fingerprint {pinned} of {email} matches none of its certificates", source)
+                    : KeyLookupResult.FromCertificates(normalized.FullAddress, chosen, _time.GetUtcNow(), source);
             }
 
             return KeyLookupResult.NotFound(normalized.FullAddress, _options.IsLocalDomain(normalized.Domain));
@@ -130,6 +138,23 @@ public sealed class PostgresKeyStore : IKeyDirectory, IAsyncDisposable, IDisposa
         {
             await _dataSource.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// users.key_fingerprint picks one certificate when pgpkey holds several; empty or null
+    /// means all of them (the first usable one wins). Blanks and a 0x prefix are ignored.
+    /// </summary>
+    private static IReadOnlyList<Certificate> Pinned(IReadOnlyList<Certificate> certificates, string? fingerprint)
+    {
+        string wanted = (fingerprint ?? string.Empty).Replace(" ", string.Empty, StringComparison.Ordinal).Trim();
+        if (wanted.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        {
+            wanted = wanted[2..];
+        }
+
+        return wanted.Length == 0
+            ? certificates
+            : certificates.Where(c => string.Equals(c.FingerprintHex, wanted, StringComparison.OrdinalIgnoreCase)).ToArray();
     }
 
     private IReadOnlyList<Certificate> Parse(string pgpKey)

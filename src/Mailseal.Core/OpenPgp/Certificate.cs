@@ -15,7 +15,7 @@ public sealed class Certificate
     private readonly CertificateUserId? _primaryUserId;
     private readonly string? _primaryProblem;
 
-    internal Certificate(CertificateParts parts, ReadOnlyMemory<byte> encoded)
+    internal Certificate(CertificateParts parts, ReadOnlyMemory<byte> encoded, SignatureBudget budget)
     {
         PrimaryKey = parts.Primary;
         Encoded = encoded;
@@ -27,11 +27,11 @@ public sealed class Certificate
             switch (sig.Type)
             {
                 case SignatureType.DirectKey when _directKey is null:
-                    if (SignatureVerifier.Verify(sig, primary, primary, SignatureVerifier.Target.KeyOnly) is null)
+                    if (budget.Verify(sig, primary, SignatureVerifier.Target.KeyOnly) is null)
                         _directKey = sig;
                     break;
                 case SignatureType.KeyRevocation when _keyRevocation is null:
-                    if (SignatureVerifier.Verify(sig, primary, primary, SignatureVerifier.Target.KeyOnly) is null)
+                    if (budget.Verify(sig, primary, SignatureVerifier.Target.KeyOnly) is null)
                         _keyRevocation = sig;
                     break;
             }
@@ -48,12 +48,12 @@ public sealed class Certificate
                     or SignatureType.CasualCertification or SignatureType.PositiveCertification;
                 if (isCert && self is null)
                 {
-                    if (SignatureVerifier.Verify(sig, primary, primary, SignatureVerifier.Target.UserId, raw) is null)
+                    if (budget.Verify(sig, primary, SignatureVerifier.Target.UserId, raw) is null)
                         self = sig;
                 }
                 else if (sig.Type == SignatureType.CertificationRevocation && revocation is null)
                 {
-                    if (SignatureVerifier.Verify(sig, primary, primary, SignatureVerifier.Target.UserId, raw) is null)
+                    if (budget.Verify(sig, primary, SignatureVerifier.Target.UserId, raw) is null)
                         revocation = sig;
                 }
             }
@@ -77,7 +77,7 @@ public sealed class Certificate
         else if (_directKey is null && !userIds.Any(u => u.SelfSignature is not null))
             _primaryProblem = $"key {CertificateText.KeyId(primary)} has no valid self-signature (no user id is certified by the key itself)";
 
-        Subkeys = parts.Subkeys.Select(s => EvaluateSubkey(primary, s.Key, s.Signatures)).ToList();
+        Subkeys = parts.Subkeys.Select(s => EvaluateSubkey(primary, s.Key, s.Signatures, budget)).ToList();
     }
 
     /// <summary>The primary key.</summary>
@@ -132,13 +132,17 @@ public sealed class Certificate
         foreach (var sub in Subkeys)
         {
             string subId = CertificateText.KeyId(sub.Key);
+            bool forEncryption = (sub.Flags & (KeyFlags.EncryptCommunications | KeyFlags.EncryptStorage)) != 0;
             if (sub.Problem is not null)
             {
-                problems.Add(sub.Problem);
+                // A revoked signing subkey is no news for encryption; a subkey whose binding does
+                // not verify may have been the encryption key, so its problem is reported.
+                if (sub.Binding is null || forEncryption)
+                    problems.Add(sub.Problem);
                 continue;
             }
 
-            if ((sub.Flags & (KeyFlags.EncryptCommunications | KeyFlags.EncryptStorage)) == 0)
+            if (!forEncryption)
                 continue;
             if (!KeyMaterialCheck.CanEncrypt(sub.Key.Algorithm))
             {
@@ -213,7 +217,7 @@ public sealed class Certificate
         return new EncryptionRecipient(key, PrimaryKey.Fingerprint, symmetric, aead, seipd2);
     }
 
-    private static CertificateSubkey EvaluateSubkey(PublicKeyPacket primary, PublicKeyPacket subkey, List<SignaturePacket> sigs)
+    private static CertificateSubkey EvaluateSubkey(PublicKeyPacket primary, PublicKeyPacket subkey, List<SignaturePacket> sigs, SignatureBudget budget)
     {
         string subId = CertificateText.KeyId(subkey);
         SignaturePacket? binding = null;
@@ -227,7 +231,7 @@ public sealed class Certificate
                 sawBinding = true;
                 string? problem = subkey.Version != primary.Version
                     ? $"a v{subkey.Version} subkey on a v{primary.Version} primary key"
-                    : SignatureVerifier.Verify(sig, primary, primary, SignatureVerifier.Target.Subkey, subkey: subkey);
+                    : budget.Verify(sig, primary, SignatureVerifier.Target.Subkey, subkey: subkey);
                 if (problem is null)
                     binding = sig;
                 else
@@ -235,7 +239,7 @@ public sealed class Certificate
             }
             else if (sig.Type == SignatureType.SubkeyRevocation && revocation is null)
             {
-                if (SignatureVerifier.Verify(sig, primary, primary, SignatureVerifier.Target.Subkey, subkey: subkey) is null)
+                if (budget.Verify(sig, primary, SignatureVerifier.Target.Subkey, subkey: subkey) is null)
                     revocation = sig;
             }
         }

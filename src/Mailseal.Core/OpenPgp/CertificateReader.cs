@@ -1,4 +1,4 @@
-using System.Text;
+using System.Diagnostics.CodeAnalysis;
 
 namespace Mailseal.Core.OpenPgp;
 
@@ -17,6 +17,9 @@ public static class CertificateReader
     {
         options ??= OpenPgpReadOptions.Default;
         options.Validate();
+        // A UTF-8 byte order mark (Windows editors add one to .asc files) is not part of the armor.
+        if (data.StartsWith("\uFEFF"u8))
+            data = data[3..];
         if (data.IsEmpty)
             throw new OpenPgpFormatException("the key data is empty");
         if (data.Length > options.MaxInputBytes)
@@ -49,6 +52,27 @@ public static class CertificateReader
         }
 
         return new CertificateReadResult(certificates, warnings);
+    }
+
+    /// <summary>
+    /// Like <see cref="Read(ReadOnlySpan{byte}, OpenPgpReadOptions?)"/>, but returns false with the
+    /// one-line reason instead of throwing (for an admin tool checking a key before storing it).
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> data, [NotNullWhen(true)] out CertificateReadResult? result,
+        [NotNullWhen(false)] out string? error, OpenPgpReadOptions? options = null)
+    {
+        try
+        {
+            result = Read(data, options);
+            error = null;
+            return true;
+        }
+        catch (OpenPgpFormatException ex)
+        {
+            result = null;
+            error = ex.Message;
+            return false;
+        }
     }
 
     /// <summary>Reads certificates from a stream, up to <see cref="OpenPgpReadOptions.MaxInputBytes"/>.</summary>
@@ -96,7 +120,13 @@ public static class CertificateReader
         void Finish(int end)
         {
             if (current is not null && !skipping)
-                certificates.Add(new Certificate(current, data.AsMemory(current.Offset, end - current.Offset)));
+            {
+                var budget = new SignatureBudget(options.MaxSignatureChecks);
+                certificates.Add(new Certificate(current, data.AsMemory(current.Offset, end - current.Offset), budget));
+                if (budget.Exhausted)
+                    warnings.Add($"key 0x{current.Primary.KeyIdHex}: more than {options.MaxSignatureChecks} self-signatures; the rest were not checked (MaxSignatureChecks)");
+            }
+
             current = null;
         }
 
@@ -213,12 +243,11 @@ public static class CertificateReader
             }
         }
 
-        Finish(stopped ? LastStart(reader) : data.Length);
+        // When stopped, the last certificate was already finished before the limit check.
+        Finish(data.Length);
         if (!sawAnyKey)
             throw new OpenPgpFormatException("the data holds no key packet");
     }
-
-    private static int LastStart(PacketReader reader) => reader.Position;
 
     private static PublicKeyPacket? TryKey(RawPacket packet, OpenPgpReadOptions options, List<string> warnings, string what)
     {
@@ -249,7 +278,7 @@ public static class CertificateReader
         return key;
     }
 
-    private static string TagName(int tag) => Enum.IsDefined(typeof(PacketTag), (byte)tag) && tag < 64
-        ? new StringBuilder().Append("a ").Append(((PacketTag)tag).ToString()).Append(" packet").ToString()
+    private static string TagName(int tag) => Enum.IsDefined((PacketTag)tag)
+        ? $"a {(PacketTag)tag} packet"
         : $"a packet of unknown type {tag}";
 }

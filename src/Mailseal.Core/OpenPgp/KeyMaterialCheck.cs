@@ -18,7 +18,8 @@ internal static class KeyMaterialCheck
             {
                 case PublicKeyAlgorithm.Rsa or PublicKeyAlgorithm.RsaEncryptOnly or PublicKeyAlgorithm.RsaSignOnly:
                     var n = r.ReadMpi("RSA modulus", maxBits);
-                    r.ReadMpi("RSA exponent", maxBits);
+                    // Real exponents are 3, 17, 65537 or at most 2^32+1; a giant one makes every check slow.
+                    r.ReadMpi("RSA exponent", 256);
                     return n.Length < 64 ? $"RSA modulus of {n.Length * 8} bits is too small" : null;
                 case PublicKeyAlgorithm.ElGamal or PublicKeyAlgorithm.ElGamalEncryptOrSign:
                     r.ReadMpi("ElGamal p", maxBits);
@@ -26,7 +27,8 @@ internal static class KeyMaterialCheck
                     r.ReadMpi("ElGamal y", maxBits);
                     return null;
                 case PublicKeyAlgorithm.Dsa:
-                    r.ReadMpi("DSA p", maxBits);
+                    // FIPS 186 DSA stops at 3072-bit p; bigger only makes each check slower.
+                    r.ReadMpi("DSA p", Math.Min(maxBits, 3072));
                     r.ReadMpi("DSA q", 512);
                     r.ReadMpi("DSA g", maxBits);
                     r.ReadMpi("DSA y", maxBits);
@@ -84,8 +86,9 @@ internal static class KeyMaterialCheck
     }
 
     /// <summary>Whether the algorithm can encrypt at all (the fallback when a v4 key has no key flags).</summary>
+    /// <remarks>ElGamal encrypt-or-sign (20) is excluded: RFC 9580 deprecates it and GnuPG refuses it.</remarks>
     public static bool CanEncrypt(PublicKeyAlgorithm algorithm) => algorithm is PublicKeyAlgorithm.Rsa or PublicKeyAlgorithm.RsaEncryptOnly
-        or PublicKeyAlgorithm.ElGamal or PublicKeyAlgorithm.ElGamalEncryptOrSign or PublicKeyAlgorithm.Ecdh or PublicKeyAlgorithm.X25519 or PublicKeyAlgorithm.X448;
+        or PublicKeyAlgorithm.ElGamal or PublicKeyAlgorithm.Ecdh or PublicKeyAlgorithm.X25519 or PublicKeyAlgorithm.X448;
 
     /// <summary>Whether the algorithm can sign (and so make self-signatures).</summary>
     public static bool CanSign(PublicKeyAlgorithm algorithm) => algorithm is PublicKeyAlgorithm.Rsa or PublicKeyAlgorithm.RsaSignOnly

@@ -56,10 +56,18 @@ public sealed class OpenPgpReadOptions
     /// </summary>
     public int MaxKeyBits { get; init; } = 16384;
 
+    /// <summary>
+    /// Most self-signature checks (public-key operations) spent on one certificate. Stops a
+    /// certificate stuffed with forged signatures that name the primary key as issuer from
+    /// costing minutes of verification; signatures beyond it count as not verifying, with a
+    /// warning. Default 100 (a real key has a handful; a long-lived one a few dozen).
+    /// </summary>
+    public int MaxSignatureChecks { get; init; } = 100;
+
     internal void Validate()
     {
         if (MaxInputBytes <= 0 || MaxPacketBytes <= 0 || MaxPacketsPerCertificate <= 0 || MaxCertificatesPerFile <= 0
-            || MaxSubpackets <= 0 || MaxArmorBlocks <= 0 || MaxKeyBits < 1024)
+            || MaxSubpackets <= 0 || MaxArmorBlocks <= 0 || MaxKeyBits < 1024 || MaxSignatureChecks <= 0)
             throw new ArgumentException("OpenPgpReadOptions: every limit must be positive (MaxKeyBits at least 1024)");
     }
 }

@@ -285,8 +285,20 @@ public sealed class SignaturePacket
                 IssuerFingerprint ??= data[1..].ToArray();
                 return true;
             case 32:
+                // Only back-signatures use it, and Mailseal does not need them to encrypt: an
+                // unreadable one is dropped rather than making the whole signature unreadable.
                 if (depth == 0 && EmbeddedSignature is null)
-                    EmbeddedSignature = Parse(data.ToArray(), options, depth + 1);
+                {
+                    try
+                    {
+                        EmbeddedSignature = Parse(data.ToArray(), options, depth + 1);
+                    }
+                    catch (OpenPgpFormatException)
+                    {
+                        EmbeddedSignature = null;
+                    }
+                }
+
                 return true;
             default:
                 return true;

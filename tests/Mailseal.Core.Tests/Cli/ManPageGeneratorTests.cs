@@ -70,6 +70,13 @@ public sealed class ManPageGeneratorTests
         Assert.All(lines, l => Assert.False(l.StartsWith('\'') || (l.StartsWith('.') && l.Length > 1 && !char.IsAsciiLetterUpper(l[1]) && l[1] != 'n' && l[1] != 'f'), l));
     }
 
+    [Fact]
+    public void The_name_line_keeps_a_leading_acronym()
+    {
+        string page = ManPageGenerator.Render(new RootCommand("PGP/MIME filter for Postfix."), "mailseal-pipe", new ManPageInfo());
+        Assert.Contains("mailseal\\-pipe \\- PGP/MIME filter for Postfix\n", page, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(".start", "\\&.start")]
     [InlineData("'quote", "\\&'quote")]

@@ -259,4 +259,47 @@ public sealed class ToolHostTests : IDisposable
         Assert.Equal(500 + "4.3.0 ".Length, line.Length);
         Assert.EndsWith("...", line, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_daemon_reports_usage_and_async_failures_without_a_status_code()
+    {
+        var root = new RootCommand("Policy daemon.");
+        var listen = new Option<string[]>("--listen") { Description = "Where to listen." };
+        root.Options.Add(listen);
+        root.SetAction(async (_, ct) =>
+        {
+            await Task.Delay(1, ct);
+            throw new IOException("socket gone");
+        });
+        var err = new StringWriter();
+        var host = new ToolHost(root, new ToolHostOptions { ToolName = "mailseal-greyd", ConfigSection = "greyd", Kind = ToolKind.Daemon, DefaultConfigPath = "/nonexistent/x.conf" },
+            new ToolContext(new MemoryStream(), new MemoryStream(), err));
+
+        Assert.Equal(75, await host.InvokeAsync(["--bogus"]));
+        Assert.Equal("mailseal-greyd: Unrecognized command or argument '--bogus'. (see --help)", err.ToString().TrimEnd());
+
+        err.GetStringBuilder().Clear();
+        Assert.Equal(75, await host.InvokeAsync(["--listen", "inet:127.0.0.1:10023"]));
+        Assert.Equal("mailseal-greyd: I/O error: socket gone", err.ToString().TrimEnd());
+    }
+
+    [Theory]
+    [InlineData("yes", "True x")]
+    [InlineData("no", "False x")]
+    public void A_switch_without_a_value_is_set_from_yes_or_no(string value, string expected)
+    {
+        string conf = WriteConfig($"[maildir]\ndry_run = {value}\n");
+        var root = new RootCommand("Encrypt a Maildir in place.");
+        var dryRun = new Option<bool>("--dry-run") { Arity = ArgumentArity.Zero, Description = "Change nothing." };
+        var folder = new Argument<string>("folder");
+        root.Options.Add(dryRun);
+        root.Arguments.Add(folder);
+        var outText = new StringWriter();
+        var context = new ToolContext(new MemoryStream(), new MemoryStream(), new StringWriter(), outText);
+        root.SetAction(pr => context.Out.Write($"{pr.GetValue(dryRun)} {pr.GetValue(folder)}"));
+        var host = new ToolHost(root, new ToolHostOptions { ToolName = "mailseal-maildir", ConfigSection = "maildir" }, context);
+
+        Assert.Equal(0, host.Invoke(["--config", conf, "x"]));
+        Assert.Equal(expected, outText.ToString());
+    }
 }

@@ -158,11 +158,11 @@ public sealed class ConfigurationFileTests : IDisposable
     }
 
     [Fact]
-    public void An_unreadable_config_file_is_an_error()
+    public void A_directory_named_as_the_config_file_is_an_error()
     {
-        // As root every file is readable, so a directory stands in for "cannot be read".
         var e = Assert.Throws<ConfigurationException>(() => ConfigurationFile.Load(_dir));
-        Assert.StartsWith(_dir + ": ", e.Message, StringComparison.Ordinal);
+        Assert.Equal(_dir + ": is a directory, not a configuration file", e.Message);
+        Assert.Throws<ConfigurationException>(() => ConfigurationFile.LoadForTool(null, _dir));
     }
 
     [Theory]
@@ -182,4 +182,26 @@ public sealed class ConfigurationFileTests : IDisposable
     [InlineData("--key--dir")]
     public void Flags_that_are_not_configuration_names_map_to_null(string flag) =>
         Assert.Null(ConfigurationNames.FromFlag(flag));
+
+    [Fact]
+    public void The_readme_example_parses()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "Toolkit.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        Assert.True(dir is not null, "repository root (Toolkit.sln) not found above the test binaries");
+        string readme = File.ReadAllText(Path.Combine(dir, "README.md"));
+        int start = readme.IndexOf("```ini\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, "README has no ```ini example");
+        start += "```ini\n".Length;
+        string example = readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)];
+
+        ToolSettings encrypt = ConfigurationFile.Parse(example, "README.md").ForTool("encrypt", []);
+        Assert.Equal("/srv/mailseal/keys", encrypt.KeyDir);
+        Assert.Equal(["example.org", "example.net"], encrypt.LocalDomains);
+        Assert.Equal(string.Empty, encrypt.Database);
+    }
 }

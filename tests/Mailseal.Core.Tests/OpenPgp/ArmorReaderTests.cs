@@ -132,6 +132,17 @@ public sealed class ArmorReaderTests
     }
 
     [Fact]
+    public void TryReadReturnsTheReasonInsteadOfThrowing()
+    {
+        Assert.False(CertificateReader.TryRead("garbage"u8, out var none, out string? error));
+        Assert.Null(none);
+        Assert.StartsWith("the key data is neither ASCII-armored", error, StringComparison.Ordinal);
+        Assert.True(CertificateReader.TryRead(File.ReadAllBytes(TestPaths.OpenPgpData("rfc9580-a3-v6-certificate.asc")), out var result, out error));
+        Assert.Null(error);
+        Assert.Single(result.Certificates);
+    }
+
+    [Fact]
     public void InputLimitIsEnforced()
     {
         var options = new OpenPgpReadOptions { MaxInputBytes = 100 };

@@ -12,6 +12,8 @@ public sealed class CertificateReaderGpgTests
     [InlineData("nistp384", "nistp384")]
     [InlineData("nistp521", "nistp521")]
     [InlineData("brainpoolP256r1", "brainpoolP256r1")]
+    [InlineData("brainpoolP384r1", "brainpoolP384r1")]
+    [InlineData("brainpoolP512r1", "brainpoolP512r1")]
     [InlineData("dsa2048", "elg2048")]
     public void GpgKeyReadsAndSelectsTheSubkeyGpgWouldUse(string primaryAlgorithm, string subkeyAlgorithm)
     {
@@ -48,6 +50,40 @@ public sealed class CertificateReaderGpgTests
         }
     }
 
+    [Theory]
+    [InlineData("rsa2048", "SHA224")]
+    [InlineData("rsa2048", "SHA1")]
+    [InlineData("rsa2048", "SHA512")]
+    [InlineData("nistp256", "SHA512")]
+    [InlineData("nistp384", "SHA512")]
+    [InlineData("brainpoolP256r1", "SHA384")]
+    [InlineData("ed25519", "SHA512")]
+    public void SelfSignaturesWithEveryHashGpgOffersVerify(string algorithm, string digest)
+    {
+        using var gpg = new GpgHome();
+        // --cert-digest-algo picks the hash of the self-signatures gpg makes.
+        gpg.Gpg("--cert-digest-algo", digest, "--quick-gen-key", "Digest <digest@example.org>", algorithm, "default", "never");
+        string fpr = gpg.Fingerprints("digest@example.org")[0];
+        gpg.Gpg("--cert-digest-algo", digest, "--quick-add-key", fpr, algorithm.StartsWith("ed", StringComparison.Ordinal) ? "cv25519" : algorithm, "encr", "never");
+        byte[] exported = gpg.Export(fpr);
+        string packets = ExternalProgram.Run("gpg", ["--homedir", gpg.Path, "--list-packets"], stdin: exported).StdoutText;
+        Assert.Contains($"digest algo {DigestId(digest)},", packets, StringComparison.Ordinal);
+
+        var cert = Assert.Single(CertificateReader.Read(exported).Certificates);
+        Assert.True(cert.UserIds[0].IsValid);
+        Assert.Null(cert.Subkeys[0].Problem);
+        Assert.Equal(gpg.GpgEncryptionKeyId(fpr), cert.SelectEncryptionKey(DateTimeOffset.UtcNow).Recipient!.Key.KeyIdHex);
+    }
+
+    private static int DigestId(string name) => name switch
+    {
+        "SHA1" => 2,
+        "SHA256" => 8,
+        "SHA384" => 9,
+        "SHA512" => 10,
+        _ => 11,
+    };
+
     [Fact]
     public void SeveralCertificatesInOneFileAndSeveralArmorBlocks()
     {
@@ -66,6 +102,19 @@ public sealed class CertificateReaderGpgTests
         Assert.Equal([a, b], armored.Certificates.Select(c => c.FingerprintHex).ToArray());
         Assert.Equal(["a@example.org"], armored.Certificates[0].EmailAddresses);
         Assert.Equal(["b@example.org"], armored.Certificates[1].EmailAddresses);
+    }
+
+    [Fact]
+    public void PrimaryKeyFlaggedForEncryptionIsUsedWhenThereIsNoSubkey()
+    {
+        using var gpg = new GpgHome();
+        string fpr = gpg.Generate("Single <single@example.org>", "rsa2048", usage: "sign,encr");
+        Assert.Equal(fpr[^16..], gpg.GpgEncryptionKeyId(fpr));
+        var cert = Assert.Single(CertificateReader.Read(gpg.Export(fpr)).Certificates);
+        Assert.Empty(cert.Subkeys);
+        var selection = cert.SelectEncryptionKey(DateTimeOffset.UtcNow);
+        Assert.True(selection.IsUsable, selection.Reason);
+        Assert.Same(cert.PrimaryKey, selection.Recipient!.Key);
     }
 
     [Fact]

@@ -1,0 +1,14 @@
+namespace Mailseal.Dns.Spf;
+
+/// <summary>The mechanisms of RFC 7208 section 5.</summary>
+internal enum SpfMechanism
+{
+    All,
+    Include,
+    A,
+    Mx,
+    Ptr,
+    Ip4,
+    Ip6,
+    Exists,
+}
