@@ -32,7 +32,8 @@ public sealed class PgpEncryptor
 
     /// <summary>
     /// Chooses what to write for these recipients. SEIPD v2 when <see cref="PgpEncryptOptions.AllowSeipdV2"/>
-    /// and every recipient announces it (v6 keys always do); otherwise SEIPD v1. The cipher is
+    /// and every recipient announces it (v6 keys always do) and none is an ElGamal key; otherwise
+    /// SEIPD v1 (with v3 PKESKs, also for v6 keys then). The cipher is
     /// AES-256 when every recipient lists it, else AES-128, which RFC 9580 makes mandatory, so it is
     /// the fallback for everyone (a recipient with no preferences counts as AES-128 only). For SEIPD
     /// v2 a recipient lists AES-256 through its AEAD ciphersuites (AES-256 with OCB), or, when it
@@ -42,7 +43,10 @@ public sealed class PgpEncryptor
     public PgpEncryptionPlan Plan(IReadOnlyList<EncryptionRecipient> recipients)
     {
         CheckRecipients(recipients);
-        bool v2 = _options.AllowSeipdV2 && recipients.All(r => r.SupportsSeipdV2 || r.Key.Version == 6);
+        // ElGamal session keys go only in v3 PKESKs (RFC 9580 section 5.1.4), so one ElGamal
+        // recipient keeps the whole message on SEIPD v1.
+        bool v2 = _options.AllowSeipdV2
+            && recipients.All(r => (r.SupportsSeipdV2 || r.Key.Version == 6) && r.Key.Algorithm != PublicKeyAlgorithm.ElGamal);
         bool aes256 = recipients.All(r => Supports(r, SymmetricAlgorithm.Aes256, v2));
         return new PgpEncryptionPlan(aes256 ? SymmetricAlgorithm.Aes256 : SymmetricAlgorithm.Aes128, v2);
     }
@@ -102,8 +106,9 @@ public sealed class PgpEncryptor
         }
         catch
         {
+            // What is already out stays an unterminated message; nothing more is written, so a
+            // failing output cannot mask the first error.
             encrypting.Abort();
-            await DrainAsync(pending, output, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 

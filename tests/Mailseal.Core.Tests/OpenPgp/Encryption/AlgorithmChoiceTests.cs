@@ -49,6 +49,15 @@ public sealed class AlgorithmChoiceTests
     }
 
     [Fact]
+    public void An_elgamal_recipient_keeps_the_message_on_seipd_v1()
+    {
+        byte[] material = [0x00, 0x09, 0x01, 0x01, 0x00, 0x02, 0x02, 0x00, 0x02, 0x03];
+        var elgamal = SyntheticKeys.Recipient(SyntheticKeys.Key(PublicKeyAlgorithm.ElGamal, material), [SymmetricAlgorithm.Aes256], seipdV2: true);
+        var v6 = SyntheticKeys.Recipient(SyntheticKeys.X25519(version: 6), [SymmetricAlgorithm.Aes256]);
+        Assert.False(new PgpEncryptor().Plan([v6, elgamal]).UseSeipdV2);
+    }
+
+    [Fact]
     public void A_v6_key_always_supports_seipd_v2_unless_the_options_forbid_it()
     {
         var v6 = SyntheticKeys.Recipient(SyntheticKeys.X25519(version: 6), [SymmetricAlgorithm.Aes256]);

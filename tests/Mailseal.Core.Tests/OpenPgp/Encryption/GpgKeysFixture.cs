@@ -20,6 +20,14 @@ public sealed class GpgKeysFixture : IDisposable
         ["elg2048"] = "Key-Type: DSA\nKey-Length: 2048\nSubkey-Type: ELG-E\nSubkey-Length: 2048\n",
     };
 
+    /// <summary>More curves, checked with one message each rather than the whole matrix.</summary>
+    public static readonly IReadOnlyDictionary<string, string> MoreCurves = new Dictionary<string, string>
+    {
+        ["nistp521"] = "Key-Type: ECDSA\nKey-Curve: nistp521\nSubkey-Type: ECDH\nSubkey-Curve: nistp521\n",
+        ["brainpoolP384r1"] = "Key-Type: ECDSA\nKey-Curve: brainpoolP384r1\nSubkey-Type: ECDH\nSubkey-Curve: brainpoolP384r1\n",
+        ["brainpoolP512r1"] = "Key-Type: ECDSA\nKey-Curve: brainpoolP512r1\nSubkey-Type: ECDH\nSubkey-Curve: brainpoolP512r1\n",
+    };
+
     private readonly Dictionary<string, EncryptionRecipient> _recipients = [];
     private readonly Dictionary<string, PublicKeyPacket> _primaries = [];
 
@@ -27,7 +35,7 @@ public sealed class GpgKeysFixture : IDisposable
     {
         Home = OracleRunner.PrivateTempDirectory("mailseal-gpg-");
         var batch = new System.Text.StringBuilder();
-        foreach (var (name, parameters) in KeyParameters)
+        foreach (var (name, parameters) in KeyParameters.Concat(MoreCurves))
         {
             batch.Append(parameters);
             batch.Append($"Name-Real: Mailseal {name}\nName-Email: {name}@example.org\nExpire-Date: 0\n%no-protection\n%commit\n");
@@ -37,7 +45,7 @@ public sealed class GpgKeysFixture : IDisposable
         File.WriteAllText(batchFile, batch.ToString());
         Gpg("--gen-key", batchFile);
 
-        foreach (var name in KeyParameters.Keys)
+        foreach (var name in KeyParameters.Keys.Concat(MoreCurves.Keys))
         {
             var read = CertificateReader.Read(Gpg("--export", $"{name}@example.org"));
             var certificate = Assert.Single(read.Certificates);

@@ -57,6 +57,13 @@ public sealed class GpgRoundTripTests : IClassFixture<GpgKeysFixture>
         Assert.True(plaintext.AsSpan().SequenceEqual(result.Stdout), $"plaintext differs: {OracleRunner.Describe(result)}");
     }
 
+    [Theory]
+    [InlineData("nistp521")]
+    [InlineData("brainpoolP384r1")]
+    [InlineData("brainpoolP512r1")]
+    public void Gpg_decrypts_what_we_encrypt_to_the_other_ecdh_curves(string key) =>
+        Gpg_decrypts_what_we_encrypt(key, zlib: false, armor: true, size: 10_000);
+
     [Fact]
     public void Gpg_decrypts_a_message_to_several_recipients_with_each_key()
     {
@@ -138,5 +145,33 @@ public sealed class GpgRoundTripTests : IClassFixture<GpgKeysFixture>
         var result = _gpg.Decrypt(file);
         File.Delete(file);
         Assert.NotEqual(0, result.ExitCode);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_read_failure_part_way_leaves_a_message_gpg_refuses(bool async)
+    {
+        var output = new MemoryStream();
+        var encryptor = new PgpEncryptor(new PgpEncryptOptions { Armor = false });
+        if (async)
+            await Assert.ThrowsAsync<IOException>(() => encryptor.EncryptAsync(new FailingStream(300_000), output, [_gpg.Recipient("rsa2048")]));
+        else
+            Assert.Throws<IOException>(() => encryptor.Encrypt(new FailingStream(300_000), output, [_gpg.Recipient("rsa2048")]));
+        Assert.True(output.Length > 100_000, "what was encrypted before the failure was written");
+        var file = Path.Combine(_gpg.Home, $"msg-{Guid.NewGuid():N}.pgp");
+        File.WriteAllBytes(file, output.ToArray());
+        var result = _gpg.Decrypt(file);
+        File.Delete(file);
+        Assert.NotEqual(0, result.ExitCode);
+    }
+
+    [Fact]
+    public void A_cancelled_encryption_stops_with_OperationCanceledException()
+    {
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.Throws<OperationCanceledException>(() =>
+            new PgpEncryptor().Encrypt(new PatternStream(1_000_000), new MemoryStream(), [_gpg.Recipient("cv25519")], cts.Token));
     }
 }

@@ -90,6 +90,18 @@ public sealed class OpenPgpJsRoundTripTests : IClassFixture<OpenPgpJsKeysFixture
     }
 
     [Fact]
+    public void OpenPgpJs_decrypts_seipd_v1_with_a_v3_pkesk_to_a_v6_key_when_v2_is_switched_off()
+    {
+        var plaintext = "old-style container, new key\n"u8.ToArray();
+        var recipient = _js.Recipient("curve25519-v6");
+        var bytes = Encrypt(new PgpEncryptor(new PgpEncryptOptions { AllowSeipdV2 = false }), plaintext, recipient);
+        var packets = TestPacketSplitter.Split(TestPacketSplitter.Dearmor(System.Text.Encoding.ASCII.GetString(bytes)));
+        Assert.Equal(3, packets[0].Body[0]);
+        Assert.Equal(1, packets[1].Body[0]);
+        AssertDecrypts("curve25519-v6", bytes, plaintext);
+    }
+
+    [Fact]
     public void Each_of_several_v6_recipients_decrypts_alone()
     {
         var plaintext = "to everyone\n"u8.ToArray();
