@@ -260,14 +260,37 @@ public sealed partial class PipeStackTests : IAsyncLifetime
         Assert.Equal(552, over.Reply.Code);
     }
 
-    private async Task ApplyPipeFragmentAsync(string program) =>
+    [Fact]
+    public async Task Without_the_larger_main_cf_limit_the_encrypted_copy_is_refused_on_reinjection_and_the_mail_stays_queued()
+    {
+        // the limit that matters on the way back is main.cf's (sendmail -bs, postdrop, pickup, cleanup read it):
+        // the same limit for clients and for re-injection makes a message just under it undeliverable
+        await ApplyPipeFragmentAsync(tool, reinjectLimit: MessageSizeLimit);
+        var judy = await stack.CreateAccountAsync($"judy-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var envelope = MailStack.BuildMessage(Outside, judy.Email, "too big once encrypted", string.Empty);
+        var queueId = await stack.SendAsync(Outside, [judy.Email], MailStack.BuildMessage(Outside, judy.Email, "too big once encrypted", LargeBody((MessageSizeLimit - envelope.Length - 4_000) * 76 / 78)));
+
+        var queue = await stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)), TimeSpan.FromSeconds(60));
+        var reason = queue.Single(m => m.QueueId == queueId).Recipients.Single().DelayReason!;
+        Assert.Contains("552", reason, StringComparison.Ordinal);
+        AssertDeferredWith4xx(queueId);
+        Assert.Empty(await stack.FetchMessagesAsync(judy.Email, judy.Password));
+
+        // the shipped setting fixes it, and the queued mail is delivered once
+        await ApplyPipeFragmentAsync(tool);
+        await stack.FlushQueueAsync();
+        Assert.Single(await stack.WaitForMessagesAsync(judy, 1, TimeSpan.FromSeconds(60)));
+        await AssertExactlyOnceAsync(judy, 1);
+    }
+
+    private async Task ApplyPipeFragmentAsync(string program, int reinjectLimit = ReinjectSizeLimit) =>
         await stack.ApplyPostfixFragmentAsync("postfix/mailseal-pipe.postconf", new Dictionary<string, string>
         {
             ["MAILSEAL_PIPE"] = program,
             ["MAILSEAL_CONF"] = configFile,
             ["PIPE_USER"] = MailStack.PipeUser,
             ["MESSAGE_SIZE_LIMIT"] = MessageSizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["REINJECT_SIZE_LIMIT"] = ReinjectSizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["REINJECT_SIZE_LIMIT"] = reinjectLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
 
     private async Task WriteConfigAsync(string postfixConfig)
