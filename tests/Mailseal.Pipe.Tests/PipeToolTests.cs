@@ -119,4 +119,15 @@ public sealed class PipeToolTests : IDisposable
         Assert.StartsWith("4.3.0 mailseal-pipe: ", stderr, StringComparison.Ordinal);
         Assert.Contains("queue file write error", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task WritesItsManPageWithThePostfixLinesAndTheSpamHeaders()
+    {
+        var (exit, page, stderr) = await RunAsync("", "--generate-man-page");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains(".TH", page, StringComparison.Ordinal);
+        Assert.Contains("spam\\-unavailable", page, StringComparison.Ordinal);
+        Assert.Contains("mailseal\\-pipe_destination_recipient_limit = 1", page, StringComparison.Ordinal);
+        Assert.Contains("X\\-Spam\\-Flag: YES", page, StringComparison.Ordinal);
+    }
 }
