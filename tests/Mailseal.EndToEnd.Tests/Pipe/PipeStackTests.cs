@@ -50,6 +50,21 @@ public sealed partial class PipeStackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_pipe_fragment_passes_postfix_check_and_sets_content_filter_only_on_the_listeners()
+    {
+        var check = await stack.PostfixCheckAsync();
+        Assert.True(check.ExitCode == 0 && check.StandardError.Trim().Length == 0, $"postfix check: {check.Output}");
+        var main = await ProcessRunner.RunCheckedAsync("postconf", ["-c", stack.PostfixConfigDirectory, "-h", "content_filter", "message_size_limit", "mailseal-pipe_destination_recipient_limit"]);
+        Assert.Equal(["", ReinjectSizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture), "1"], main.StandardOutput.TrimEnd('\n').Split('\n'));
+        var services = await ProcessRunner.RunCheckedAsync("postconf", ["-c", stack.PostfixConfigDirectory, "-P"]);
+        Assert.Contains($"{stack.FragmentVariables["SMTP_SERVICE"]}/inet/content_filter = mailseal-pipe:dummy", services.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{stack.FragmentVariables["SUBMISSION_SERVICE"]}/inet/content_filter = mailseal-pipe-submission:dummy", services.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{stack.FragmentVariables["SMTP_SERVICE"]}/inet/message_size_limit = {MessageSizeLimit}", services.StandardOutput, StringComparison.Ordinal);
+        var master = await ProcessRunner.RunCheckedAsync("postconf", ["-c", stack.PostfixConfigDirectory, "-M", "mailseal-pipe/unix"]);
+        Assert.Contains($"user={MailStack.PipeUser} argv={tool} --config {configFile} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}", master.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Mail_from_outside_to_a_local_user_arrives_encrypted_and_gpg_decrypts_it_to_the_original()
     {
         var alice = await stack.CreateAccountAsync($"alice-{Guid.NewGuid():N}@{MailStack.Domain}");
