@@ -11,6 +11,7 @@ public static class BenchmarkCommands
     public static IReadOnlyList<IBenchmarkCommand> All { get; } =
     [
         new EncryptBenchmark(),
+        new PipeBenchmark(),
         new EncryptChildCommand(),
     ];
 
