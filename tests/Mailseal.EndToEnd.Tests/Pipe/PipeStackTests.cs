@@ -46,7 +46,10 @@ public sealed partial class PipeStackTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await stack.ResetPostfixConfigAsync();
-        await sink.DisposeAsync();
+        if (sink is not null)
+        {
+            await sink.DisposeAsync();
+        }
     }
 
     [Fact]
