@@ -12,6 +12,7 @@ public static class BenchmarkCommands
     [
         new EncryptBenchmark(),
         new SpfdBenchmark(),
+        new PipeBenchmark(),
         new EncryptChildCommand(),
     ];
 

@@ -1,7 +1,7 @@
-namespace Mailseal.Encrypt;
+namespace Mailseal.Core.Keys;
 
 /// <summary>What to do with a local recipient that has no usable key.</summary>
-internal enum MissingKeyPolicy
+public enum MissingKeyPolicy
 {
     /// <summary>Exit 75: Postfix keeps the mail queued until a key is installed (default; never plaintext).</summary>
     Tempfail,

@@ -1,0 +1,147 @@
+using System.Text.RegularExpressions;
+
+namespace Mailseal.Pipeline.Smtp;
+
+/// <summary>
+/// Hands a finished message back to Postfix, atomically: an SMTP dialogue (over a loopback
+/// smtpd or <c>sendmail -bs</c>) whose final "." is sent only after the caller has written the
+/// whole message. Any failure before that, the caller's included, cuts the dialogue off so
+/// nothing is queued, and surfaces as a <see cref="ReinjectionException"/> (the filter then
+/// exits 75 and Postfix keeps the original). Plain <c>sendmail -i</c> reading stdin is never
+/// used: its EOF queues whatever arrived, a truncated message if the filter died.
+/// </summary>
+public sealed partial class Reinjector
+{
+    private readonly ReinjectorOptions _options;
+
+    /// <summary>Creates a re-injector.</summary>
+    public Reinjector(ReinjectorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        if (options.Mode == ReinjectionMode.Smtp)
+            _ = SocketChannel.ParseEndpoint(options.SmtpEndpoint);
+    }
+
+    /// <summary>
+    /// Sends one message. <paramref name="writeMessage"/> writes the message (header and body, LF
+    /// or CRLF line ends) into the stream it is given; dot-stuffing and line ends are done here.
+    /// </summary>
+    /// <param name="sender">Envelope sender; empty for the null sender (bounces).</param>
+    /// <param name="recipients">Envelope recipients; every one must be accepted or nothing is sent.</param>
+    /// <param name="writeMessage">Writes the complete message; if it throws, nothing is queued.</param>
+    /// <param name="eightBit">The message holds 8-bit bytes (sent as BODY=8BITMIME when offered).</param>
+    /// <param name="cancellationToken">Cancels the dialogue (nothing is queued).</param>
+    /// <exception cref="ReinjectionException">Nothing was queued.</exception>
+    public async Task<ReinjectResult> SendAsync(
+        string sender,
+        IReadOnlyList<string> recipients,
+        Func<Stream, CancellationToken, Task> writeMessage,
+        bool eightBit,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sender);
+        ArgumentNullException.ThrowIfNull(recipients);
+        ArgumentNullException.ThrowIfNull(writeMessage);
+        if (recipients.Count == 0)
+            throw new ReinjectionException("no recipients to re-inject to");
+        foreach (string a in recipients.Append(sender))
+            CheckAddress(a);
+
+        IReinjectionChannel channel = _options.Mode == ReinjectionMode.Smtp
+            ? await SocketChannel.ConnectAsync(_options.SmtpEndpoint, _options.ReplyTimeout, cancellationToken).ConfigureAwait(false)
+            : SendmailChannel.Start(_options.SendmailPath, _options.SendmailArguments);
+        bool dotSent = false;
+        try
+        {
+            var smtp = new SmtpConnection(channel.Reader, channel.Writer, _options);
+            Expect(await smtp.ReadReplyAsync(cancellationToken).ConfigureAwait(false), 220, "greeting");
+            var ehlo = Expect(await smtp.CommandAsync("EHLO " + _options.HeloName, cancellationToken).ConfigureAwait(false), 250, "EHLO");
+            var extensions = ehlo.Lines.Skip(1).Select(l => l.Split(' ', 2)[0].ToUpperInvariant()).ToHashSet(StringComparer.Ordinal);
+
+            string mail = $"MAIL FROM:<{sender}>";
+            if (eightBit && extensions.Contains("8BITMIME"))
+                mail += " BODY=8BITMIME";
+            if (!IsAscii(sender) || recipients.Any(r => !IsAscii(r)))
+            {
+                if (!extensions.Contains("SMTPUTF8"))
+                    throw new ReinjectionException("an address is not ASCII and the server does not offer SMTPUTF8");
+                mail += " SMTPUTF8";
+            }
+
+            Expect(await smtp.CommandAsync(mail, cancellationToken).ConfigureAwait(false), 250, "MAIL FROM");
+            foreach (string rcpt in recipients)
+                Expect(await smtp.CommandAsync($"RCPT TO:<{rcpt}>", cancellationToken).ConfigureAwait(false), 250, $"RCPT TO:<{rcpt}>", alsoOk: 251);
+            Expect(await smtp.CommandAsync("DATA", cancellationToken).ConfigureAwait(false), 354, "DATA");
+
+            await using var body = new DotStuffingStream(channel.Writer);
+            await writeMessage(body, cancellationToken).ConfigureAwait(false);
+            await body.CompleteAsync(cancellationToken).ConfigureAwait(false);
+
+            // Only now, with the whole message written, may the message be queued.
+            dotSent = true;
+            await smtp.WriteLineAsync(".", cancellationToken).ConfigureAwait(false);
+            var final = Expect(await smtp.ReadReplyAsync(cancellationToken).ConfigureAwait(false), 250, "end of data");
+            try
+            {
+                await smtp.CommandAsync("QUIT", cancellationToken).ConfigureAwait(false);
+            }
+            catch (ReinjectionException)
+            {
+                // the message is queued; a lost QUIT changes nothing
+            }
+
+            return new ReinjectResult(QueueIdFrom(final), final);
+        }
+        catch (Exception e) when (!dotSent || e is not ReinjectionException)
+        {
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                channel.Abort();
+                throw;
+            }
+
+            // A peer that hung up usually said why (sendmail on stderr): collect it before killing it.
+            string diagnostics = await channel.CollectDiagnosticsAsync().ConfigureAwait(false);
+            channel.Abort();
+            string diag = diagnostics.Length == 0 || e.Message.Contains(SmtpConnection.Printable(diagnostics), StringComparison.Ordinal)
+                ? string.Empty
+                : $" [{SmtpConnection.Printable(diagnostics)}]";
+            if (e is ReinjectionException r)
+                throw diag.Length == 0 ? r : new ReinjectionException(r.Message + diag, r.Reply, r);
+            string where = dotSent ? "after the final dot (the message may have been queued)" : "before the final dot; nothing was queued";
+            throw new ReinjectionException($"re-injection failed {where}: {e.Message}{diag}", e);
+        }
+        finally
+        {
+            await channel.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static SmtpReply Expect(SmtpReply reply, int code, string step, int alsoOk = 0)
+    {
+        if (reply.Code == code || (alsoOk != 0 && reply.Code == alsoOk))
+            return reply;
+        string hint = reply.Code == 552
+            ? " (the re-injection listener's message_size_limit is too small for the ciphertext, which is about a third larger than the plaintext)"
+            : string.Empty;
+        throw new ReinjectionException($"re-injection refused at {step}: {SmtpConnection.Printable(reply.ToString())}{hint}", reply);
+    }
+
+    private static void CheckAddress(string address)
+    {
+        if (address.Length > 512 || address.Any(c => c < 0x20 || c == 0x7F || c == '<' || c == '>'))
+            throw new ReinjectionException($"refusing to re-inject to a malformed address '{SmtpConnection.Printable(address)}'");
+    }
+
+    private static bool IsAscii(string s) => s.All(c => c < 0x80);
+
+    private static string? QueueIdFrom(SmtpReply reply)
+    {
+        var m = QueuedAs().Match(string.Join(' ', reply.Lines));
+        return m.Success ? m.Groups[1].Value : null;
+    }
+
+    [GeneratedRegex(@"queued as ([0-9A-Za-z]+)", RegexOptions.CultureInvariant)]
+    private static partial Regex QueuedAs();
+}

@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Mailseal.Pipeline.Spam;
+
+/// <summary>
+/// Where spamd listens: <c>inet:HOST:PORT</c>, <c>HOST:PORT</c>, <c>[IPV6]:PORT</c> or
+/// <c>unix:/path/to/socket</c>, the forms Postfix admins already write.
+/// </summary>
+public sealed class SpamdEndpoint
+{
+    private SpamdEndpoint(EndPoint endPoint, string text)
+    {
+        EndPoint = endPoint;
+        Text = text;
+    }
+
+    /// <summary>The socket address.</summary>
+    public EndPoint EndPoint { get; }
+
+    /// <summary>The endpoint as configured, for messages and logs.</summary>
+    public string Text { get; }
+
+    /// <summary>True for a unix-domain socket.</summary>
+    public bool IsUnix => EndPoint is UnixDomainSocketEndPoint;
+
+    /// <summary>Parses an endpoint; throws <see cref="FormatException"/> with a one-line reason.</summary>
+    public static SpamdEndpoint Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string t = text.Trim();
+        if (t.StartsWith("unix:", StringComparison.Ordinal))
+        {
+            string path = t[5..];
+            if (path.Length == 0 || path[0] != '/')
+                throw new FormatException($"spamd endpoint '{text}': a unix socket needs an absolute path");
+            return new SpamdEndpoint(new UnixDomainSocketEndPoint(path), t);
+        }
+
+        if (t.StartsWith("inet:", StringComparison.Ordinal))
+            t = t[5..];
+        int colon = t.LastIndexOf(':');
+        if (colon <= 0 || colon == t.Length - 1)
+            throw new FormatException($"spamd endpoint '{text}': expected inet:HOST:PORT or unix:/PATH");
+        string host = t[..colon].Trim('[', ']');
+        if (!ushort.TryParse(t[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out ushort port) || port == 0)
+            throw new FormatException($"spamd endpoint '{text}': '{t[(colon + 1)..]}' is not a port number");
+        EndPoint ep = IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
+        return new SpamdEndpoint(ep, text.Trim());
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Text;
+}

@@ -1,0 +1,393 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Mailseal.EndToEnd.Tests.Harness;
+
+namespace Mailseal.EndToEnd.Tests.Pipe;
+
+/// <summary>
+/// mailseal-pipe as Postfix's content_filter (postfix/mailseal-pipe.postconf) on the real stack:
+/// every scenario counts messages, exactly one copy delivered and none lost.
+/// </summary>
+[Collection(MailStackCollection.Name)]
+public sealed partial class PipeStackTests : IAsyncLifetime
+{
+    /// <summary>The limit clients see in these tests (kept small so the size test stays fast).</summary>
+    private const int MessageSizeLimit = 1_000_000;
+
+    /// <summary>main.cf's limit, for the re-injected (encrypted, larger) copies.</summary>
+    private const int ReinjectSizeLimit = 1_500_000;
+
+    private const string Outside = "someone@example.org";
+
+    private const string Gtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+
+    private readonly MailStack stack;
+    private SmtpSink sink = null!;
+    private string tool = string.Empty;
+    private string stateDirectory = string.Empty;
+    private string configFile = string.Empty;
+
+    public PipeStackTests(MailStack stack) => this.stack = stack;
+
+    public async Task InitializeAsync()
+    {
+        var dir = await stack.PublishAsync("Mailseal.Pipe");
+        tool = Path.Combine(dir, "mailseal-pipe");
+        stateDirectory = Path.Combine(stack.TempDirectory, "pipe-" + Guid.NewGuid().ToString("N")[..8]);
+        await ProcessRunner.RunCheckedAsync("install", ["-d", "-m", "750", "-o", MailStack.PipeUser, "-g", MailStack.PipeUser, stateDirectory]);
+        configFile = Path.Combine(stateDirectory, "mailseal.conf");
+        await WriteConfigAsync(stack.PostfixConfigDirectory);
+        sink = SmtpSink.Start();
+        await stack.ApplyFragmentsAsync(stack.PostfixConfigDirectory, ["tests/Mailseal.EndToEnd.Tests/TestData/postfix/pipe-relay.postconf"], new Dictionary<string, string> { ["SINK_PORT"] = sink.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await ApplyPipeFragmentAsync(tool);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await stack.ResetPostfixConfigAsync();
+        if (sink is not null)
+        {
+            await sink.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_pipe_fragment_passes_postfix_check_and_sets_content_filter_only_on_the_listeners()
+    {
+        var check = await stack.PostfixCheckAsync();
+        Assert.True(check.ExitCode == 0 && check.StandardError.Trim().Length == 0, $"postfix check: {check.Output}");
+        var main = await ProcessRunner.RunCheckedAsync("postconf", ["-c", stack.PostfixConfigDirectory, "-h", "content_filter", "message_size_limit", "mailseal-pipe_destination_recipient_limit"]);
+        Assert.Equal(["", ReinjectSizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture), "1"], main.StandardOutput.TrimEnd('\n').Split('\n'));
+        var services = await ProcessRunner.RunCheckedAsync("postconf", ["-c", stack.PostfixConfigDirectory, "-P"]);
+        Assert.Contains($"{stack.FragmentVariables["SMTP_SERVICE"]}/inet/content_filter = mailseal-pipe:dummy", services.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{stack.FragmentVariables["SUBMISSION_SERVICE"]}/inet/content_filter = mailseal-pipe-submission:dummy", services.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{stack.FragmentVariables["SMTP_SERVICE"]}/inet/message_size_limit = {MessageSizeLimit}", services.StandardOutput, StringComparison.Ordinal);
+        var master = await ProcessRunner.RunCheckedAsync("postconf", ["-c", stack.PostfixConfigDirectory, "-M", "mailseal-pipe/unix"]);
+        Assert.Contains($"user={MailStack.PipeUser} argv={tool} --config {configFile} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}", master.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mail_from_outside_to_a_local_user_arrives_encrypted_and_gpg_decrypts_it_to_the_original()
+    {
+        var alice = await stack.CreateAccountAsync($"alice-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var body = $"the original text {Guid.NewGuid():N}";
+        await stack.SendAsync(Outside, [alice.Email], MailStack.BuildMessage(Outside, alice.Email, "inbound", body));
+
+        var stored = Text(Assert.Single(await stack.WaitForMessagesAsync(alice, 1)));
+        Assert.DoesNotContain(body, stored, StringComparison.Ordinal);
+        Assert.Contains("multipart/encrypted", stored, StringComparison.Ordinal);
+        Assert.Contains("X-Spam-Status:", stored, StringComparison.Ordinal);
+        var inner = await DecryptAsync(alice.Key, stored);
+        Assert.Contains(body, inner, StringComparison.Ordinal);
+        await AssertExactlyOnceAsync(alice, 1);
+    }
+
+    [Fact]
+    public async Task Gtube_arrives_flagged_as_spam_on_the_outer_header_with_the_body_encrypted()
+    {
+        var bob = await stack.CreateAccountAsync($"bob-{Guid.NewGuid():N}@{MailStack.Domain}");
+        await stack.SendAsync(Outside, [bob.Email], MailStack.BuildMessage(Outside, bob.Email, "cheap pills", $"Buy now.\n{Gtube}\n"));
+
+        var stored = Text(Assert.Single(await stack.WaitForMessagesAsync(bob, 1, TimeSpan.FromSeconds(60))));
+        var header = stored[..stored.IndexOf("\r\n\r\n", StringComparison.Ordinal)];
+        Assert.Matches(new Regex("^X-Spam-Flag: YES", RegexOptions.Multiline), header);
+        Assert.Matches(new Regex("^X-Spam-Status: Yes", RegexOptions.Multiline), header);
+        Assert.DoesNotContain(Gtube, stored, StringComparison.Ordinal);
+        Assert.Contains(Gtube, await DecryptAsync(bob.Key, stored), StringComparison.Ordinal);
+        await AssertExactlyOnceAsync(bob, 1);
+    }
+
+    [Fact]
+    public async Task Submission_to_an_outside_address_leaves_unencrypted_with_scrubbed_headers()
+    {
+        var carol = await stack.CreateAccountAsync($"carol-{Guid.NewGuid():N}@{MailStack.Domain}", "carol-password");
+        var body = $"outbound {Guid.NewGuid():N}";
+        var message = MailStack.BuildMessage(carol.Email, Outside, "outbound", body)
+            .Replace("MIME-Version:", "User-Agent: Mutt/2.2.9\r\nX-Mailer: Secret Client 1.0\r\nX-Originating-IP: [198.51.100.7]\r\nMIME-Version:", StringComparison.Ordinal);
+        await stack.SubmitAsync(carol.Email, carol.Password, carol.Email, [Outside], message);
+
+        var sent = Assert.Single(await sink.WaitForAsync(1));
+        Assert.Equal([Outside], sent.Recipients);
+        Assert.Contains(body, sent.Data, StringComparison.Ordinal);
+        Assert.DoesNotContain("BEGIN PGP MESSAGE", sent.Data, StringComparison.Ordinal);
+        Assert.DoesNotContain("User-Agent:", sent.Data, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("X-Mailer:", sent.Data, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("198.51.100.7", sent.Data, StringComparison.Ordinal);
+        var received = Headers(sent.Data).Where(h => h.StartsWith("Received:", StringComparison.OrdinalIgnoreCase)).ToList();
+        Assert.NotEmpty(received);
+        Assert.DoesNotContain(received, h => h.Contains("client.example.org", StringComparison.Ordinal)); // the submitting client's HELO name
+        // the submission smtpd's line (ESMTPA/ESMTPSA) names the anonymous client instead (the client really is on 127.0.0.1 here,
+        // so the HELO name is what shows the rewrite)
+        var submission = Assert.Single(received, h => h.Contains("with ESMTPA", StringComparison.Ordinal) || h.Contains("with ESMTPSA", StringComparison.Ordinal));
+        Assert.StartsWith("Received: from [127.0.0.1] (localhost [127.0.0.1])", submission, StringComparison.Ordinal);
+        await stack.WaitForQueueAsync(q => q.Count == 0);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Single(sink.Messages);
+    }
+
+    [Fact]
+    public async Task One_message_to_two_local_users_and_one_outside_address_gives_each_its_own_copy()
+    {
+        var dave = await stack.CreateAccountAsync($"dave-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var erin = await stack.CreateAccountAsync($"erin-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var body = $"to three {Guid.NewGuid():N}";
+        await stack.SendAsync(Outside, [dave.Email, erin.Email, "friend@example.org"], MailStack.BuildMessage(Outside, dave.Email, "three", body));
+
+        foreach (var (owner, other) in new[] { (dave, erin), (erin, dave) })
+        {
+            var stored = Text(Assert.Single(await stack.WaitForMessagesAsync(owner, 1)));
+            Assert.DoesNotContain(body, stored, StringComparison.Ordinal);
+            Assert.Contains(body, await DecryptAsync(owner.Key, stored), StringComparison.Ordinal);
+            var refused = await TryDecryptAsync(other.Key, stored);
+            Assert.True(refused.ExitCode != 0, $"{other.Email}'s key decrypted {owner.Email}'s copy");
+        }
+
+        var remote = Assert.Single(await sink.WaitForAsync(1));
+        Assert.Equal(["friend@example.org"], remote.Recipients);
+        Assert.Contains(body, remote.Data, StringComparison.Ordinal);
+        Assert.DoesNotContain("BEGIN PGP MESSAGE", remote.Data, StringComparison.Ordinal);
+        await AssertExactlyOnceAsync(dave, 1);
+        Assert.Single(await stack.FetchMessagesAsync(erin.Email, erin.Password));
+        Assert.Single(sink.Messages);
+    }
+
+    [Fact]
+    public async Task A_stopped_spamd_keeps_the_mail_queued_with_a_4xx_reason_and_a_flush_delivers_it_once()
+    {
+        var frank = await stack.CreateAccountAsync($"frank-{Guid.NewGuid():N}@{MailStack.Domain}");
+        await stack.StopServiceAsync(MailService.Spamd);
+        string queueId;
+        try
+        {
+            queueId = await stack.SendAsync(Outside, [frank.Email], MailStack.BuildMessage(Outside, frank.Email, "spamd down", "waits for spamd"));
+            var queue = await stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)));
+            var reason = queue.Single(m => m.QueueId == queueId).Recipients.Single().DelayReason!;
+            Assert.Contains("spamd", reason, StringComparison.OrdinalIgnoreCase);
+            AssertDeferredWith4xx(queueId);
+            var postqueue = await ProcessRunner.RunCheckedAsync("postqueue", ["-c", stack.PostfixConfigDirectory, "-p"]);
+            Assert.Contains(queueId, postqueue.StandardOutput, StringComparison.Ordinal);
+            Assert.Empty(await stack.FetchMessagesAsync(frank.Email, frank.Password));
+        }
+        finally
+        {
+            await stack.StartServiceAsync(MailService.Spamd);
+        }
+
+        await stack.FlushQueueAsync();
+        Assert.Single(await stack.WaitForMessagesAsync(frank, 1, TimeSpan.FromSeconds(60)));
+        await AssertExactlyOnceAsync(frank, 1);
+    }
+
+    [Fact]
+    public async Task Mailseal_pipe_killed_with_sigkill_in_the_middle_of_a_large_message_delivers_nothing_and_a_retry_delivers_once()
+    {
+        var grace = await stack.CreateAccountAsync($"grace-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var wrapper = Path.Combine(stateDirectory, "kill-once.sh");
+        var flag = Path.Combine(stateDirectory, "killed-once");
+        // Test-only wrapper: the first run hands mailseal-pipe the first 200 kB of the message,
+        // SIGKILLs it while it waits for the rest, and dies of the same signal, as if the kernel
+        // had killed mailseal-pipe itself; later runs exec the tool.
+        await File.WriteAllTextAsync(wrapper, $$"""
+            #!/bin/bash
+            if [ -e '{{flag}}' ]; then exec '{{tool}}' "$@"; fi
+            : > '{{flag}}'
+            { head -c 200000; sleep 3; } | '{{tool}}' "$@" &
+            pid=$!
+            sleep 1.5
+            kill -KILL "$pid"
+            wait
+            kill -KILL $$
+
+            """);
+        File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
+        await ApplyPipeFragmentAsync(wrapper);
+
+        var body = LargeBody(600_000);
+        var queueId = await stack.SendAsync(Outside, [grace.Email], MailStack.BuildMessage(Outside, grace.Email, "large", body));
+        var queue = await stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)));
+        Assert.Contains("signal", queue.Single(m => m.QueueId == queueId).Recipients.Single().DelayReason, StringComparison.OrdinalIgnoreCase);
+        Assert.True(File.Exists(flag), "the wrapper did not run");
+        Assert.Empty(await stack.FetchMessagesAsync(grace.Email, grace.Password));
+
+        await stack.FlushQueueAsync();
+        var stored = Text(Assert.Single(await stack.WaitForMessagesAsync(grace, 1, TimeSpan.FromSeconds(60))));
+        Assert.Equal(Normalize(body), Normalize(Body(await DecryptAsync(grace.Key, stored))));
+        await AssertExactlyOnceAsync(grace, 1);
+    }
+
+    [Fact]
+    public async Task A_failing_sendmail_makes_mailseal_pipe_exit_75_and_the_mail_stays_queued()
+    {
+        var heidi = await stack.CreateAccountAsync($"heidi-{Guid.NewGuid():N}@{MailStack.Domain}");
+        // a Postfix configuration whose queue directory the pipe user cannot write
+        var broken = Path.Combine(stack.TempDirectory, "etc", "postfix-broken-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(broken);
+        var unwritable = Path.Combine(broken, "queue");
+        Directory.CreateDirectory(unwritable, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var mainCf = (await File.ReadAllTextAsync(Path.Combine(stack.PostfixConfigDirectory, "main.cf")))
+            .Replace($"queue_directory = {stack.PostfixQueueDirectory}", $"queue_directory = {unwritable}", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(Path.Combine(broken, "main.cf"), mainCf);
+        File.Copy(Path.Combine(stack.PostfixConfigDirectory, "master.cf"), Path.Combine(broken, "master.cf"));
+        await ProcessRunner.RunCheckedAsync("chmod", ["-R", "a+rX", broken]);
+        await ProcessRunner.RunCheckedAsync("chmod", ["700", unwritable]);
+
+        var direct = await ProcessRunner.RunAsync(
+            "runuser",
+            ["-u", MailStack.PipeUser, "--", tool, "--config", configFile, "--postfix-config", broken, "-q", "TEST", "-f", Outside, "--", heidi.Email],
+            MailStack.BuildMessage(Outside, heidi.Email, "direct", "sendmail cannot queue this"));
+        Assert.True(direct.ExitCode == 75, $"mailseal-pipe exited {direct.ExitCode}, expected 75: {direct.Output}");
+        Assert.Matches(new Regex(@"^4\.\d{1,3}\.\d{1,3} mailseal-pipe: ", RegexOptions.Multiline), direct.StandardError);
+
+        await WriteConfigAsync(broken);
+        try
+        {
+            var queueId = await stack.SendAsync(Outside, [heidi.Email], MailStack.BuildMessage(Outside, heidi.Email, "sendmail broken", "stays queued"));
+            var queue = await stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)));
+            Assert.Contains("mailseal-pipe", queue.Single(m => m.QueueId == queueId).Recipients.Single().DelayReason, StringComparison.Ordinal);
+            AssertDeferredWith4xx(queueId);
+            Assert.Empty(await stack.FetchMessagesAsync(heidi.Email, heidi.Password));
+        }
+        finally
+        {
+            await WriteConfigAsync(stack.PostfixConfigDirectory);
+        }
+
+        await stack.FlushQueueAsync();
+        await AssertExactlyOnceAsync(heidi, 1);
+    }
+
+    [Fact]
+    public async Task A_message_just_under_message_size_limit_is_delivered_encrypted()
+    {
+        var ivan = await stack.CreateAccountAsync($"ivan-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var envelope = MailStack.BuildMessage(Outside, ivan.Email, "just under the limit", string.Empty);
+        var body = LargeBody((MessageSizeLimit - envelope.Length - 4_000) * 76 / 78); // smtpd counts the Received: header it adds too
+        var message = MailStack.BuildMessage(Outside, ivan.Email, "just under the limit", body);
+        Assert.InRange(message.Length, MessageSizeLimit - 5_000, MessageSizeLimit - 3_000);
+
+        await stack.SendAsync(Outside, [ivan.Email], message);
+        var stored = Text(Assert.Single(await stack.WaitForMessagesAsync(ivan, 1, TimeSpan.FromSeconds(60))));
+        Assert.True(stored.Length > MessageSizeLimit, $"the stored (encrypted) copy is {stored.Length} bytes: not larger than the client's limit, so the test proves nothing");
+        Assert.Equal(Normalize(body), Normalize(Body(await DecryptAsync(ivan.Key, stored))));
+        await AssertExactlyOnceAsync(ivan, 1);
+
+        // and one byte over the client's limit is refused at the door
+        var over = await Assert.ThrowsAsync<SmtpReplyException>(() =>
+            stack.SendAsync(Outside, [ivan.Email], MailStack.BuildMessage(Outside, ivan.Email, "over", LargeBody(MessageSizeLimit + 10_000))));
+        Assert.Equal(552, over.Reply.Code);
+    }
+
+    [Fact]
+    public async Task Without_the_larger_main_cf_limit_the_encrypted_copy_is_refused_on_reinjection_and_the_mail_stays_queued()
+    {
+        // the limit that matters on the way back is main.cf's (sendmail -bs, postdrop, pickup, cleanup read it):
+        // the same limit for clients and for re-injection makes a message just under it undeliverable
+        await ApplyPipeFragmentAsync(tool, reinjectLimit: MessageSizeLimit);
+        var judy = await stack.CreateAccountAsync($"judy-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var envelope = MailStack.BuildMessage(Outside, judy.Email, "too big once encrypted", string.Empty);
+        var queueId = await stack.SendAsync(Outside, [judy.Email], MailStack.BuildMessage(Outside, judy.Email, "too big once encrypted", LargeBody((MessageSizeLimit - envelope.Length - 4_000) * 76 / 78)));
+
+        var queue = await stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)), TimeSpan.FromSeconds(60));
+        var reason = queue.Single(m => m.QueueId == queueId).Recipients.Single().DelayReason!;
+        Assert.Contains("552", reason, StringComparison.Ordinal);
+        AssertDeferredWith4xx(queueId);
+        Assert.Empty(await stack.FetchMessagesAsync(judy.Email, judy.Password));
+
+        // the shipped setting fixes it, and the queued mail is delivered once
+        await ApplyPipeFragmentAsync(tool);
+        await stack.FlushQueueAsync();
+        Assert.Single(await stack.WaitForMessagesAsync(judy, 1, TimeSpan.FromSeconds(60)));
+        await AssertExactlyOnceAsync(judy, 1);
+    }
+
+    private async Task ApplyPipeFragmentAsync(string program, int reinjectLimit = ReinjectSizeLimit) =>
+        await stack.ApplyPostfixFragmentAsync("postfix/mailseal-pipe.postconf", new Dictionary<string, string>
+        {
+            ["MAILSEAL_PIPE"] = program,
+            ["MAILSEAL_CONF"] = configFile,
+            ["PIPE_USER"] = MailStack.PipeUser,
+            ["MESSAGE_SIZE_LIMIT"] = MessageSizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["REINJECT_SIZE_LIMIT"] = reinjectLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+
+    private async Task WriteConfigAsync(string postfixConfig)
+    {
+        var tmp = configFile + ".tmp";
+        await File.WriteAllTextAsync(tmp, $"""
+            database = {stack.ReaderConnectionString}
+            local_domains = {MailStack.Domain}
+            key_dir = {stateDirectory}
+
+            [pipe]
+            spamd = inet:127.0.0.1:{stack.SpamdPort}
+            postfix_config = {postfixConfig}
+
+            """);
+        await ProcessRunner.RunCheckedAsync("chown", [$"root:{MailStack.PipeUser}", tmp]);
+        File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        File.Move(tmp, configFile, overwrite: true);
+    }
+
+    /// <summary>pipe(8) takes the leading X.Y.Z of the tool's stderr line as the DSN status: the log shows it.</summary>
+    private void AssertDeferredWith4xx(string queueId)
+    {
+        var log = File.ReadAllLines(Path.Combine(stack.LogDirectory, "postfix.log"));
+        var line = log.LastOrDefault(l => l.Contains(queueId + ":", StringComparison.Ordinal) && l.Contains("relay=mailseal-pipe", StringComparison.Ordinal));
+        Assert.True(line is not null, $"no mailseal-pipe delivery line for {queueId} in postfix.log");
+        Assert.Matches(new Regex(@"dsn=4\.\d{1,3}\.\d{1,3}, status=deferred"), line);
+    }
+
+    private static IEnumerable<string> Headers(string message)
+    {
+        var end = message.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var header = (end < 0 ? message : message[..end]).Replace("\r\n\t", " ", StringComparison.Ordinal).Replace("\r\n ", "  ", StringComparison.Ordinal);
+        return header.Split("\r\n");
+    }
+
+    private async Task AssertExactlyOnceAsync(MailAccount account, int count)
+    {
+        await stack.WaitForQueueAsync(q => q.Count == 0);
+        await Task.Delay(TimeSpan.FromSeconds(3)); // longer than the retry backoff: a second copy would show now
+        Assert.Equal(count, (await stack.FetchMessagesAsync(account.Email, account.Password)).Count);
+    }
+
+    private static async Task<string> DecryptAsync(TestKey key, string stored)
+    {
+        var r = await TryDecryptAsync(key, stored);
+        Assert.True(r.ExitCode == 0, $"gpg could not decrypt the copy with {key.Email}'s key: {r.StandardError}");
+        return r.StandardOutput;
+    }
+
+    private static Task<ProcessResult> TryDecryptAsync(TestKey key, string stored)
+    {
+        var begin = stored.IndexOf("-----BEGIN PGP MESSAGE-----", StringComparison.Ordinal);
+        var end = stored.IndexOf("-----END PGP MESSAGE-----", StringComparison.Ordinal);
+        Assert.True(begin >= 0 && end > begin, "no armored OpenPGP message in the stored copy");
+        var armored = stored[begin..(end + "-----END PGP MESSAGE-----".Length)] + "\n";
+        return ProcessRunner.RunAsync("gpg", ["--homedir", key.GnupgHome, "--batch", "--quiet", "--no-tty", "--decrypt"], armored);
+    }
+
+    private static string Text(byte[] raw) => Encoding.UTF8.GetString(raw);
+
+    private static string Body(string entity)
+    {
+        var split = entity.ReplaceLineEndings("\n").IndexOf("\n\n", StringComparison.Ordinal);
+        return split < 0 ? entity : entity.ReplaceLineEndings("\n")[(split + 2)..];
+    }
+
+    private static string Normalize(string s) => s.ReplaceLineEndings("\n").TrimEnd('\n');
+
+    /// <summary>Incompressible text: base64 of random bytes in 76-column lines, about <paramref name="size"/> bytes.</summary>
+    private static string LargeBody(int size)
+    {
+        var b64 = Convert.ToBase64String(RandomNumberGenerator.GetBytes(size * 3 / 4));
+        var sb = new StringBuilder(size + (size / 38));
+        for (var i = 0; i < b64.Length; i += 76)
+        {
+            sb.Append(b64.AsSpan(i, Math.Min(76, b64.Length - i))).Append('\n');
+        }
+
+        return sb.ToString();
+    }
+}

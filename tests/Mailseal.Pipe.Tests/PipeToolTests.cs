@@ -1,0 +1,133 @@
+using System.Diagnostics;
+
+namespace Mailseal.Pipe.Tests;
+
+/// <summary>
+/// mailseal-pipe run as a process with the argv pipe(8) gives it. Re-injection goes to a
+/// stand-in "sendmail -bs" script that records the dialogue (the end-to-end suite uses the
+/// real Postfix).
+/// </summary>
+public sealed class PipeToolTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mailseal-pipe").FullName;
+    private readonly string _sendmail;
+    private readonly string _got;
+
+    public PipeToolTests()
+    {
+        _sendmail = Path.Combine(_dir, "sendmail");
+        _got = Path.Combine(_dir, "got");
+        File.WriteAllText(_sendmail, $$"""
+            #!/bin/sh
+            [ "$1" = "-bs" ] || { echo "expected -bs, got $*" >&2; exit 64; }
+            printf '220 stub ESMTP\r\n'
+            data=0
+            while IFS= read -r line; do
+              line=$(printf '%s' "$line" | tr -d '\r')
+              printf '%s\n' "$line" >> {{_got}}
+              if [ $data = 1 ]; then
+                [ "$line" = . ] && { data=0; printf '250 2.0.0 Ok: queued as QID1\r\n'; }
+                continue
+              fi
+              case "$line" in
+                EHLO*) printf '250-stub\r\n250 8BITMIME\r\n' ;;
+                DATA) data=1; printf '354 go\r\n' ;;
+                QUIT) printf '221 bye\r\n'; exit 0 ;;
+                *) printf '250 ok\r\n' ;;
+              esac
+            done
+            """.Replace("\r\n", "\n", StringComparison.Ordinal));
+        File.SetUnixFileMode(_sendmail, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string stdin, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mailseal-pipe.dll"));
+        foreach (string a in new[] { "--sendmail-path", _sendmail, "--spam-check", "false", "--key-dir", Path.Combine(_dir, "keys"),
+                     "--local-domains", "example.org", "--syslog-socket", Path.Combine(_dir, "no-log") }.Concat(args))
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.StandardInput.WriteAsync(stdin);
+        p.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await p.WaitForExitAsync(timeout.Token);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    private const string Message = "From: carol@example.com\nTo: dave@example.net\nSubject: s\n\nbody\n";
+
+    [Fact]
+    public async Task TheShippedArgvReinjectsWithTheEnvelopeSender()
+    {
+        var (exit, stdout, stderr) = await RunAsync(Message, "-q", "4FzQ1", "-f", "carol@example.com", "--", "dave@example.net");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("", stdout);
+        string got = File.ReadAllText(_got);
+        Assert.Contains("MAIL FROM:<carol@example.com> BODY=8BITMIME\nRCPT TO:<dave@example.net>\nDATA\nFrom: carol@example.com\n", got, StringComparison.Ordinal);
+        Assert.Contains("\nbody\n.\nQUIT", got, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheTutorialsArgvAndTheNullSenderWork()
+    {
+        var (exit, _, stderr) = await RunAsync(Message, "-oi", "-f", "", "dave@example.net");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("MAIL FROM:<> BODY=8BITMIME\nRCPT TO:<dave@example.net>", File.ReadAllText(_got), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoRecipientIsOneLineAndTempfail()
+    {
+        var (exit, stdout, stderr) = await RunAsync(Message, "-f", "carol@example.com");
+        Assert.Equal(75, exit);
+        Assert.Equal("", stdout);
+        Assert.Equal("4.3.5 mailseal-pipe: no recipient given (the pipe command must end with ${recipient})", stderr.TrimEnd('\n'));
+        Assert.False(File.Exists(_got));
+    }
+
+    [Fact]
+    public async Task AnUnknownFlagIsNeverTakenForARecipient()
+    {
+        var (exit, _, stderr) = await RunAsync(Message, "--bogus", "dave@example.net");
+        Assert.Equal(75, exit);
+        Assert.StartsWith("4.3.5 mailseal-pipe: ", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_got));
+    }
+
+    [Fact]
+    public async Task ALocalRecipientWithoutAKeyDefers()
+    {
+        var (exit, _, stderr) = await RunAsync(Message, "-f", "carol@example.com", "--", "alice@example.org");
+        Assert.Equal(75, exit);
+        Assert.StartsWith("4.7.5 mailseal-pipe: ", stderr, StringComparison.Ordinal);
+        Assert.Contains("alice@example.org", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+        Assert.False(File.Exists(_got));
+    }
+
+    [Fact]
+    public async Task SendmailFailingIsATempfail()
+    {
+        File.WriteAllText(_sendmail, "#!/bin/sh\necho 'sendmail: fatal: queue file write error' >&2\nexit 75\n");
+        var (exit, _, stderr) = await RunAsync(Message, "-f", "carol@example.com", "--", "dave@example.net");
+        Assert.Equal(75, exit);
+        Assert.StartsWith("4.3.0 mailseal-pipe: ", stderr, StringComparison.Ordinal);
+        Assert.Contains("queue file write error", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WritesItsManPageWithThePostfixLinesAndTheSpamHeaders()
+    {
+        var (exit, page, stderr) = await RunAsync("", "--generate-man-page");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains(".TH", page, StringComparison.Ordinal);
+        Assert.Contains("spam\\-unavailable", page, StringComparison.Ordinal);
+        Assert.Contains("mailseal\\-pipe_destination_recipient_limit = 1", page, StringComparison.Ordinal);
+        Assert.Contains("X\\-Spam\\-Flag: YES", page, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,158 @@
+using System.Text;
+using Mailseal.Pipeline.Smtp;
+
+namespace Mailseal.Pipeline.Tests.Smtp;
+
+public class ReinjectorTests
+{
+    private static Reinjector Smtp(FakeSmtpServer server) =>
+        new(new ReinjectorOptions { Mode = ReinjectionMode.Smtp, SmtpEndpoint = server.Endpoint, ReplyTimeout = TimeSpan.FromSeconds(10) });
+
+    private static Func<Stream, CancellationToken, Task> Writes(string text) =>
+        async (s, ct) => await s.WriteAsync(Encoding.UTF8.GetBytes(text), ct);
+
+    [Fact]
+    public async Task DeliversWithTheEnvelopeGivenAndReturnsTheQueueId()
+    {
+        await using var server = new FakeSmtpServer();
+        var result = await Smtp(server).SendAsync("alice@example.org", ["bob@example.net", "carol@example.net"],
+            Writes("Subject: hi\n\n.leading dot\nbody\n"), eightBit: false, CancellationToken.None);
+        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal("4FzQ1x2Abc", result.QueueId);
+        Assert.Equal(
+            ["EHLO localhost", "MAIL FROM:<alice@example.org>", "RCPT TO:<bob@example.net>", "RCPT TO:<carol@example.net>", "DATA", "QUIT"],
+            server.Commands);
+        Assert.True(server.FinalDotReceived);
+        Assert.Equal("Subject: hi\n\n..leading dot\nbody\n", server.Data.ToString());
+    }
+
+    [Fact]
+    public async Task NullSenderAndEightBitAndUtf8()
+    {
+        await using var server = new FakeSmtpServer();
+        await Smtp(server).SendAsync("", ["jörg@example.net"], Writes("x\n"), eightBit: true, CancellationToken.None);
+        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("MAIL FROM:<> BODY=8BITMIME SMTPUTF8", server.Commands);
+    }
+
+    [Fact]
+    public async Task AFailingWriterQueuesNothing()
+    {
+        await using var server = new FakeSmtpServer();
+        var e = await Assert.ThrowsAsync<ReinjectionException>(() => Smtp(server).SendAsync("a@example.org", ["b@example.net"],
+            async (s, ct) =>
+            {
+                await s.WriteAsync(Encoding.ASCII.GetBytes("Subject: half\n\nfirst half of the body\n"), ct);
+                throw new IOException("the encryptor died");
+            }, eightBit: false, CancellationToken.None));
+        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.False(server.FinalDotReceived);
+        Assert.Contains("nothing was queued", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the encryptor died", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARefusedRecipientStopsBeforeData()
+    {
+        await using var server = new FakeSmtpServer(new() { ["RCPT TO:<bad@"] = "550 5.1.1 <bad@example.net>: Recipient address rejected" });
+        var e = await Assert.ThrowsAsync<ReinjectionException>(() => Smtp(server).SendAsync("a@example.org", ["good@example.net", "bad@example.net"],
+            Writes("x\n"), eightBit: false, CancellationToken.None));
+        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.DoesNotContain("DATA", server.Commands);
+        Assert.Equal(550, e.Reply?.Code);
+        Assert.Contains("RCPT TO:<bad@example.net>", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TooLargeIsReportedWithTheRemedy()
+    {
+        await using var server = new FakeSmtpServer(new() { ["."] = "552 5.3.4 Message size exceeds fixed limit" });
+        var e = await Assert.ThrowsAsync<ReinjectionException>(() => Smtp(server).SendAsync("a@example.org", ["b@example.net"],
+            Writes("x\n"), eightBit: false, CancellationToken.None));
+
+        Assert.Equal("4.3.4", e.EnhancedStatus);
+        Assert.Contains("552 5.3.4 Message size exceeds fixed limit", e.Message, StringComparison.Ordinal);
+        Assert.Contains("message_size_limit", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RefusedConnectionIsAReinjectionError()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        var r = new Reinjector(new ReinjectorOptions { Mode = ReinjectionMode.Smtp, SmtpEndpoint = $"inet:127.0.0.1:{port}" });
+        var e = await Assert.ThrowsAsync<ReinjectionException>(() => r.SendAsync("a@example.org", ["b@example.net"], Writes("x\n"), false, CancellationToken.None));
+        Assert.Contains($"127.0.0.1:{port}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("evil>\r\nRCPT TO:<x@example.net")]
+    [InlineData("a\u0000b@example.net")]
+    public async Task MalformedAddressesNeverReachTheWire(string rcpt)
+    {
+        var r = new Reinjector(new ReinjectorOptions { Mode = ReinjectionMode.Smtp, SmtpEndpoint = "inet:127.0.0.1:9" });
+        await Assert.ThrowsAsync<ReinjectionException>(() => r.SendAsync("a@example.org", [rcpt], Writes("x\n"), false, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SendmailThatCannotStartIsAReinjectionError()
+    {
+        var r = new Reinjector(new ReinjectorOptions { SendmailPath = "/nonexistent/sendmail" });
+        var e = await Assert.ThrowsAsync<ReinjectionException>(() => r.SendAsync("a@example.org", ["b@example.net"], Writes("x\n"), false, CancellationToken.None));
+        Assert.Contains("/nonexistent/sendmail", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SendmailDialogueRunsOverStdio()
+    {
+        // A stand-in for Postfix's sendmail -bs: a shell script that speaks just enough SMTP
+        // and records what it got, so the process plumbing is tested without a Postfix queue
+        // (the end-to-end suite re-injects through the real one).
+        string dir = Directory.CreateTempSubdirectory("mailseal-sendmail").FullName;
+        try
+        {
+            string script = Path.Combine(dir, "sendmail");
+            string log = Path.Combine(dir, "got");
+            File.WriteAllText(script, $$"""
+                #!/bin/sh
+                [ "$1" = "-bs" ] || { echo "expected -bs, got $*" >&2; exit 64; }
+                printf '220 stub ESMTP\r\n'
+                data=0
+                while IFS= read -r line; do
+                  line=$(printf '%s' "$line" | tr -d '\r')
+                  printf '%s\n' "$line" >> {{log}}
+                  if [ $data = 1 ]; then
+                    [ "$line" = . ] && { data=0; printf '250 2.0.0 Ok: queued as ABC123\r\n'; }
+                    continue
+                  fi
+                  case "$line" in
+                    EHLO*) printf '250-stub\r\n250 8BITMIME\r\n' ;;
+                    DATA) data=1; printf '354 go\r\n' ;;
+                    QUIT) printf '221 bye\r\n'; exit 0 ;;
+                    *) printf '250 ok\r\n' ;;
+                  esac
+                done
+                """.Replace("\r\n", "\n", StringComparison.Ordinal));
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+
+            var result = await new Reinjector(new ReinjectorOptions { SendmailPath = script, ReplyTimeout = TimeSpan.FromSeconds(10) })
+                .SendAsync("a@example.org", ["b@example.net"], Writes("Subject: s\n\nbody\n"), false, CancellationToken.None);
+
+            Assert.Equal("ABC123", result.QueueId);
+            string got = File.ReadAllText(log);
+            Assert.Contains("MAIL FROM:<a@example.org>\nRCPT TO:<b@example.net>\nDATA\nSubject: s\n\nbody\n.\nQUIT", got, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using System.Net;
+using Mailseal.Pipeline.Spam;
+
+namespace Mailseal.Pipeline.Tests.Spam;
+
+public class SpamdEndpointTests
+{
+    [Theory]
+    [InlineData("inet:127.0.0.1:783", "127.0.0.1", 783)]
+    [InlineData("127.0.0.1:10783", "127.0.0.1", 10783)]
+    [InlineData("[::1]:783", "::1", 783)]
+    [InlineData("inet:[::1]:783", "::1", 783)]
+    public void ParsesInet(string text, string address, int port)
+    {
+        var ep = Assert.IsType<IPEndPoint>(SpamdEndpoint.Parse(text).EndPoint);
+        Assert.Equal(IPAddress.Parse(address), ep.Address);
+        Assert.Equal(port, ep.Port);
+    }
+
+    [Fact]
+    public void ParsesHostNameAndUnix()
+    {
+        Assert.IsType<DnsEndPoint>(SpamdEndpoint.Parse("localhost:783").EndPoint);
+        var unix = SpamdEndpoint.Parse("unix:/run/spamd.sock");
+        Assert.True(unix.IsUnix);
+    }
+
+    [Theory]
+    [InlineData("unix:relative.sock")]
+    [InlineData("127.0.0.1")]
+    [InlineData("127.0.0.1:0")]
+    [InlineData("127.0.0.1:99999")]
+    [InlineData("127.0.0.1:")]
+    [InlineData(":783")]
+    public void RejectsBadEndpointsWithAReason(string text)
+    {
+        var e = Assert.Throws<FormatException>(() => SpamdEndpoint.Parse(text));
+        Assert.Contains(text, e.Message, StringComparison.Ordinal);
+    }
+}
