@@ -17,26 +17,7 @@ public sealed class PipeToolTests : IDisposable
     {
         _sendmail = Path.Combine(_dir, "sendmail");
         _got = Path.Combine(_dir, "got");
-        File.WriteAllText(_sendmail, $$"""
-            #!/bin/sh
-            [ "$1" = "-bs" ] || { echo "expected -bs, got $*" >&2; exit 64; }
-            printf '220 stub ESMTP\r\n'
-            data=0
-            while IFS= read -r line; do
-              line=$(printf '%s' "$line" | tr -d '\r')
-              printf '%s\n' "$line" >> {{_got}}
-              if [ $data = 1 ]; then
-                [ "$line" = . ] && { data=0; printf '250 2.0.0 Ok: queued as QID1\r\n'; }
-                continue
-              fi
-              case "$line" in
-                EHLO*) printf '250-stub\r\n250 8BITMIME\r\n' ;;
-                DATA) data=1; printf '354 go\r\n' ;;
-                QUIT) printf '221 bye\r\n'; exit 0 ;;
-                *) printf '250 ok\r\n' ;;
-              esac
-            done
-            """.Replace("\r\n", "\n", StringComparison.Ordinal));
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "TestData", "stub-sendmail-bs.sh"), _sendmail);
         File.SetUnixFileMode(_sendmail, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 

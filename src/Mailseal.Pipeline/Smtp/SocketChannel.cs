@@ -54,19 +54,7 @@ internal sealed class SocketChannel : IReinjectionChannel
         }
     }
 
-    internal static EndPoint ParseEndpoint(string endpoint)
-    {
-        string t = endpoint.Trim();
-        if (t.StartsWith("unix:", StringComparison.Ordinal))
-            return new UnixDomainSocketEndPoint(t[5..]);
-        if (t.StartsWith("inet:", StringComparison.Ordinal))
-            t = t[5..];
-        int colon = t.LastIndexOf(':');
-        if (colon <= 0 || !ushort.TryParse(t[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ushort port) || port == 0)
-            throw new FormatException($"re-injection endpoint '{endpoint}': expected inet:HOST:PORT or unix:/PATH");
-        string host = t[..colon].Trim('[', ']');
-        return IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
-    }
+    internal static EndPoint ParseEndpoint(string endpoint) => ServiceEndpoint.Parse(endpoint).EndPoint;
 
     public void Abort()
     {

@@ -15,14 +15,14 @@ public sealed class SpamdClient
 {
     private const string ProtocolVersion = "SPAMC/1.5";
     private readonly SpamdClientOptions _options;
-    private readonly SpamdEndpoint _endpoint;
+    private readonly ServiceEndpoint _endpoint;
 
     /// <summary>Creates a client; the endpoint is parsed now so a bad value fails at start-up.</summary>
     public SpamdClient(SpamdClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _endpoint = SpamdEndpoint.Parse(options.Endpoint);
+        _endpoint = ServiceEndpoint.Parse(options.Endpoint);
     }
 
     /// <summary>The options in force.</summary>

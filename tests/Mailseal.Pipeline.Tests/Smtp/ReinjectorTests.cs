@@ -113,40 +113,19 @@ public class ReinjectorTests
     [Fact]
     public async Task SendmailDialogueRunsOverStdio()
     {
-        // A stand-in for Postfix's sendmail -bs: a shell script that speaks just enough SMTP
-        // and records what it got, so the process plumbing is tested without a Postfix queue
-        // (the end-to-end suite re-injects through the real one).
+        // tests/Shared/stub-sendmail-bs.sh stands in for Postfix's sendmail -bs.
         string dir = Directory.CreateTempSubdirectory("mailseal-sendmail").FullName;
         try
         {
             string script = Path.Combine(dir, "sendmail");
             string log = Path.Combine(dir, "got");
-            File.WriteAllText(script, $$"""
-                #!/bin/sh
-                [ "$1" = "-bs" ] || { echo "expected -bs, got $*" >&2; exit 64; }
-                printf '220 stub ESMTP\r\n'
-                data=0
-                while IFS= read -r line; do
-                  line=$(printf '%s' "$line" | tr -d '\r')
-                  printf '%s\n' "$line" >> {{log}}
-                  if [ $data = 1 ]; then
-                    [ "$line" = . ] && { data=0; printf '250 2.0.0 Ok: queued as ABC123\r\n'; }
-                    continue
-                  fi
-                  case "$line" in
-                    EHLO*) printf '250-stub\r\n250 8BITMIME\r\n' ;;
-                    DATA) data=1; printf '354 go\r\n' ;;
-                    QUIT) printf '221 bye\r\n'; exit 0 ;;
-                    *) printf '250 ok\r\n' ;;
-                  esac
-                done
-                """.Replace("\r\n", "\n", StringComparison.Ordinal));
+            File.Copy(Path.Combine(AppContext.BaseDirectory, "TestData", "stub-sendmail-bs.sh"), script);
             File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
 
             var result = await new Reinjector(new ReinjectorOptions { SendmailPath = script, ReplyTimeout = TimeSpan.FromSeconds(10) })
                 .SendAsync("a@example.org", ["b@example.net"], Writes("Subject: s\n\nbody\n"), false, CancellationToken.None);
 
-            Assert.Equal("ABC123", result.QueueId);
+            Assert.Equal("STUB1", result.QueueId);
             string got = File.ReadAllText(log);
             Assert.Contains("MAIL FROM:<a@example.org>\nRCPT TO:<b@example.net>\nDATA\nSubject: s\n\nbody\n.\nQUIT", got, StringComparison.Ordinal);
         }

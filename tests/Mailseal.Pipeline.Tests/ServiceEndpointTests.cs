@@ -1,9 +1,8 @@
 using System.Net;
-using Mailseal.Pipeline.Spam;
 
-namespace Mailseal.Pipeline.Tests.Spam;
+namespace Mailseal.Pipeline.Tests;
 
-public class SpamdEndpointTests
+public class ServiceEndpointTests
 {
     [Theory]
     [InlineData("inet:127.0.0.1:783", "127.0.0.1", 783)]
@@ -12,7 +11,7 @@ public class SpamdEndpointTests
     [InlineData("inet:[::1]:783", "::1", 783)]
     public void ParsesInet(string text, string address, int port)
     {
-        var ep = Assert.IsType<IPEndPoint>(SpamdEndpoint.Parse(text).EndPoint);
+        var ep = Assert.IsType<IPEndPoint>(ServiceEndpoint.Parse(text).EndPoint);
         Assert.Equal(IPAddress.Parse(address), ep.Address);
         Assert.Equal(port, ep.Port);
     }
@@ -20,8 +19,8 @@ public class SpamdEndpointTests
     [Fact]
     public void ParsesHostNameAndUnix()
     {
-        Assert.IsType<DnsEndPoint>(SpamdEndpoint.Parse("localhost:783").EndPoint);
-        var unix = SpamdEndpoint.Parse("unix:/run/spamd.sock");
+        Assert.IsType<DnsEndPoint>(ServiceEndpoint.Parse("localhost:783").EndPoint);
+        var unix = ServiceEndpoint.Parse("unix:/run/spamd.sock");
         Assert.True(unix.IsUnix);
     }
 
@@ -34,7 +33,7 @@ public class SpamdEndpointTests
     [InlineData(":783")]
     public void RejectsBadEndpointsWithAReason(string text)
     {
-        var e = Assert.Throws<FormatException>(() => SpamdEndpoint.Parse(text));
+        var e = Assert.Throws<FormatException>(() => ServiceEndpoint.Parse(text));
         Assert.Contains(text, e.Message, StringComparison.Ordinal);
     }
 }

@@ -2,15 +2,16 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Mailseal.Pipeline.Spam;
+namespace Mailseal.Pipeline;
 
 /// <summary>
-/// Where spamd listens: <c>inet:HOST:PORT</c>, <c>HOST:PORT</c>, <c>[IPV6]:PORT</c> or
-/// <c>unix:/path/to/socket</c>, the forms Postfix admins already write.
+/// A service Mailseal connects to (spamd, the re-injection smtpd): <c>inet:HOST:PORT</c>,
+/// <c>HOST:PORT</c>, <c>[IPV6]:PORT</c> or <c>unix:/path/to/socket</c>, the forms Postfix admins
+/// already write. (Listening addresses have other rules: see Mailseal.Policy.PolicyEndpoint.)
 /// </summary>
-public sealed class SpamdEndpoint
+public sealed class ServiceEndpoint
 {
-    private SpamdEndpoint(EndPoint endPoint, string text)
+    private ServiceEndpoint(EndPoint endPoint, string text)
     {
         EndPoint = endPoint;
         Text = text;
@@ -26,7 +27,7 @@ public sealed class SpamdEndpoint
     public bool IsUnix => EndPoint is UnixDomainSocketEndPoint;
 
     /// <summary>Parses an endpoint; throws <see cref="FormatException"/> with a one-line reason.</summary>
-    public static SpamdEndpoint Parse(string text)
+    public static ServiceEndpoint Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         string t = text.Trim();
@@ -34,20 +35,20 @@ public sealed class SpamdEndpoint
         {
             string path = t[5..];
             if (path.Length == 0 || path[0] != '/')
-                throw new FormatException($"spamd endpoint '{text}': a unix socket needs an absolute path");
-            return new SpamdEndpoint(new UnixDomainSocketEndPoint(path), t);
+                throw new FormatException($"endpoint '{text}': a unix socket needs an absolute path");
+            return new ServiceEndpoint(new UnixDomainSocketEndPoint(path), t);
         }
 
         if (t.StartsWith("inet:", StringComparison.Ordinal))
             t = t[5..];
         int colon = t.LastIndexOf(':');
         if (colon <= 0 || colon == t.Length - 1)
-            throw new FormatException($"spamd endpoint '{text}': expected inet:HOST:PORT or unix:/PATH");
+            throw new FormatException($"endpoint '{text}': expected inet:HOST:PORT or unix:/PATH");
         string host = t[..colon].Trim('[', ']');
         if (!ushort.TryParse(t[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out ushort port) || port == 0)
-            throw new FormatException($"spamd endpoint '{text}': '{t[(colon + 1)..]}' is not a port number");
+            throw new FormatException($"endpoint '{text}': '{t[(colon + 1)..]}' is not a port number");
         EndPoint ep = IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
-        return new SpamdEndpoint(ep, text.Trim());
+        return new ServiceEndpoint(ep, text.Trim());
     }
 
     /// <inheritdoc/>
