@@ -11,6 +11,7 @@ public static class BenchmarkCommands
     public static IReadOnlyList<IBenchmarkCommand> All { get; } =
     [
         new EncryptBenchmark(),
+        new EncryptToolBenchmark(),
         new SpfdBenchmark(),
         new PipeBenchmark(),
         new EncryptChildCommand(),
