@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # install-deps.sh - install what Mailseal's tests and demo use, from Debian and npm.
 # Usage: tools/install-deps.sh [demo|test]   (default: test)
+#        tools/install-deps.sh --list [demo|test]   print the Debian packages, one per line
 # Runs as root (or through sudo). Nothing is started: a policy-rc.d that exits 101 keeps
 # Debian's maintainer scripts from starting Postfix, Dovecot or PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+list=0
+if [ "${1:-}" = --list ]; then list=1; shift; fi
 what=${1:-test}
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -23,6 +26,11 @@ else
     iproute2 procps ca-certificates
     groff-base man-db
   )
+fi
+
+if [ $list = 1 ]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
 fi
 
 missing=()
