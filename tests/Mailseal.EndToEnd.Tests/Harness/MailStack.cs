@@ -166,6 +166,7 @@ public sealed class MailStack : IAsyncLifetime
             using (await StackLock.AcquireAsync(ct).ConfigureAwait(false))
             {
                 await CleanStaleRunsLockedAsync().ConfigureAwait(false);
+                EnsureDatagramQueueLength();
                 await EnsureSystemUsersAsync(ct).ConfigureAwait(false);
                 await EnsureTemplateClusterAsync(ct).ConfigureAwait(false);
                 WriteMarker(keep: false);
@@ -792,6 +793,24 @@ public sealed class MailStack : IAsyncLifetime
         var r = await ProcessRunner.RunCheckedAsync("/bin/sh", ["-c", script], ct: ct).ConfigureAwait(false);
         vmailUid = r.StandardOutput.Trim();
         await File.WriteAllTextAsync(Path.Combine(t, "stop.sh"), StopScript(), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Postfix's maillog_file logging goes through postlogd's unix datagram socket. With the
+    /// kernel's queue at 10 datagrams (net.unix.max_dgram_qlen here), a burst of log records
+    /// around a reload fills it; a restarting postlogd that logs its own first warning then
+    /// blocks on its own full socket and every Postfix daemon blocks behind it (seen: `postfix
+    /// reload` hanging in CI). A deeper queue, set before Postfix creates its sockets, makes room.
+    /// </summary>
+    private void EnsureDatagramQueueLength()
+    {
+        const string path = "/proc/sys/net/unix/max_dgram_qlen";
+        const int wanted = 512;
+        string current = File.ReadAllText(path).Trim();
+        if (int.TryParse(current, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int length) && length >= wanted)
+            return;
+        File.WriteAllText(path, wanted.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Report($"raised {path} from {current} to {wanted} so Postfix's postlogd cannot block on a full queue");
     }
 
     private async Task StartPostgresThenSchemaAsync(CancellationToken ct)
