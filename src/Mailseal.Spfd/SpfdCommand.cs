@@ -78,11 +78,14 @@ internal static class SpfdCommand
     }
 
     /// <summary>The typed settings from the parsed options; throws <see cref="FormatException"/> for a bad value.</summary>
-    public static SpfdSettings ReadSettings(ParseResult p)
+    public static SpfdSettings ReadSettings(ParseResult p) => AsConfigurationError(() => ReadSettingsUnchecked(p));
+
+    /// <summary>Runs <paramref name="read"/>, reporting a bad value as the configuration error it is.</summary>
+    private static T AsConfigurationError<T>(Func<T> read)
     {
         try
         {
-            return ReadSettingsUnchecked(p);
+            return read();
         }
         catch (FormatException e)
         {
@@ -127,17 +130,7 @@ internal static class SpfdCommand
     }
 
     /// <summary>The policy server limits from the parsed options.</summary>
-    public static PolicyServerOptions ReadServerOptions(ParseResult p)
-    {
-        try
-        {
-            return ReadServerOptionsUnchecked(p);
-        }
-        catch (FormatException e)
-        {
-            throw new Mailseal.Core.Configuration.ConfigurationException(e.Message, e);
-        }
-    }
+    public static PolicyServerOptions ReadServerOptions(ParseResult p) => AsConfigurationError(() => ReadServerOptionsUnchecked(p));
 
     private static PolicyServerOptions ReadServerOptionsUnchecked(ParseResult p)
     {
