@@ -18,6 +18,18 @@ public class PolicyServerDaemonTests
         return await ReadAsync(stream, expectedBytes);
     }
 
+    private static async Task<string> ExchangeOrResetAsync(EndPoint endPoint, string text, int expectedBytes)
+    {
+        try
+        {
+            return await ExchangeAsync(endPoint, text, expectedBytes);
+        }
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+        {
+            return string.Empty;
+        }
+    }
+
     private static async Task<string> ReadAsync(Stream stream, int expectedBytes)
     {
         var buffer = new byte[Math.Max(expectedBytes, 1) + 1024];
@@ -100,7 +112,7 @@ public class PolicyServerDaemonTests
     {
         var release = new TaskCompletionSource();
         var handler = new EchoHandler { Before = _ => release.Task };
-        await using var server = new PolicyServer(handler, new PolicyServerOptions { MaxConnections = 3 }, new TestLog().Logger);
+        await using var server = new PolicyServer(handler, new PolicyServerOptions { MaxConnections = 3, HandlerTimeout = TimeSpan.FromSeconds(20) }, new TestLog().Logger);
         var endPoint = server.Listen([PolicyEndpoint.Parse("inet:127.0.0.1:0")])[0];
         using var stop = new CancellationTokenSource();
         var run = server.RunAsync(stop.Token);
@@ -111,7 +123,9 @@ public class PolicyServerDaemonTests
             await Task.Delay(10);
         Assert.Equal(3, handler.Calls);
 
-        Assert.Equal(string.Empty, await ExchangeAsync(endPoint, Request, Reply.Length));
+        // The server closes the extra connection unread: the client sees end of stream, or a
+        // reset when its request reached the server before the close (the kernel then resets).
+        Assert.Equal(string.Empty, await ExchangeOrResetAsync(endPoint, Request, Reply.Length));
         Assert.Equal(1, server.ConnectionsRefused);
 
         release.SetResult();
