@@ -17,7 +17,7 @@
 using Mailseal.Core.Cli;
 using Mailseal.Encrypt;
 
-var context = ToolContext.FromConsole();
+var context = ToolContext.ForFilter();
 var command = new EncryptCommand(context);
 var host = new ToolHost(command.Root, new ToolHostOptions
 {

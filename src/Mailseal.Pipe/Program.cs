@@ -21,7 +21,7 @@
 using Mailseal.Core.Cli;
 using Mailseal.Pipe;
 
-var context = ToolContext.FromConsole();
+var context = ToolContext.ForFilter();
 var command = new PipeCommand(context);
 var host = new ToolHost(command.Root, new ToolHostOptions
 {

@@ -17,7 +17,7 @@
 using Mailseal.Core.Cli;
 using Mailseal.Scrub;
 
-var context = ToolContext.FromConsole();
+var context = ToolContext.ForFilter();
 var command = new ScrubCommand(context);
 var host = new ToolHost(command.Root, new ToolHostOptions
 {

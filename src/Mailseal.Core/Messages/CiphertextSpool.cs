@@ -53,11 +53,11 @@ public sealed class CiphertextSpool : Stream
     }
 
     /// <inheritdoc/>
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (file is null && memory!.Length + buffer.Length > memoryThreshold)
             MoveToDisk();
-        await Current.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return Current.WriteAsync(buffer, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -78,6 +78,9 @@ public sealed class CiphertextSpool : Stream
 
     /// <inheritdoc/>
     public override void Flush() => Current.Flush();
+
+    /// <inheritdoc/>
+    public override Task FlushAsync(CancellationToken cancellationToken) => Current.FlushAsync(cancellationToken);
 
     /// <inheritdoc/>
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();

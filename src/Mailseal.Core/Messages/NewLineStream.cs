@@ -1,3 +1,5 @@
+using Mailseal.Core.IO;
+
 namespace Mailseal.Core.Messages;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Mailseal.Core.Messages;
 /// convention, so the armored ciphertext matches the message it is placed in. Meant for ASCII
 /// armor only; a lone CR is written as given.
 /// </summary>
-internal sealed class NewLineStream(Stream inner, string newLine) : Stream
+internal sealed class NewLineStream(Stream inner, string newLine) : WriteOnlyStream
 {
     private readonly byte[] eol = System.Text.Encoding.ASCII.GetBytes(newLine);
     private bool pendingCr;
@@ -13,17 +15,7 @@ internal sealed class NewLineStream(Stream inner, string newLine) : Stream
     /// <summary>True when the last byte written was a line feed (or nothing was written).</summary>
     public bool EndsWithNewLine { get; private set; } = true;
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
     public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -64,8 +56,6 @@ internal sealed class NewLineStream(Stream inner, string newLine) : Stream
         inner.Write(buffer[start..]);
     }
 
-    public override void WriteByte(byte value) => Write([value]);
-
     public override void Flush()
     {
         if (pendingCr)
@@ -77,9 +67,4 @@ internal sealed class NewLineStream(Stream inner, string newLine) : Stream
         inner.Flush();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -1,6 +1,8 @@
 using System.Buffers.Text;
 using System.Text;
 
+using Mailseal.Core.IO;
+
 namespace Mailseal.Core.OpenPgp.Encryption;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace Mailseal.Core.OpenPgp.Encryption;
 /// Lines end in LF. Memory is one fixed batch, whatever the size. Disposing writes the trailer;
 /// the output is flushed then, and closed only when <c>leaveOpen</c> is false.
 /// </summary>
-public sealed class ArmorWriterStream : Stream
+public sealed class ArmorWriterStream : WriteOnlyStream
 {
     /// <summary>Raw octets per armor line: 48 octets become 64 base64 characters.</summary>
     private const int OctetsPerLine = 48;
@@ -46,22 +48,7 @@ public sealed class ArmorWriterStream : Stream
     }
 
     /// <inheritdoc/>
-    public override bool CanRead => false;
-
-    /// <inheritdoc/>
-    public override bool CanSeek => false;
-
-    /// <inheritdoc/>
     public override bool CanWrite => !_disposed;
-
-    /// <inheritdoc/>
-    public override long Length => throw new NotSupportedException();
-
-    /// <inheritdoc/>
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    /// <inheritdoc/>
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     /// <inheritdoc/>
     public override void Write(ReadOnlySpan<byte> buffer)
@@ -81,9 +68,6 @@ public sealed class ArmorWriterStream : Stream
         }
     }
 
-    /// <inheritdoc/>
-    public override void WriteByte(byte value) => Write([value]);
-
     /// <summary>Writes the complete lines buffered so far and flushes the output.</summary>
     public override void Flush()
     {
@@ -92,15 +76,6 @@ public sealed class ArmorWriterStream : Stream
         EncodeLines();
         _output.Flush();
     }
-
-    /// <inheritdoc/>
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    /// <inheritdoc/>
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    /// <inheritdoc/>
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     private void WriteHeaderOnce()
     {

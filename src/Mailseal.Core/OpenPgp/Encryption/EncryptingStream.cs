@@ -1,3 +1,5 @@
+using Mailseal.Core.IO;
+
 namespace Mailseal.Core.OpenPgp.Encryption;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace Mailseal.Core.OpenPgp.Encryption;
 /// flushes the output without closing it. <see cref="Abort"/> instead leaves the message
 /// deliberately incomplete, so a reader never mistakes a truncated message for a whole one.
 /// </summary>
-internal sealed class EncryptingStream : Stream
+internal sealed class EncryptingStream : WriteOnlyStream
 {
     private readonly Stream _top;
     private readonly Stream _output;
@@ -20,20 +22,10 @@ internal sealed class EncryptingStream : Stream
         _output = output;
     }
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
     public override bool CanWrite => !_disposed && !_aborted;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <summary>Stops without trailers: the output holds an unterminated message that every reader rejects.</summary>
     public void Abort() => _aborted = true;
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -43,18 +35,10 @@ internal sealed class EncryptingStream : Stream
         _top.Write(buffer);
     }
 
-    public override void WriteByte(byte value) => Write([value]);
-
     public override void Flush()
     {
         // Layers emit whole parts and chunks only; the output is flushed when the message is complete.
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,3 +1,5 @@
+using Mailseal.Core.IO;
+
 namespace Mailseal.Core.OpenPgp.Encryption;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Mailseal.Core.OpenPgp.Encryption;
 /// (RFC 9580 section 4.2.1.4): full 64 KiB parts, each announced as a partial length, and a last
 /// part with a definite length when the stream is disposed. Memory is one part, whatever the size.
 /// </summary>
-internal sealed class PartialBodyStream : Stream
+internal sealed class PartialBodyStream : WriteOnlyStream
 {
     /// <summary>Parts are 2^16 octets: a power of two as the RFC demands, above its 512-octet minimum
     /// for the first part, large enough that the one header octet per part costs nothing.</summary>
@@ -26,17 +28,7 @@ internal sealed class PartialBodyStream : Stream
         _inner.WriteByte(PacketWriter.TagOctet(tag));
     }
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
     public override bool CanWrite => !_disposed;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -59,18 +51,10 @@ internal sealed class PartialBodyStream : Stream
         }
     }
 
-    public override void WriteByte(byte value) => Write([value]);
-
     public override void Flush()
     {
         // Nothing can be flushed before the part is complete; the inner stream is flushed by its owner.
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 
+using Mailseal.Core.IO;
+
 namespace Mailseal.Core.OpenPgp.Encryption;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace Mailseal.Core.OpenPgp.Encryption;
 /// packets written here, and the Modification Detection Code packet (0xD3 0x14 and SHA-1 over
 /// everything before the hash). Encrypts in large batches through one .NET CFB transform.
 /// </summary>
-internal sealed class Seipd1EncryptingStream : Stream
+internal sealed class Seipd1EncryptingStream : WriteOnlyStream
 {
     private const int BlockSize = 16;
 
@@ -45,17 +47,7 @@ internal sealed class Seipd1EncryptingStream : Stream
         Append(prefix);
     }
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
     public override bool CanWrite => !_disposed;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -63,18 +55,10 @@ internal sealed class Seipd1EncryptingStream : Stream
         Append(buffer);
     }
 
-    public override void WriteByte(byte value) => Write([value]);
-
     public override void Flush()
     {
         // Ciphertext leaves in whole batches; the owner flushes the output at the end.
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     private void Append(ReadOnlySpan<byte> data)
     {

@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Mailseal.Core.IO;
 using Org.BouncyCastle.Crypto.Engines;
 using Org.BouncyCastle.Crypto.Modes;
+
 using Org.BouncyCastle.Crypto.Parameters;
 
 namespace Mailseal.Core.OpenPgp.Encryption;
@@ -13,7 +15,7 @@ namespace Mailseal.Core.OpenPgp.Encryption;
 /// 16-octet tag, and a final tag that authenticates the total length. The message key and IV come
 /// from HKDF-SHA256 over the session key, with the salt, and the packet header as info.
 /// </summary>
-internal sealed class Seipd2EncryptingStream : Stream
+internal sealed class Seipd2EncryptingStream : WriteOnlyStream
 {
     /// <summary>The OCB nonce length OpenPGP uses (RFC 9580 section 5.13.2, table 25).</summary>
     private const int NonceLength = 15;
@@ -66,15 +68,7 @@ internal sealed class Seipd2EncryptingStream : Stream
         _inner.Write(salt);
     }
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
     public override bool CanWrite => !_disposed;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     internal static int KeyLength(SymmetricAlgorithm cipher) => cipher switch
     {
@@ -83,8 +77,6 @@ internal sealed class Seipd2EncryptingStream : Stream
         SymmetricAlgorithm.Aes256 => 32,
         _ => throw new ArgumentException($"{cipher} is not an AES variant", nameof(cipher)),
     };
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -101,18 +93,10 @@ internal sealed class Seipd2EncryptingStream : Stream
         }
     }
 
-    public override void WriteByte(byte value) => Write([value]);
-
     public override void Flush()
     {
         // Chunks leave whole; the owner flushes the output at the end.
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     private void InitOcb(byte[] associatedData)
     {
