@@ -12,7 +12,8 @@ namespace Mailseal.Core.OpenPgp;
 /// Verifies self-signatures on keys (RFC 9580 section 5.2.4): hashes what the signature type
 /// covers (key, user id, subkey), the hashed portion and the v4 or v6 trailer (v6: salt first),
 /// then checks the signature with .NET (RSA PKCS#1 v1.5, ECDSA on NIST curves) or
-/// BouncyCastle's low-level primitives (DSA, ECDSA on brainpool curves, Ed25519, Ed448).
+/// BouncyCastle's low-level primitives (DSA, ECDSA on brainpool curves); Ed25519 and Ed448 through
+/// <see cref="EdDsaVerifier"/> (the system's libcrypto, BouncyCastle when it is missing).
 /// </summary>
 internal static class SignatureVerifier
 {
@@ -137,21 +138,17 @@ internal static class SignatureVerifier
                 byte[] sigBytes = new byte[64];
                 r.CopyTo(sigBytes.AsSpan(32 - r.Length));
                 ss.CopyTo(sigBytes.AsSpan(64 - ss.Length));
-                return Org.BouncyCastle.Math.EC.Rfc8032.Ed25519.Verify(sigBytes, 0, point[1..].ToArray(), 0, digest, 0, digest.Length);
+                return EdDsaVerifier.VerifyEd25519(sigBytes, point[1..], digest);
             }
 
             case PublicKeyAlgorithm.Ed25519:
             {
-                if (sig.SignatureMaterial.Length != 64 || key.KeyMaterial.Length != 32)
-                    return false;
-                return Org.BouncyCastle.Math.EC.Rfc8032.Ed25519.Verify(sig.SignatureMaterial.ToArray(), 0, key.KeyMaterial.ToArray(), 0, digest, 0, digest.Length);
+                return EdDsaVerifier.VerifyEd25519(sig.SignatureMaterial.Span, key.KeyMaterial.Span, digest);
             }
 
             case PublicKeyAlgorithm.Ed448:
             {
-                if (sig.SignatureMaterial.Length != 114 || key.KeyMaterial.Length != 57)
-                    return false;
-                return Org.BouncyCastle.Math.EC.Rfc8032.Ed448.Verify(sig.SignatureMaterial.ToArray(), 0, key.KeyMaterial.ToArray(), 0, [], digest, 0, digest.Length);
+                return EdDsaVerifier.VerifyEd448(sig.SignatureMaterial.Span, key.KeyMaterial.Span, digest);
             }
 
             default:

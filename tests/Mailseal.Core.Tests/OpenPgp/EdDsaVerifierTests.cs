@@ -1,0 +1,89 @@
+using Mailseal.Core.OpenPgp;
+using Org.BouncyCastle.Math.EC.Rfc8032;
+using Org.BouncyCastle.Security;
+
+namespace Mailseal.Core.Tests.OpenPgp;
+
+public class EdDsaVerifierTests
+{
+    // RFC 8032 section 7.1, TEST 2 (one-octet message).
+    private static readonly byte[] Rfc8032PublicKey = Convert.FromHexString("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c");
+    private static readonly byte[] Rfc8032Message = [0x72];
+    private static readonly byte[] Rfc8032Signature = Convert.FromHexString(
+        "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00");
+
+    [Fact]
+    public void Rfc8032_vector_verifies_on_both_paths()
+    {
+        Assert.True(EdDsaVerifier.VerifyWithOpenSsl(EdDsaVerifier.Ed25519Nid, Rfc8032Signature, Rfc8032PublicKey, Rfc8032Message));
+        Assert.True(Ed25519.Verify(Rfc8032Signature, 0, Rfc8032PublicKey, 0, Rfc8032Message, 0, 1));
+        Assert.True(EdDsaVerifier.VerifyEd25519(Rfc8032Signature, Rfc8032PublicKey, Rfc8032Message));
+        Assert.False(EdDsaVerifier.VerifyEd25519(Rfc8032Signature, Rfc8032PublicKey, [0x73]));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(32)]
+    [InlineData(64)]
+    [InlineData(1000)]
+    public void Ed25519_openssl_agrees_with_bouncycastle(int length)
+    {
+        var random = new SecureRandom();
+        byte[] secret = new byte[32];
+        random.NextBytes(secret);
+        byte[] publicKey = new byte[32];
+        Ed25519.GeneratePublicKey(secret, 0, publicKey, 0);
+        byte[] message = new byte[length];
+        random.NextBytes(message);
+        byte[] signature = new byte[64];
+        Ed25519.Sign(secret, 0, message, 0, message.Length, signature, 0);
+
+        Assert.True(EdDsaVerifier.VerifyWithOpenSsl(EdDsaVerifier.Ed25519Nid, signature, publicKey, message));
+        signature[10] ^= 1;
+        Assert.False(EdDsaVerifier.VerifyWithOpenSsl(EdDsaVerifier.Ed25519Nid, signature, publicKey, message));
+        Assert.False(Ed25519.Verify(signature, 0, publicKey, 0, message, 0, message.Length));
+        Assert.False(EdDsaVerifier.VerifyEd25519(signature, publicKey, message));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(48)]
+    [InlineData(777)]
+    public void Ed448_openssl_agrees_with_bouncycastle(int length)
+    {
+        var random = new SecureRandom();
+        byte[] secret = new byte[57];
+        random.NextBytes(secret);
+        byte[] publicKey = new byte[57];
+        Ed448.GeneratePublicKey(secret, 0, publicKey, 0);
+        byte[] message = new byte[length];
+        random.NextBytes(message);
+        byte[] signature = new byte[114];
+        Ed448.Sign(secret, 0, [], message, 0, message.Length, signature, 0);
+
+        Assert.True(EdDsaVerifier.VerifyWithOpenSsl(EdDsaVerifier.Ed448Nid, signature, publicKey, message));
+        Assert.True(EdDsaVerifier.VerifyEd448(signature, publicKey, message));
+        if (length > 0)
+        {
+            message[0] ^= 0x80;
+            Assert.False(EdDsaVerifier.VerifyWithOpenSsl(EdDsaVerifier.Ed448Nid, signature, publicKey, message));
+            Assert.False(Ed448.Verify(signature, 0, publicKey, 0, [], message, 0, message.Length));
+        }
+    }
+
+    [Fact]
+    public void Wrong_sizes_and_garbage_never_verify_and_leave_dotnet_crypto_working()
+    {
+        Assert.False(EdDsaVerifier.VerifyEd25519(new byte[63], new byte[32], [1]));
+        Assert.False(EdDsaVerifier.VerifyEd25519(new byte[64], new byte[31], [1]));
+        Assert.False(EdDsaVerifier.VerifyEd448(new byte[114], new byte[56], [1]));
+        byte[] garbage = Enumerable.Repeat((byte)0xFF, 64).ToArray();
+        Assert.False(EdDsaVerifier.VerifyEd25519(garbage, garbage.AsSpan(0, 32), [1, 2, 3]));
+
+        // OpenSSL's error queue is per thread and shared with .NET: failures must not leave errors behind.
+        using var ecdsa = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        byte[] hash = new byte[32];
+        Assert.True(ecdsa.VerifyHash(hash, ecdsa.SignHash(hash)));
+    }
+}
