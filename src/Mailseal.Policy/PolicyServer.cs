@@ -51,6 +51,23 @@ public sealed class PolicyServer : IAsyncDisposable
     /// <summary>Connections open right now.</summary>
     public int ActiveConnections => Volatile.Read(ref _active);
 
+    /// <summary>The .NET setting that runs socket completions on the epoll thread.</summary>
+    public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
+    /// <summary>
+    /// Asks .NET to continue socket operations on its event thread instead of handing each
+    /// completion to the thread pool (<see cref="InlineCompletionsVariable"/>). A policy request
+    /// is decided in microseconds, mostly from cached DNS answers, and never blocks; the hand-off
+    /// and the thread wake-up cost more than the work (<c>tools/bench.sh spfd</c>: about 30%
+    /// more requests per second on two cores). Call it before the process's first socket
+    /// operation; a value the admin put in the environment wins.
+    /// </summary>
+    public static void PreferInlineSocketCompletions()
+    {
+        if (Environment.GetEnvironmentVariable(InlineCompletionsVariable) is null)
+            Environment.SetEnvironmentVariable(InlineCompletionsVariable, "1");
+    }
+
     /// <summary>Requests answered since start.</summary>
     public long RequestsServed => Interlocked.Read(ref _served);
 

@@ -183,6 +183,8 @@ internal static class SpfdCommand
         }
 
         var spawn = listen.Count == 0;
+        if (!spawn)
+            PolicyServer.PreferInlineSocketCompletions();
 
         using var logger = MailsealLogging.Create(new LoggingOptions
         {

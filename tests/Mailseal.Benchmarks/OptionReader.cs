@@ -49,6 +49,22 @@ public sealed class OptionReader
         return value;
     }
 
+    /// <summary>A comma-separated list of whole numbers, each within [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public IReadOnlyList<int> Counts(string name, IReadOnlyList<int> fallback, int min, int max)
+    {
+        if (!_values.TryGetValue(name, out string? text))
+            return fallback;
+        var counts = new List<int>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < min || n > max)
+                throw new UsageException($"{name}: '{part}' is not a whole number from {min} to {max}");
+            counts.Add(n);
+        }
+
+        return counts.Count > 0 ? counts : throw new UsageException($"{name} lists no number");
+    }
+
     /// <summary>A comma-separated list of byte sizes with K/M suffixes (1024-based), each within the limit.</summary>
     public IReadOnlyList<long> Sizes(string name, IReadOnlyList<long> fallback, long max)
     {

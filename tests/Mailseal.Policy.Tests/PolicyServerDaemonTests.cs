@@ -165,4 +165,20 @@ public class PolicyServerDaemonTests
         Assert.False(ok);
         Assert.Equal(0, output.Length);
     }
+
+    [Fact]
+    public void Inline_socket_completions_never_override_what_the_admin_set()
+    {
+        string? before = Environment.GetEnvironmentVariable(PolicyServer.InlineCompletionsVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(PolicyServer.InlineCompletionsVariable, "0");
+            PolicyServer.PreferInlineSocketCompletions();
+            Assert.Equal("0", Environment.GetEnvironmentVariable(PolicyServer.InlineCompletionsVariable));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(PolicyServer.InlineCompletionsVariable, before);
+        }
+    }
 }

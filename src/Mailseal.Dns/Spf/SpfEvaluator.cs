@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
@@ -15,8 +16,17 @@ namespace Mailseal.Dns.Spf;
 /// </remarks>
 public sealed class SpfEvaluator
 {
+    /// <summary>Parsed records kept at most; the cache starts over when it is full.</summary>
+    private const int ParsedRecordCacheSize = 4096;
+
     private readonly IDnsResolver resolver;
     private readonly SpfOptions options;
+
+    /// <summary>
+    /// Record text to its parse (or its permerror reason): a busy server sees the same few
+    /// hundred records again and again, and parsing is most of the work of a cached check.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, (SpfRecord? Record, string? Error)> parsedRecords = new(StringComparer.Ordinal);
 
     /// <summary>Creates an evaluator.</summary>
     /// <param name="resolver">Where DNS answers come from.</param>
@@ -197,7 +207,7 @@ public sealed class SpfEvaluator
             throw SpfException.Perm($"the SPF record of {domain} is longer than {options.MaxRecordLength} characters");
         }
 
-        SpfRecord record = SpfRecord.Parse(records[0]);
+        SpfRecord record = Parse(records[0]);
         foreach (SpfDirective directive in record.Directives)
         {
             if (directive.NeedsDns)
@@ -516,6 +526,25 @@ public sealed class SpfEvaluator
         public int DnsTerms { get; set; }
 
         public int VoidLookups { get; set; }
+    }
+
+    private SpfRecord Parse(string text)
+    {
+        if (parsedRecords.TryGetValue(text, out var known))
+            return known.Record ?? throw SpfException.Perm(known.Error!);
+        if (parsedRecords.Count >= ParsedRecordCacheSize)
+            parsedRecords.Clear();
+        try
+        {
+            SpfRecord record = SpfRecord.Parse(text);
+            parsedRecords[text] = (record, null);
+            return record;
+        }
+        catch (SpfException e)
+        {
+            parsedRecords[text] = (null, e.Message);
+            throw;
+        }
     }
 
     private readonly record struct Outcome(SpfResultCode Code, string? Mechanism, string? Explanation, string? Problem);

@@ -192,4 +192,23 @@ public sealed class SpfEvaluatorTests
             return new DnsAnswer(DnsStatus.Timeout);
         }
     }
+
+    [Fact]
+    public async Task A_record_seen_again_gives_the_same_answers_from_the_parse_cache()
+    {
+        InMemoryZone zone = Zone(("good.example", "v=spf1 ip4:192.0.2.0/24 -all"), ("broken.example", "v=spf1 ip4:192.0.2.0/99 -all"), ("also.example", "v=spf1 ip4:192.0.2.0/24 -all"));
+        var evaluator = new SpfEvaluator(zone);
+
+        for (int round = 0; round < 3; round++)
+        {
+            SpfResult pass = await evaluator.CheckMailFromAsync(Good, "a@good.example", "h.example", CancellationToken.None);
+            SpfResult fail = await evaluator.CheckMailFromAsync(Bad, "a@also.example", "h.example", CancellationToken.None);
+            SpfResult broken = await evaluator.CheckMailFromAsync(Good, "a@broken.example", "h.example", CancellationToken.None);
+
+            Assert.Equal((SpfResultCode.Pass, "good.example"), (pass.Code, pass.Domain));
+            Assert.Equal((SpfResultCode.Fail, "also.example"), (fail.Code, fail.Domain));
+            Assert.Equal(SpfResultCode.PermError, broken.Code);
+            Assert.Contains("192.0.2.0/99", broken.Problem, StringComparison.Ordinal);
+        }
+    }
 }
