@@ -34,7 +34,7 @@ internal sealed class EncryptCommand
         Root = new RootCommand("Encrypt one message (stdin) to its local recipients' OpenPGP keys as PGP/MIME (stdout), as gpgit.pl did, and keep Postfix's contracts: a message that cannot be encrypted is deferred (exit 75), never passed on in plaintext.")
         {
             KeyDir, Database, LocalDomains, RecipientDelimiter, SyslogSocket, MissingKey, ProtectHeaders, HideSubject, DkimSignature,
-            QueueId, SpoolMemory, Recipients,
+            QueueId, SpoolMemory, ClassifyLimit, Recipients,
         };
         Root.SetAction((parse, ct) => RunAsync(parse, ct));
     }
@@ -87,6 +87,8 @@ internal sealed class EncryptCommand
         HelpName = "BYTES",
         DefaultValueFactory = _ => MessageEncryptionOptions.Default.SpoolMemoryThreshold,
     };
+
+    public Option<int> ClassifyLimit { get; } = SharedOptions.ClassifyLimit();
 
     public Argument<string[]> Recipients { get; } = new("recipient")
     {
@@ -179,6 +181,7 @@ internal sealed class EncryptCommand
             HideSubject = parse.GetValue(HideSubject),
             DkimSignature = parse.GetValue(DkimSignature),
             SpoolMemoryThreshold = spoolMemory,
+            Limits = MessageEncryptionOptions.Default.Limits with { MaxClassifyBytes = parse.GetValue(ClassifyLimit) },
         };
         var encryptor = new MessageEncryptor(new PgpContentEncryptor());
         MessageEncryptionResult result;

@@ -33,7 +33,7 @@ internal sealed class PipeCommand
             KeyDir, Database, LocalDomains, RecipientDelimiter, SyslogSocket,
             SpamCheck, Spamd, SpamMaxSize, SpamUnavailable, SpamSubjectTag,
             Scrub, ScrubRules, MissingKey, ProtectHeaders, HideSubject, DkimSignature,
-            Reinject, ReinjectSmtp, SendmailPath, PostfixConfig, SpoolMemory,
+            Reinject, ReinjectSmtp, SendmailPath, PostfixConfig, SpoolMemory, ClassifyLimit,
             Recipients,
         };
         Root.SetAction((parse, ct) => RunAsync(parse, ct));
@@ -128,6 +128,8 @@ internal sealed class PipeCommand
         DefaultValueFactory = _ => MessageEncryptionOptions.Default.SpoolMemoryThreshold,
     };
 
+    public Option<int> ClassifyLimit { get; } = SharedOptions.ClassifyLimit();
+
     public Argument<string[]> Recipients { get; } = new("recipient") { Arity = ArgumentArity.ZeroOrMore, Description = "Envelope recipients (pipe(8): ${recipient})." };
 
     internal PipeOptions BuildOptions(ParseResult parse)
@@ -168,6 +170,7 @@ internal sealed class PipeCommand
                 HideSubject = parse.GetValue(HideSubject),
                 DkimSignature = parse.GetValue(DkimSignature),
                 SpoolMemoryThreshold = spool,
+                Limits = MessageEncryptionOptions.Default.Limits with { MaxClassifyBytes = parse.GetValue(ClassifyLimit) },
             },
             Reinject = new ReinjectorOptions
             {

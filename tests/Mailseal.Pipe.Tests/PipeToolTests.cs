@@ -111,4 +111,28 @@ public sealed class PipeToolTests : IDisposable
         Assert.Contains("mailseal\\-pipe_destination_recipient_limit = 1", page, StringComparison.Ordinal);
         Assert.Contains("X\\-Spam\\-Flag: YES", page, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TheClassifyLimitReachesTheEncryptionOptions()
+    {
+        using var none = new MemoryStream();
+        var command = new PipeCommand(new Mailseal.Core.Cli.ToolContext(none, none, TextWriter.Null));
+
+        var options = command.BuildOptions(command.Root.Parse(["--classify-limit", "123456", "dave@example.org"]));
+        var defaults = command.BuildOptions(command.Root.Parse(["dave@example.org"]));
+
+        Assert.Equal(123456, options.Encryption.Limits.MaxClassifyBytes);
+        Assert.Equal(123456, options.Limits.MaxClassifyBytes);
+        Assert.Equal(Mailseal.Core.Mime.MimeLimits.Default.MaxClassifyBytes, defaults.Limits.MaxClassifyBytes);
+    }
+
+    [Fact]
+    public async Task ANegativeClassifyLimitIsOneLineAndTempfail()
+    {
+        var (exit, stdout, stderr) = await RunAsync(Message, "--classify-limit", "-1", "dave@example.org");
+        Assert.Equal(75, exit);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("4.3.5 mailseal-pipe: ", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
 }

@@ -6,7 +6,8 @@ namespace Mailseal.Core.Cli;
 /// <summary>
 /// One definition of each shared configuration name as a command-line option, so every tool
 /// spells, describes, defaults and checks <c>--key-dir</c>, <c>--database</c>,
-/// <c>--local-domains</c>, <c>--recipient-delimiter</c> and <c>--syslog-socket</c> the same way.
+/// <c>--local-domains</c>, <c>--recipient-delimiter</c> and <c>--syslog-socket</c> the same way,
+/// and of the limits both mail filters (mailseal-encrypt, mailseal-pipe) take in their sections.
 /// Each call returns a new option (an option belongs to one command). <see cref="ToolHost"/>
 /// fills them from the configuration file when the flag is not given.
 /// </summary>
@@ -31,6 +32,26 @@ public static class SharedOptions
     /// <summary><c>--syslog-socket PATH</c>.</summary>
     public static Option<string> SyslogSocket() => Create(ConfigurationNames.SyslogSocket, "PATH",
         "The syslog unix datagram socket log lines are sent to.");
+
+    /// <summary>
+    /// <c>--classify-limit BYTES</c>: <see cref="Mime.MimeLimits.MaxClassifyBytes"/>, the most body
+    /// held in memory to recognise mail that is already encrypted.
+    /// </summary>
+    public static Option<int> ClassifyLimit()
+    {
+        var option = new Option<int>("--classify-limit")
+        {
+            Description = "Largest body, in bytes, held in memory to recognise mail that is already encrypted (PGP/MIME, inline PGP, S/MIME) and pass it on unchanged. A larger body is encrypted again, whole: never plaintext, but the reader decrypts twice.",
+            HelpName = "BYTES",
+            DefaultValueFactory = _ => Mime.MimeLimits.Default.MaxClassifyBytes,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 0)
+                result.AddError("--classify-limit must not be negative");
+        });
+        return option;
+    }
 
     private static Option<string> Create(string name, string valueName, string description)
     {
