@@ -29,15 +29,9 @@ public class EdDsaVerifierTests
     [InlineData(1000)]
     public void Ed25519_openssl_agrees_with_bouncycastle(int length)
     {
-        var random = new SecureRandom();
-        byte[] secret = new byte[32];
-        random.NextBytes(secret);
-        byte[] publicKey = new byte[32];
-        Ed25519.GeneratePublicKey(secret, 0, publicKey, 0);
-        byte[] message = new byte[length];
-        random.NextBytes(message);
-        byte[] signature = new byte[64];
-        Ed25519.Sign(secret, 0, message, 0, message.Length, signature, 0);
+        var (publicKey, signature, message) = Signed(32, 64, length,
+            (secret, publicKey) => Ed25519.GeneratePublicKey(secret, 0, publicKey, 0),
+            (secret, message, signature) => Ed25519.Sign(secret, 0, message, 0, message.Length, signature, 0));
 
         Assert.True(EdDsaVerifier.VerifyWithOpenSsl(EdDsaVerifier.Ed25519Nid, signature, publicKey, message));
         signature[10] ^= 1;
@@ -52,15 +46,9 @@ public class EdDsaVerifierTests
     [InlineData(777)]
     public void Ed448_openssl_agrees_with_bouncycastle(int length)
     {
-        var random = new SecureRandom();
-        byte[] secret = new byte[57];
-        random.NextBytes(secret);
-        byte[] publicKey = new byte[57];
-        Ed448.GeneratePublicKey(secret, 0, publicKey, 0);
-        byte[] message = new byte[length];
-        random.NextBytes(message);
-        byte[] signature = new byte[114];
-        Ed448.Sign(secret, 0, [], message, 0, message.Length, signature, 0);
+        var (publicKey, signature, message) = Signed(57, 114, length,
+            (secret, publicKey) => Ed448.GeneratePublicKey(secret, 0, publicKey, 0),
+            (secret, message, signature) => Ed448.Sign(secret, 0, [], message, 0, message.Length, signature, 0));
 
         Assert.True(EdDsaVerifier.VerifyWithOpenSsl(EdDsaVerifier.Ed448Nid, signature, publicKey, message));
         Assert.True(EdDsaVerifier.VerifyEd448(signature, publicKey, message));
@@ -70,6 +58,22 @@ public class EdDsaVerifierTests
             Assert.False(EdDsaVerifier.VerifyWithOpenSsl(EdDsaVerifier.Ed448Nid, signature, publicKey, message));
             Assert.False(Ed448.Verify(signature, 0, publicKey, 0, [], message, 0, message.Length));
         }
+    }
+
+    /// <summary>A random key pair and a random message of <paramref name="length"/> octets, signed with BouncyCastle.</summary>
+    private static (byte[] PublicKey, byte[] Signature, byte[] Message) Signed(int keySize, int signatureSize, int length,
+        Action<byte[], byte[]> derivePublicKey, Action<byte[], byte[], byte[]> sign)
+    {
+        var random = new SecureRandom();
+        byte[] secret = new byte[keySize];
+        random.NextBytes(secret);
+        byte[] publicKey = new byte[keySize];
+        derivePublicKey(secret, publicKey);
+        byte[] message = new byte[length];
+        random.NextBytes(message);
+        byte[] signature = new byte[signatureSize];
+        sign(secret, message, signature);
+        return (publicKey, signature, message);
     }
 
     [Fact]
