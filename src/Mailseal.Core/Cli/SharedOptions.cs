@@ -41,7 +41,7 @@ public static class SharedOptions
     {
         var option = new Option<int>("--classify-limit")
         {
-            Description = "Largest body, in bytes, held in memory to recognise mail that is already encrypted (PGP/MIME, inline PGP, S/MIME) and pass it on unchanged. A larger body is encrypted again, whole: never plaintext, but the reader decrypts twice.",
+            Description = "Largest body, in bytes, held in memory to recognise mail that is already encrypted (PGP/MIME, inline PGP, S/MIME) and pass it on unchanged. A larger body is checked as it streams, which covers those forms but not nested multiparts: such a body is encrypted again (never plaintext, but the reader decrypts twice).",
             HelpName = "BYTES",
             DefaultValueFactory = _ => Mime.MimeLimits.Default.MaxClassifyBytes,
         };

@@ -67,6 +67,18 @@ public sealed class CiphertextSpool : Stream
     /// <inheritdoc/>
     public override void WriteByte(byte value) => Write([value]);
 
+    /// <summary>
+    /// The content from <paramref name="offset"/> on, to read back once writing is over. The
+    /// returned stream is the spool's own store: do not dispose it, dispose the spool.
+    /// </summary>
+    internal Stream ReadFrom(long offset)
+    {
+        var s = Current;
+        s.Flush();
+        s.Position = offset;
+        return s;
+    }
+
     /// <summary>Copies everything written so far to <paramref name="destination"/>.</summary>
     public async Task WriteToAsync(Stream destination, CancellationToken ct)
     {

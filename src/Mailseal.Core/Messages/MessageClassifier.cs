@@ -154,7 +154,7 @@ public static class MessageClassifier
     /// The body (base64 or binary) is a DER ContentInfo whose content type is envelopedData or
     /// authEnvelopedData: S/MIME ciphertext, not a plaintext under an S/MIME label.
     /// </summary>
-    private static bool IsCmsEnvelope(HeaderBlock headers, ReadOnlySpan<byte> body)
+    internal static bool IsCmsEnvelope(HeaderBlock headers, ReadOnlySpan<byte> body)
     {
         var cte = headers.Find("Content-Transfer-Encoding")?.Value;
         Span<byte> head = stackalloc byte[64];
@@ -195,13 +195,13 @@ public static class MessageClassifier
         return rest.StartsWith(EnvelopedDataOid) || rest.StartsWith(AuthEnvelopedDataOid);
     }
 
-    private static bool IsVersionMarker(ReadOnlySpan<byte> body)
+    internal static bool IsVersionMarker(ReadOnlySpan<byte> body)
     {
         var text = System.Text.Encoding.Latin1.GetString(body).Trim();
         return text.Equals("Version: 1", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static bool IsBlank(ReadOnlySpan<byte> body)
+    internal static bool IsBlank(ReadOnlySpan<byte> body)
     {
         foreach (var b in body)
         {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Mailseal.Core.IO;
 using Mailseal.Core.Mime;
 using Mailseal.Core.OpenPgp;
 
@@ -12,7 +13,9 @@ namespace Mailseal.Core.Messages;
 /// (<see cref="MimeLimits.MaxHeaderBlockSize"/>) and, for text and multipart bodies, a
 /// classification look-ahead (<see cref="MimeLimits.MaxClassifyBytes"/>) are held; the rest of
 /// the body streams through the encryptor. Nothing reaches <c>output</c> until the result is
-/// complete: it is spooled (ciphertext only) first. One instance serves any number of
+/// complete: it is spooled (ciphertext only) first. A body beyond the look-ahead that starts
+/// like ciphertext is checked as it streams (<see cref="StreamingClassifier"/>), so large
+/// encrypted mail passes unchanged too. One instance serves any number of
 /// messages, concurrently.
 /// </summary>
 public sealed class MessageEncryptor
@@ -84,11 +87,20 @@ public sealed class MessageEncryptor
             var (buffer, complete) = await ReadUpToAsync(input, read.BodyPrefix, limits.MaxClassifyBytes, ct).ConfigureAwait(false);
             inputBytes += buffer.Length - read.BodyPrefix.Length;
             bodyPrefix = buffer;
-            classification = complete
-                ? MessageClassifier.Classify(block, buffer, limits)
-                : new MessageClassification(false, $"encrypted whole: body over {limits.MaxClassifyBytes} bytes not examined");
             if (complete)
+            {
+                classification = MessageClassifier.Classify(block, buffer, limits);
                 restOfInput = Stream.Null;
+            }
+            else if (StreamingClassifier.TryStart(block, limits) is { } streaming && streaming.Feed(buffer.Span))
+            {
+                // Too large to hold, and ciphertext so far: check the rest as it streams into the spool.
+                return await PassOnOrEncryptAsync(spool, output, read, buffer, input, streaming, recipients, options, inputBytes, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                classification = new MessageClassification(false, "plaintext");
+            }
         }
 
         if (classification.AlreadyEncrypted)
@@ -102,6 +114,49 @@ public sealed class MessageEncryptor
         inputBytes += await WriteEncryptedAsync(spool, block, recipients, options, wholeMessage: false,
             bodyPrefix, restOfInput, ct).ConfigureAwait(false);
         return await FinishAsync(spool, output, MessageAction.Encrypted, classification.Reason, inputBytes, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A body over the classification look-ahead whose first part looked like ciphertext: the
+    /// rest is checked as it is read, and only bytes the check accepted go to the spool (so no
+    /// plaintext does). All of it accepted: the message passes unchanged. Otherwise it is
+    /// encrypted after all, from the accepted bytes read back from the spool, the refused
+    /// block and the rest of the input.
+    /// </summary>
+    private async Task<MessageEncryptionResult> PassOnOrEncryptAsync(CiphertextSpool spool, Stream output, HeaderReadResult read,
+        ReadOnlyMemory<byte> prefix, Stream input, StreamingClassifier streaming, IReadOnlyList<EncryptionRecipient> recipients,
+        MessageEncryptionOptions options, long inputBytes, CancellationToken ct)
+    {
+        await spool.WriteAsync(read.HeaderBytes, ct).ConfigureAwait(false);
+        await spool.WriteAsync(prefix, ct).ConfigureAwait(false);
+        long accepted = prefix.Length;
+        var block = new byte[64 * 1024];
+        var refused = ReadOnlyMemory<byte>.Empty;
+        int n;
+        while ((n = await input.ReadAsync(block, ct).ConfigureAwait(false)) > 0)
+        {
+            inputBytes += n;
+            if (!streaming.Feed(block.AsSpan(0, n)))
+            {
+                refused = block.AsMemory(0, n);
+                break;
+            }
+
+            await spool.WriteAsync(block.AsMemory(0, n), ct).ConfigureAwait(false);
+            accepted += n;
+        }
+
+        var verdict = refused.IsEmpty ? streaming.Finish() : new MessageClassification(false, "plaintext");
+        if (verdict.AlreadyEncrypted)
+            return await FinishAsync(spool, output, MessageAction.AlreadyEncrypted, verdict.Reason, inputBytes, ct).ConfigureAwait(false);
+
+        using var encrypted = new CiphertextSpool(options.SpoolMemoryThreshold, options.SpoolDirectory);
+        using var refusedStream = new MemoryStream(block, 0, refused.Length, writable: false);
+        await using var body = new ConcatenatedReadStream(spool.ReadFrom(read.HeaderBytes.Length), refusedStream, input);
+        long bodyBytes = await WriteEncryptedAsync(encrypted, read.Block, recipients, options, wholeMessage: false,
+            ReadOnlyMemory<byte>.Empty, body, ct).ConfigureAwait(false);
+        inputBytes += bodyBytes - accepted - refused.Length;
+        return await FinishAsync(encrypted, output, MessageAction.Encrypted, verdict.Reason, inputBytes, ct).ConfigureAwait(false);
     }
 
     private static async Task<MessageEncryptionResult> FinishAsync(CiphertextSpool spool, Stream output, MessageAction action,

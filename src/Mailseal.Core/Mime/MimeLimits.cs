@@ -57,8 +57,9 @@ public sealed record MimeLimits
 
     /// <summary>
     /// Most body bytes held in memory to decide whether a message is already encrypted (inline
-    /// PGP, PGP/MIME mangled by Exchange). A larger body is not examined: it is encrypted whole.
-    /// Stops a large message from being buffered just to be classified.
+    /// PGP, PGP/MIME mangled by Exchange). A larger body is checked as it streams
+    /// (StreamingClassifier), which covers every form but nested multiparts; those are encrypted
+    /// whole. Stops a large message from being buffered just to be classified.
     /// </summary>
     public int MaxClassifyBytes { get; init; } = 4 * 1024 * 1024;
 
