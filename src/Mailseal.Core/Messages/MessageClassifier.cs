@@ -125,7 +125,10 @@ public static class MessageClassifier
                     break;
             }
 
-            if (!scanner.IsWellFormed)
+            // Text around the parts is stored as it is when the message passes unchanged: a
+            // preamble longer than a client's one-line note, or any epilogue, makes it plaintext
+            // (the same rules as StreamingClassifier).
+            if (!scanner.IsWellFormed || scanner.PreambleLength > StreamingClassifier.MaxPreambleBytes || !IsBlank(scanner.Epilogue.Span))
                 return No;
             var kind = IsPgpMime(ct) ? "PGP/MIME"
                 : ct.Is("multipart", "mixed") && kinds.Contains("application/pgp-encrypted") && kinds.Contains("application/octet-stream")

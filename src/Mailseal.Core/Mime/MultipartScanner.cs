@@ -33,6 +33,12 @@ public sealed class MultipartScanner
     /// <summary>False when the body did not follow RFC 2046: no first delimiter or no closing delimiter.</summary>
     public bool IsWellFormed { get; private set; } = true;
 
+    /// <summary>Bytes before the first delimiter line (the preamble), once scanning started.</summary>
+    public int PreambleLength { get; private set; }
+
+    /// <summary>The bytes after the closing delimiter line (the epilogue); empty until it was read.</summary>
+    public ReadOnlyMemory<byte> Epilogue => IsClosed && IsWellFormed ? body[Math.Min(position, body.Length)..] : ReadOnlyMemory<byte>.Empty;
+
     /// <summary>The next part's bytes (its headers and body), or false at the end.</summary>
     public bool TryReadNextPart(out ReadOnlyMemory<byte> part)
     {
@@ -43,6 +49,7 @@ public sealed class MultipartScanner
         {
             started = true;
             var first = FindDelimiter(position, out _, out var afterFirst, out var closing);
+            PreambleLength = Math.Max(first, 0);
             if (first < 0)
             {
                 IsWellFormed = false;

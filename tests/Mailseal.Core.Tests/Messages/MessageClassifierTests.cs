@@ -29,6 +29,8 @@ public sealed class MessageClassifierTests
     [InlineData("Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=e\n\n--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--e--\n", false, "plaintext")]
     [InlineData("Content-Type: multipart/mixed; boundary=m\n\n--m\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--m\nContent-Type: application/octet-stream; name=encrypted.asc\n\n" + Armor + "--m--\n", true, "PGP/MIME mangled by Exchange")]
     [InlineData("Content-Type: multipart/mixed; boundary=m\n\n--m\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--m\nContent-Type: application/octet-stream\n\n" + Armor, false, "plaintext")]
+    [InlineData("Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=e\n\nThis is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\n--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--e\nContent-Type: application/octet-stream\n\n" + Armor + "--e--\n\n", true, "PGP/MIME")]
+    [InlineData("Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=e\n\n--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--e\nContent-Type: application/octet-stream\n\n" + Armor + "--e--\nthe plan is on\n", false, "plaintext")]
     public void Only_bodies_that_hold_nothing_but_ciphertext_pass(string message, bool passes, string reason)
     {
         var c = Classify(message);
@@ -56,5 +58,13 @@ public sealed class MessageClassifierTests
             sb.Append("--p\nContent-Type: text/plain\n\n").Append(Armor);
         sb.Append("--p--\n");
         Assert.Equal("encrypted whole: more than 1000 parts", Classify(sb.ToString()).Reason);
+    }
+
+    [Fact]
+    public void A_preamble_longer_than_a_clients_note_is_plaintext()
+    {
+        var message = "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=e\n\n" + new string('x', StreamingClassifier.MaxPreambleBytes + 1)
+            + "\n--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--e\nContent-Type: application/octet-stream\n\n" + Armor + "--e--\n";
+        Assert.False(Classify(message).AlreadyEncrypted);
     }
 }
