@@ -51,7 +51,7 @@ internal sealed class StreamingClassifier
     private ArmorCheck _armor = new();
     private bool _partBlank = true;
     private int _partNonBlankLines;
-    private string? _partFirstLine;
+    private byte[]? _partFirstLine;
 
     private StreamingClassifier(HeaderBlock headers, MimeLimits limits, ContentType type, string? boundary)
     {
@@ -114,6 +114,14 @@ internal sealed class StreamingClassifier
         {
             var nl = data.IndexOf((byte)'\n');
             var piece = nl < 0 ? data : data[..nl];
+            if (_lineLength == 0 && nl >= 0 && piece.Length <= _line.Length)
+            {
+                // A whole line inside this block (the usual case): no copy.
+                data = data[(nl + 1)..];
+                Line(piece);
+                continue;
+            }
+
             if (_lineLength + piece.Length > _line.Length)
             {
                 _invalid = true; // a line longer than MaxLineLength: not what armor or a part header looks like
@@ -269,7 +277,7 @@ internal sealed class StreamingClassifier
             return;
         _partBlank = false;
         if (++_partNonBlankLines == 1 && line.Length <= 64)
-            _partFirstLine = Encoding.Latin1.GetString(line);
+            _partFirstLine = line.ToArray();
         if (_delimiter is null && !_armor.IsPossible)
             _invalid = true; // a leaf body is armor or nothing
     }
@@ -277,7 +285,7 @@ internal sealed class StreamingClassifier
     private void EndPart()
     {
         bool versionPart = _partType is not null && _partType.Is("application", "pgp-encrypted")
-            && _partNonBlankLines == 1 && _partFirstLine is not null && MessageClassifier.IsVersionMarker(Encoding.Latin1.GetBytes(_partFirstLine));
+            && _partNonBlankLines == 1 && _partFirstLine is not null && MessageClassifier.IsVersionMarker(_partFirstLine);
         bool blankText = (_partType is null || _partType.Is("text", "*")) && _partBlank;
         if (versionPart || blankText)
             return;
