@@ -151,8 +151,7 @@ public sealed class MessageEncryptor
             return await FinishAsync(spool, output, MessageAction.AlreadyEncrypted, verdict.Reason, inputBytes, ct).ConfigureAwait(false);
 
         using var encrypted = new CiphertextSpool(options.SpoolMemoryThreshold, options.SpoolDirectory);
-        using var refusedStream = new MemoryStream(block, 0, refused.Length, writable: false);
-        await using var body = new ConcatenatedReadStream(spool.ReadFrom(read.HeaderBytes.Length), refusedStream, input);
+        await using var body = new ConcatenatedReadStream(spool.ReadFrom(read.HeaderBytes.Length), ConcatenatedReadStream.Over(refused), input);
         long bodyBytes = await WriteEncryptedAsync(encrypted, read.Block, recipients, options, wholeMessage: false,
             ReadOnlyMemory<byte>.Empty, body, ct).ConfigureAwait(false);
         inputBytes += bodyBytes - accepted - refused.Length;

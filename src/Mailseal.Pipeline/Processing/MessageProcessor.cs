@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Text;
 using Mailseal.Core;
 using Mailseal.Core.Cli;
+using Mailseal.Core.IO;
 using Mailseal.Core.Keys;
 using Mailseal.Core.Messages;
 using Mailseal.Core.Mime;
@@ -68,12 +69,12 @@ public sealed class MessageProcessor
         SpamVerdict? verdict = null;
         string? spamNote = null;
         var scrubbed = new List<string>();
-        PrefixedStream message;
+        Stream message;
         if (read.Block.Status == HeaderBlockStatus.LimitExceeded)
         {
             // The header cannot be edited safely: the message goes on as it came (and is encrypted whole).
             spamNote = "header block over a MIME limit: not checked, not scrubbed";
-            message = new PrefixedStream(input, read.HeaderBytes);
+            message = ConcatenatedReadStream.WithPrefixes(input, read.HeaderBytes);
         }
         else
         {
@@ -81,7 +82,7 @@ public sealed class MessageProcessor
             if (_spamd is not null)
                 (verdict, spamNote, extra) = await CheckSpamAsync(read, input, cancellationToken).ConfigureAwait(false);
             byte[] header = BuildHeader(read.Block, verdict, spamNote, scrubbed);
-            message = new PrefixedStream(input, header, read.Block.Separator, read.BodyPrefix, extra);
+            message = ConcatenatedReadStream.WithPrefixes(input, header, read.Block.Separator, read.BodyPrefix, extra);
         }
 
         await using (message.ConfigureAwait(false))
