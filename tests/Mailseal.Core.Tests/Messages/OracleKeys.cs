@@ -1,5 +1,6 @@
 using System.Text;
 using Mailseal.Core.OpenPgp;
+using Mailseal.Core.Tests.OpenPgp.Interop;
 
 namespace Mailseal.Core.Tests.Messages;
 
@@ -42,15 +43,15 @@ public sealed class OracleKeys : IAsyncLifetime
         Assert.True(selection.IsUsable, selection.Reason);
         Recipient = selection.Recipient!;
         await File.WriteAllBytesAsync(SecretKeyFile, (await Gpg(["--armor", "--export-secret-keys", Fingerprint])).Stdout);
-        var r = await ExternalProgram.RunAsync("rnpkeys", ["--homedir", RnpHome, "--import", SecretKeyFile], null);
-        Assert.True(r.Exit == 0, "rnpkeys --import: " + r.Stderr);
+        var r = await RunAsync("rnpkeys", ["--homedir", RnpHome, "--import", SecretKeyFile]);
+        Assert.True(r.ExitCode == 0, "rnpkeys --import: " + r.Stderr);
     }
 
     public async Task DisposeAsync()
     {
         try
         {
-            await ExternalProgram.RunAsync("gpgconf", ["--kill", "all"], null, environment: Env);
+            await RunAsync("gpgconf", ["--kill", "all"], environment: Env);
         }
         finally
         {
@@ -58,10 +59,10 @@ public sealed class OracleKeys : IAsyncLifetime
         }
     }
 
-    private async Task<(int Exit, byte[] Stdout, string Stderr)> Gpg(string[] args)
+    private async Task<ProcessResult> Gpg(string[] args)
     {
-        var r = await ExternalProgram.RunAsync("gpg", ["--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", "", .. args], null, environment: Env);
-        Assert.True(r.Exit == 0, "gpg " + string.Join(' ', args) + ": " + r.Stderr);
+        var r = await RunAsync("gpg", ["--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", "", .. args], environment: Env);
+        Assert.True(r.ExitCode == 0, "gpg " + string.Join(' ', args) + ": " + r.Stderr);
         return r;
     }
 
@@ -70,12 +71,18 @@ public sealed class OracleKeys : IAsyncLifetime
     {
         var r = oracle switch
         {
-            "gpg" => await ExternalProgram.RunAsync("gpg", ["--batch", "--quiet", "--decrypt"], armored, environment: Env),
-            "rnp" => await ExternalProgram.RunAsync("rnp", ["--homedir", RnpHome, "--decrypt", "--output=-"], armored),
-            "sqop" => await ExternalProgram.RunAsync("sqop", ["decrypt", SecretKeyFile], armored),
+            "gpg" => await RunAsync("gpg", ["--batch", "--quiet", "--decrypt"], armored, Env),
+            "rnp" => await RunAsync("rnp", ["--homedir", RnpHome, "--decrypt", "--output=-"], armored),
+            "sqop" => await RunAsync("sqop", ["decrypt", SecretKeyFile], armored),
             _ => throw new ArgumentOutOfRangeException(nameof(oracle)),
         };
-        Assert.True(r.Exit == 0, $"{oracle} could not decrypt (exit {r.Exit}): {r.Stderr}");
+        Assert.True(r.ExitCode == 0, $"{oracle} could not decrypt (exit {r.ExitCode}): {r.Stderr}");
         return r.Stdout;
+    }
+
+    private static async Task<ProcessResult> RunAsync(string program, string[] args, byte[]? stdin = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        using var input = stdin is null ? null : new MemoryStream(stdin);
+        return await ProcessRunner.RunAsync(new ProcessRequest(program, args) { Stdin = input, Environment = environment });
     }
 }

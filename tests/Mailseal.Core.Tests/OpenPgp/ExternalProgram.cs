@@ -1,9 +1,13 @@
-using System.Diagnostics;
 using System.Text;
+using Mailseal.Core.Tests.OpenPgp.Interop;
 
 namespace Mailseal.Core.Tests.OpenPgp;
 
-/// <summary>Runs an oracle program (gpg, sq, rnp, node) with a time bound; a missing program or a failure fails the test with a clear message.</summary>
+/// <summary>
+/// A synchronous front for <see cref="ProcessRunner"/>, for the oracle calls of the reader tests
+/// (gpg, sq, rnp, node): a missing program or, with <c>check</c>, a failure fails the test with a
+/// clear message.
+/// </summary>
 internal static class ExternalProgram
 {
     public sealed record Result(int ExitCode, byte[] Stdout, string Stderr)
@@ -12,55 +16,21 @@ internal static class ExternalProgram
     }
 
     public static Result Run(string program, IEnumerable<string> args, byte[]? stdin = null, string? workingDirectory = null,
-        IDictionary<string, string>? environment = null, int timeoutSeconds = 120, bool check = true)
+        IReadOnlyDictionary<string, string>? environment = null, int timeoutSeconds = 120, bool check = true)
     {
-        var psi = new ProcessStartInfo(program)
+        using var input = stdin is null ? null : new MemoryStream(stdin);
+        var request = new ProcessRequest(program, [.. args])
         {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            Stdin = input,
+            WorkingDirectory = workingDirectory,
+            Environment = environment,
+            Timeout = TimeSpan.FromSeconds(timeoutSeconds),
         };
-        if (workingDirectory is not null)
-            psi.WorkingDirectory = workingDirectory;
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        if (environment is not null)
-        {
-            foreach (var (k, v) in environment)
-                psi.Environment[k] = v;
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(psi) ?? throw new InvalidOperationException($"{program} did not start");
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new InvalidOperationException($"the oracle program '{program}' is not installed or not runnable ({ex.Message}); run tools/install-deps.sh", ex);
-        }
-
-        using (process)
-        {
-            var stdout = new MemoryStream();
-            var outTask = process.StandardOutput.BaseStream.CopyToAsync(stdout);
-            var errTask = process.StandardError.ReadToEndAsync();
-            if (stdin is not null)
-                process.StandardInput.BaseStream.Write(stdin);
-            process.StandardInput.Close();
-            if (!process.WaitForExit(timeoutSeconds * 1000))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{program} {string.Join(' ', psi.ArgumentList)} did not finish in {timeoutSeconds} s");
-            }
-
-            outTask.Wait();
-            string stderr = errTask.Result;
-            var result = new Result(process.ExitCode, stdout.ToArray(), stderr);
-            if (check && result.ExitCode != 0)
-                throw new InvalidOperationException($"{program} {string.Join(' ', psi.ArgumentList)} exited {result.ExitCode}: {stderr}");
-            return result;
-        }
+        var r = ProcessRunner.RunAsync(request).GetAwaiter().GetResult();
+        if (r.TimedOut)
+            throw new TimeoutException($"{request.CommandLine} did not finish in {timeoutSeconds} s");
+        if (check && r.ExitCode != 0)
+            throw new InvalidOperationException($"{request.CommandLine} exited {r.ExitCode}: {r.Stderr}");
+        return new Result(r.ExitCode, r.Stdout, r.Stderr);
     }
 }

@@ -23,6 +23,9 @@ public sealed record ProcessRequest(string Program, IReadOnlyList<string> Argume
     /// <summary>Captured stderr beyond this many bytes is dropped (an oracle that floods stderr cannot eat memory).</summary>
     public int MaxCapturedStderr { get; init; } = 64 * 1024;
 
+    /// <summary>The child's working directory; null: the test's.</summary>
+    public string? WorkingDirectory { get; init; }
+
     /// <summary>Extra environment variables (LC_ALL=C is always set so messages are stable).</summary>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
 

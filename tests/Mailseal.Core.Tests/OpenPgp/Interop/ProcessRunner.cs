@@ -30,6 +30,8 @@ public static class ProcessRunner
         };
         foreach (string argument in request.Arguments)
             startInfo.ArgumentList.Add(argument);
+        if (request.WorkingDirectory is not null)
+            startInfo.WorkingDirectory = request.WorkingDirectory;
         startInfo.Environment["LC_ALL"] = "C";
         startInfo.Environment["LANG"] = "C";
         if (request.Environment is not null)
