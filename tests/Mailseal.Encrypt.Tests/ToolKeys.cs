@@ -1,4 +1,5 @@
 using System.Text;
+using Mailseal.Core.Tests.OpenPgp.Interop;
 
 namespace Mailseal.Encrypt.Tests;
 
@@ -30,7 +31,7 @@ public sealed class ToolKeys : IAsyncLifetime
         if (!OperatingSystem.IsLinux())
             throw new Xunit.Sdk.XunitException("these tests run on Linux");
         File.SetUnixFileMode(GnupgHome, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var examples = Path.Combine(ToolProcess.RepoRoot, "examples");
+        var examples = Path.Combine(ProgramLocator.RepositoryRoot(), "examples");
         File.Copy(Path.Combine(examples, "keys", "alice@example.org.asc"), Path.Combine(KeyDir, "alice@example.org.asc"));
         await Gpg(["--import", Path.Combine(examples, "alice-secret-key.asc")]);
         var list = Encoding.ASCII.GetString((await Gpg(["--list-keys", "--with-colons", "alice@example.org"])).Stdout);
@@ -54,7 +55,7 @@ public sealed class ToolKeys : IAsyncLifetime
     {
         try
         {
-            await ToolProcess.RunAsync(ToolProcess.Which("gpgconf"), ["--kill", "all"], null, Env);
+            await ToolProcess.RunAsync(ProgramLocator.Require("gpgconf"), ["--kill", "all"], null, Env);
         }
         finally
         {
@@ -64,7 +65,7 @@ public sealed class ToolKeys : IAsyncLifetime
 
     internal async Task<ToolProcess.Result> Gpg(string[] args, byte[]? stdin = null)
     {
-        var r = await ToolProcess.RunAsync(ToolProcess.Which("gpg"), ["--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", "", .. args], stdin, Env);
+        var r = await ToolProcess.RunAsync(ProgramLocator.Require("gpg"), ["--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", "", .. args], stdin, Env);
         Assert.True(r.Exit == 0, "gpg " + string.Join(' ', args) + ": " + r.Stderr);
         return r;
     }

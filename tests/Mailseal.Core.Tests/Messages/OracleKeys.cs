@@ -83,6 +83,6 @@ public sealed class OracleKeys : IAsyncLifetime
     private static async Task<ProcessResult> RunAsync(string program, string[] args, byte[]? stdin = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         using var input = stdin is null ? null : new MemoryStream(stdin);
-        return await ProcessRunner.RunAsync(new ProcessRequest(program, args) { Stdin = input, Environment = environment });
+        return await ProcessRunner.RunAsync(new ProcessRequest(program, args) { Stdin = input, Environment = environment, MaxCapturedStdout = Array.MaxLength });
     }
 }

@@ -25,6 +25,7 @@ internal static class ExternalProgram
             WorkingDirectory = workingDirectory,
             Environment = environment,
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
+            MaxCapturedStdout = Array.MaxLength,
         };
         var r = ProcessRunner.RunAsync(request).GetAwaiter().GetResult();
         if (r.TimedOut)
