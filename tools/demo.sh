@@ -6,14 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh demo
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-dotnet build src/Mailseal.Encrypt -c Release -nologo -v quiet -o artifacts/demo >/dev/null
+# The native binaries an admin installs (about a minute the first time).
+bash tools/publish.sh artifacts/bin >/dev/null
 out=$(mktemp -d /tmp/mailseal-demo.XXXXXX)
 trap 'gpgconf --homedir "$out/gnupg" --kill all 2>/dev/null || true; rm -rf "$out"' EXIT
 echo "== the sample message (examples/message.eml)"
 cat examples/message.eml
 echo
 echo "== mailseal-encrypt --key-dir \"$PWD/examples/keys\" alice@example.org < examples/message.eml"
-artifacts/demo/mailseal-encrypt --key-dir "$PWD/examples/keys" alice@example.org < examples/message.eml > "$out/encrypted.eml"
+artifacts/bin/mailseal-encrypt --key-dir "$PWD/examples/keys" alice@example.org < examples/message.eml > "$out/encrypted.eml"
 cat "$out/encrypted.eml"
 if command -v gpg >/dev/null 2>&1; then
   echo

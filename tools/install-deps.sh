@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # install-deps.sh - install what Mailseal's tests and demo use, from Debian and npm.
-# Usage: tools/install-deps.sh [demo|test]   (default: test)
+# Usage: tools/install-deps.sh [demo|test]   (default: test; both include what tools/publish.sh needs)
 #        tools/install-deps.sh --list [demo|test]   print the Debian packages, one per line
 # Runs as root (or through sudo). Nothing is started: a policy-rc.d that exits 101 keeps
 # Debian's maintainer scripts from starting Postfix, Dovecot or PostgreSQL.
@@ -13,11 +13,14 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 
+# Building the native binaries (tools/publish.sh): NativeAOT links with clang and zlib.
+build=(clang zlib1g-dev)
 if [ "$what" = demo ]; then
-  packages=(gnupg)
+  packages=("${build[@]}" gnupg)
 else
   # Every program a test starts or calls (see ../shared/DESIGN.md, Real components in tests).
   packages=(
+    "${build[@]}"
     gnupg rnp sq sqop
     postfix postfix-pcre postfix-pgsql
     dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-sieve

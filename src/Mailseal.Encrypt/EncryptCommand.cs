@@ -202,7 +202,7 @@ internal sealed class EncryptCommand
 
     private async Task<long> PassUnchangedAsync(CancellationToken ct)
     {
-        var buffer = new byte[64 * 1024];
+        var buffer = GC.AllocateUninitializedArray<byte>(64 * 1024);
         long total = 0;
         int n;
         while ((n = await context.Input.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)

@@ -188,7 +188,7 @@ internal static class SpfdCommand
 
         using var logger = MailsealLogging.Create(new LoggingOptions
         {
-            ToolName = "mailseal-spfd",
+            ToolName = SpfdProgram.ToolName,
             Mode = spawn ? LogMode.Spawn : LogMode.Daemon,
             SyslogSocket = p.GetValue(syslogSocket) ?? "/dev/log",
             Stderr = context.Error,

@@ -1,3 +1,20 @@
+// NAME
+//      mailseal-spfd - SPF policy server for Postfix (replaces postfix-policyd-spf-python)
+// SYNOPSIS
+//      mailseal-spfd [--config FILE | policyd-spf.conf] [options]          (spawn(8): stdin/stdout)
+//      mailseal-spfd --listen inet:127.0.0.1:10045 [--listen unix:PATH]... (daemon)
+// DESCRIPTION
+//      Answers Postfix's check_policy_service requests (SMTPD_POLICY_README) with an RFC 7208
+//      SPF check of the HELO and MAIL FROM identities: PREPEND a Received-SPF (or
+//      Authentication-Results) header, or reject/defer as policyd-spf.conf(5) options say.
+//      --config accepts a mailseal.conf ([spfd] section) or a policyd-spf.conf unchanged.
+// DIAGNOSTICS
+//      Daemon mode logs to stderr; spawn mode to syslog only (stderr is the Postfix connection).
+//      A malformed request is logged and the connection closed without a reply. Exit 0 when
+//      done, 75 for a configuration or start-up error; never a stack trace.
+// SECURITY
+//      Needs no privileges. Every request line, attribute count, wait and cache is bounded;
+//      header values copied from the client are sanitised.
 using Mailseal.Core;
 using Mailseal.Core.Cli;
 using Mailseal.Core.Logging;
@@ -12,6 +29,9 @@ namespace Mailseal.Spfd;
 /// </summary>
 public static class SpfdProgram
 {
+    /// <summary>The name the tool is installed under and logs as.</summary>
+    public const string ToolName = "mailseal-spfd";
+
     /// <summary>Runs the tool; never throws, returns the exit code.</summary>
     /// <param name="args">Command-line arguments.</param>
     /// <param name="context">Streams; null = the console.</param>
@@ -46,7 +66,7 @@ public static class SpfdProgram
         var root = SpfdCommand.Create(context, syslogSocket, processStdin);
         var host = new ToolHost(root, new ToolHostOptions
         {
-            ToolName = "mailseal-spfd",
+            ToolName = SpfdProgram.ToolName,
             ConfigSection = "spfd",
             Kind = ToolKind.Daemon,
             WriteErrorsToStderr = !spawn,
@@ -65,7 +85,7 @@ public static class SpfdProgram
                 socket = args[i + 1];
         }
 
-        using var logger = MailsealLogging.Create(new LoggingOptions { ToolName = "mailseal-spfd", Mode = LogMode.Spawn, SyslogSocket = socket });
+        using var logger = MailsealLogging.Create(new LoggingOptions { ToolName = SpfdProgram.ToolName, Mode = LogMode.Spawn, SyslogSocket = socket });
         logger.Error("{Line}", line);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using Mailseal.Testing;
 using Mailseal.Core.Tests.OpenPgp.Interop;
 
 namespace Mailseal.Benchmarks;
@@ -46,7 +47,7 @@ public sealed class EncryptToolBenchmark : IBenchmarkCommand
         try
         {
             output.WriteLine($"encrypt-tool: one process per message; {Environment.ProcessorCount} cores, load average {LoadAverage()}");
-            string tool = Path.Combine(await PublishAsync(Path.Combine(root, "src", "Mailseal.Encrypt", "Mailseal.Encrypt.csproj"), Path.Combine(work.FullName, "tool"), cancellationToken).ConfigureAwait(false), "mailseal-encrypt");
+            string tool = PublishedTools.Path("mailseal-encrypt");
             string hello = Path.Combine(await PublishAsync(WriteHelloWorld(work.FullName), Path.Combine(work.FullName, "hello-bin"), cancellationToken).ConfigureAwait(false), "hello");
 
             const string address = "bench@bench.test";
@@ -70,7 +71,7 @@ public sealed class EncryptToolBenchmark : IBenchmarkCommand
             var hello10k = await TimeAsync(hello, [], null, runs, cancellationToken).ConfigureAwait(false);
 
             var table = new TextTable("program", "median ms per 10 KB message", "min ms", "runs", "mailseal-encrypt is");
-            table.Add("mailseal-encrypt (R2R single file)", Ms(tool10k.Median), Ms(tool10k.Min), Count(runs), "-");
+            table.Add("mailseal-encrypt (native)", Ms(tool10k.Median), Ms(tool10k.Min), Count(runs), "-");
             table.Add("gpg --encrypt --armor", Ms(gpg10k.Median), Ms(gpg10k.Min), Count(runs), Ratio(gpg10k.Median / tool10k.Median));
             table.Add(".NET hello world (R2R single file)", Ms(hello10k.Median), Ms(hello10k.Min), Count(runs), Ratio(hello10k.Median / tool10k.Median));
             table.Add("gpgit.pl (issue's measured figure)", Ms(GpgitMilliseconds), "-", "-", Ratio(GpgitMilliseconds / tool10k.Median));

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Mailseal.Testing;
 using Mailseal.Core.Tests.OpenPgp.Interop;
 
 namespace Mailseal.Benchmarks;
@@ -34,7 +35,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         "  --messages N         messages per contender, in 3 alternating rounds (default 30, 1..500)\n" +
         "  --size BYTES         body size (default 10K, up to 5M)\n" +
         "  --seconds S          time limit per contender (default 120, 5..600)\n" +
-        "  --tool PATH          a published mailseal-pipe (default: dotnet publish src/Mailseal.Pipe here)";
+        "  --tool PATH          a mailseal-pipe (default: the native one tools/publish.sh builds in artifacts/bin)";
 
     /// <inheritdoc />
     public bool IsBenchmark => true;
@@ -62,7 +63,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         var bench = new Instance(root);
         try
         {
-            var tool = toolPath ?? await PublishAsync(root, cancellationToken);
+            var tool = toolPath ?? PublishedTools.Path("mailseal-pipe");
             await bench.SetUpAsync(tool, cancellationToken);
             output.WriteLine($"Postfix {root}: {count} message(s) of {OptionReader.FormatSize(size)} per contender, spamd + encryption to one cv25519 key, re-injected through sendmail");
             var body = Body(size);
@@ -92,18 +93,6 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         {
             await bench.TearDownAsync();
         }
-    }
-
-    private static async Task<string> PublishAsync(string root, CancellationToken ct)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Toolkit.sln")))
-            dir = dir.Parent;
-        if (dir is null)
-            throw new InvalidOperationException("no Toolkit.sln above the benchmark: give --tool PATH");
-        var output = Path.Combine(root, "bin");
-        (await ProcessRunner.RunAsync(new ProcessRequest("dotnet", ["publish", Path.Combine(dir.FullName, "src", "Mailseal.Pipe", "Mailseal.Pipe.csproj"), "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-p:UseAppHost=true", "-o", output, "-nologo", "-v", "quiet"]) { Timeout = TimeSpan.FromMinutes(5) }, ct)).EnsureSuccess();
-        return Path.Combine(output, "mailseal-pipe");
     }
 
     private static string Body(long size)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Mailseal.Testing;
 using Mailseal.Dns;
 
 namespace Mailseal.Benchmarks;
@@ -55,9 +56,8 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                 throw new InvalidOperationException($"{program} is missing (tools/install-deps.sh installs it)");
         }
 
-        var spfd = Path.Combine(AppContext.BaseDirectory, "mailseal-spfd.dll");
-        if (!File.Exists(spfd))
-            throw new InvalidOperationException($"{spfd} is missing: build tests/Mailseal.Benchmarks");
+        // The published native binary, as an admin runs it (tools/publish.sh).
+        var spfd = PublishedTools.Path("mailseal-spfd");
 
         var dir = Directory.CreateTempSubdirectory("mailseal-spfd-bench-");
         Process? unbound = null;
@@ -212,9 +212,8 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
         return info;
     }
 
-    private static async Task<Result> RunSpfdAsync(string dll, string resolv, string conf, string dir, bool unix, int requests, int concurrency, TimeSpan limit, CancellationToken cancellationToken)
+    private static async Task<Result> RunSpfdAsync(string spfd, string resolv, string conf, string dir, bool unix, int requests, int concurrency, TimeSpan limit, CancellationToken cancellationToken)
     {
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "/usr/share/dotnet/dotnet";
         EndPoint endPoint;
         string listen;
         if (unix)
@@ -232,7 +231,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
             listen = string.Create(CultureInfo.InvariantCulture, $"inet:127.0.0.1:{port}");
         }
 
-        var info = InNamespace(resolv, [dotnet, dll, "--config", conf, "--listen", listen, "--syslog-socket", Path.Combine(dir, "no-syslog"), "--max-connections", "1024"]);
+        var info = InNamespace(resolv, [spfd, "--config", conf, "--listen", listen, "--syslog-socket", Path.Combine(dir, "no-syslog"), "--max-connections", "1024"]);
         info.RedirectStandardError = false;
         info.RedirectStandardOutput = false;
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start mailseal-spfd");

@@ -1,20 +1,13 @@
 using Mailseal.Core.Tests.OpenPgp.Interop;
+using Mailseal.Testing;
 
 namespace Mailseal.Encrypt.Tests;
 
-/// <summary>Runs the built mailseal-encrypt (or gpg) as a real process, with a timeout.</summary>
+/// <summary>Runs the published mailseal-encrypt (or gpg) as a real process, with a timeout.</summary>
 internal static class ToolProcess
 {
-    public static string ToolPath
-    {
-        get
-        {
-            var path = Path.Combine(AppContext.BaseDirectory, "mailseal-encrypt");
-            if (!File.Exists(path))
-                throw new Xunit.Sdk.XunitException($"the tool was not built next to the tests: {path}");
-            return path;
-        }
-    }
+    /// <summary>The published native mailseal-encrypt (tools/publish.sh), as an admin runs it.</summary>
+    public static string ToolPath => PublishedTools.Path("mailseal-encrypt");
 
     public sealed record Result(int Exit, byte[] Stdout, string Stderr);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mailseal.Testing;
 
 namespace Mailseal.Pipe.Tests;
 
@@ -25,8 +26,7 @@ public sealed class PipeToolTests : IDisposable
 
     private async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string stdin, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mailseal-pipe.dll"));
+        var psi = new ProcessStartInfo(PublishedTools.Path("mailseal-pipe")) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in new[] { "--sendmail-path", _sendmail, "--spam-check", "false", "--key-dir", Path.Combine(_dir, "keys"),
                      "--local-domains", "example.org", "--syslog-socket", Path.Combine(_dir, "no-log") }.Concat(args))
             psi.ArgumentList.Add(a);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Mailseal.Testing;
 
 namespace Mailseal.Scrub.Tests;
 
@@ -12,16 +13,14 @@ public class ScrubToolTests : IDisposable
 
     private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string stdin, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(PublishedTools.Path("mailseal-scrub"))
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mailseal-scrub.dll"));
         foreach (string a in args)
             psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

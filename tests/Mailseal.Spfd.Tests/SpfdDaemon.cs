@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using Mailseal.Testing;
 
 namespace Mailseal.Spfd.Tests;
 
@@ -48,17 +49,13 @@ internal sealed partial class SpfdDaemon : IAsyncDisposable
 
     public static async Task<SpfdDaemon> StartAsync(params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "mailseal-spfd.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: the test project must reference Mailseal.Spfd");
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        var info = new ProcessStartInfo(dotnet)
+        var info = new ProcessStartInfo(PublishedTools.Path("mailseal-spfd"))
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(dll);
         foreach (var a in new[] { "--listen", "inet:127.0.0.1:0", "--syslog-socket", "/nonexistent/log" }.Concat(args))
             info.ArgumentList.Add(a);
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start mailseal-spfd");

@@ -57,7 +57,10 @@ public sealed class PostgresKeyStore : IKeyDirectory, IAsyncDisposable, IDisposa
     public static PostgresKeyStore Create(string connectionString, KeyDirectoryOptions options, CertificateCache? cache = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
-        NpgsqlDataSource dataSource = NpgsqlDataSource.Create(connectionString);
+        // The slim builder maps only the basic types (text, here): the full one roots every
+        // type mapping Npgsql has, which NativeAOT then compiles in and rehydrates at every start
+        // of a per-message tool (docs/native-binaries.md).
+        NpgsqlDataSource dataSource = new NpgsqlSlimDataSourceBuilder(connectionString).Build();
         try
         {
             return new PostgresKeyStore(dataSource, ownsDataSource: true, options, cache);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text;
 using Serilog.Core;
 using Serilog.Events;
@@ -18,12 +17,11 @@ public sealed class SyslogSink : ILogEventSink, IDisposable
     /// <summary>syslog facility LOG_MAIL.</summary>
     public const int MailFacility = 2;
 
-    private readonly UnixDomainSocketEndPoint _endPoint;
+    private readonly UnixDatagramSender _sender;
     private readonly string _tag;
     private readonly int _maxMessageBytes;
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
-    private Socket? _socket;
     private long _dropped;
     private long _sent;
     private bool _disposed;
@@ -39,7 +37,7 @@ public sealed class SyslogSink : ILogEventSink, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         ArgumentException.ThrowIfNullOrEmpty(toolName);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxMessageBytes, 64);
-        _endPoint = new UnixDomainSocketEndPoint(socketPath);
+        _sender = new UnixDatagramSender(socketPath);
         _tag = string.Create(CultureInfo.InvariantCulture, $"{toolName}[{processId}]");
         _maxMessageBytes = maxMessageBytes;
         _time = timeProvider ?? TimeProvider.System;
@@ -102,22 +100,12 @@ public sealed class SyslogSink : ILogEventSink, IDisposable
                 return;
             }
 
-            try
-            {
-                _socket ??= new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
-                _socket.SendTo(datagram, SocketFlags.None, _endPoint);
+            // Missing socket (ENOENT), nobody listening (ECONNREFUSED), receiver full (EAGAIN):
+            // drop the line. A mail must never wait for, or fail because of, syslog.
+            if (_sender.TrySend(datagram))
                 Interlocked.Increment(ref _sent);
-            }
-            catch (SocketException)
-            {
-                // Missing socket (ENOENT), nobody listening (ECONNREFUSED), receiver full
-                // (EAGAIN): drop the line. A mail must never wait for, or fail because of, syslog.
+            else
                 Interlocked.Increment(ref _dropped);
-            }
-            catch (ObjectDisposedException)
-            {
-                Interlocked.Increment(ref _dropped);
-            }
         }
     }
 
@@ -127,8 +115,7 @@ public sealed class SyslogSink : ILogEventSink, IDisposable
         lock (_lock)
         {
             _disposed = true;
-            _socket?.Dispose();
-            _socket = null;
+            _sender.Dispose();
         }
     }
 

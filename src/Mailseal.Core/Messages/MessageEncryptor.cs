@@ -130,7 +130,7 @@ public sealed class MessageEncryptor
         await spool.WriteAsync(read.HeaderBytes, ct).ConfigureAwait(false);
         await spool.WriteAsync(prefix, ct).ConfigureAwait(false);
         long accepted = prefix.Length;
-        var block = new byte[64 * 1024];
+        var block = GC.AllocateUninitializedArray<byte>(64 * 1024);
         var refused = ReadOnlyMemory<byte>.Empty;
         int n;
         while ((n = await input.ReadAsync(block, ct).ConfigureAwait(false)) > 0)
@@ -322,7 +322,7 @@ public sealed class MessageEncryptor
 
     private static async Task<long> CopyAsync(Stream from, Stream to, CancellationToken ct)
     {
-        var buffer = new byte[CopyBufferSize];
+        var buffer = GC.AllocateUninitializedArray<byte>(CopyBufferSize);
         long total = 0;
         int n;
         while ((n = await from.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
@@ -338,7 +338,7 @@ public sealed class MessageEncryptor
     private static async Task<(ReadOnlyMemory<byte> Buffer, bool Complete)> ReadUpToAsync(Stream input, ReadOnlyMemory<byte> prefix,
         int limit, CancellationToken ct)
     {
-        var buffer = new byte[Math.Max(prefix.Length, Math.Min(limit, 64 * 1024)) + 1];
+        var buffer = GC.AllocateUninitializedArray<byte>(Math.Max(prefix.Length, Math.Min(limit, 64 * 1024)) + 1);
         prefix.CopyTo(buffer);
         var length = prefix.Length;
         while (length <= limit)

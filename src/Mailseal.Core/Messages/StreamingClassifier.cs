@@ -59,7 +59,7 @@ internal sealed class StreamingClassifier
         _limits = limits;
         _type = type;
         _delimiter = boundary is null ? null : Encoding.ASCII.GetBytes("--" + boundary);
-        _line = new byte[limits.MaxLineLength + 1];
+        _line = GC.AllocateUninitializedArray<byte>(limits.MaxLineLength + 1);
         _partsLeft = limits.MaxParts;
         _partType = type;
         _partIdentity = IsIdentity(headers);

@@ -14,7 +14,7 @@ public static class MimeHeaderReader
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(limits);
-        var buffer = new byte[Math.Min(ChunkSize * 2, limits.MaxHeaderBlockSize + ChunkSize)];
+        var buffer = GC.AllocateUninitializedArray<byte>(Math.Min(ChunkSize * 2, limits.MaxHeaderBlockSize + ChunkSize));
         var length = 0;
         var eof = false;
         while (true)

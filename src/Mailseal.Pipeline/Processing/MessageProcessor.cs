@@ -134,7 +134,7 @@ public sealed class MessageProcessor
         int max = _options.Spamd.MaxMessageSize;
         long have = read.HeaderBytes.Length + read.BodyPrefix.Length;
         var extra = new MemoryStream();
-        byte[] chunk = new byte[64 * 1024];
+        byte[] chunk = GC.AllocateUninitializedArray<byte>(64 * 1024);
         while (have + extra.Length <= max)
         {
             int want = (int)Math.Min(chunk.Length, max + 1 - have - extra.Length);
@@ -324,7 +324,7 @@ public sealed class MessageProcessor
     {
         try
         {
-            byte[] buffer = new byte[64 * 1024];
+            byte[] buffer = GC.AllocateUninitializedArray<byte>(64 * 1024);
             while (true)
             {
                 int n = await message.ReadAsync(buffer, ct).ConfigureAwait(false);

@@ -185,7 +185,7 @@ public sealed class SpamdClient
             socket.Shutdown(SocketShutdown.Send);
 
             var buffer = new System.Buffers.ArrayBufferWriter<byte>(16 * 1024);
-            byte[] chunk = new byte[16 * 1024];
+            byte[] chunk = GC.AllocateUninitializedArray<byte>(16 * 1024);
             while (true)
             {
                 int n = await stream.ReadAsync(chunk, timeout.Token).ConfigureAwait(false);

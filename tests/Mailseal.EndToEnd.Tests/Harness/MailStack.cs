@@ -8,6 +8,8 @@ using Npgsql;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
+using Mailseal.Testing;
+
 namespace Mailseal.EndToEnd.Tests.Harness;
 
 /// <summary>
@@ -58,7 +60,7 @@ public sealed class MailStack : IAsyncLifetime
     private readonly IMessageSink? sink;
     private readonly Stopwatch clock = new();
     private readonly List<string> timings = new();
-    private readonly Dictionary<string, Task<string>> published = new(StringComparer.Ordinal);
+    private Task<string>? tools;
     private readonly SemaphoreSlim publishLock = new(1, 1);
     private Dictionary<string, string> variables = new(StringComparer.Ordinal);
     private int varsCounter;
@@ -671,51 +673,34 @@ public sealed class MailStack : IAsyncLifetime
         DnsTestClient.QueryAsync(DnsPort, name, type, ct);
 
     /// <summary>
-    /// Publishes src/<paramref name="project"/> (framework-dependent, linux-x64, Release) into a
-    /// world-readable directory of this run, once per run, so Postfix's pipe user can run it.
+    /// The published native tools (tools/publish.sh: <c>mailseal</c> and its links), copied once
+    /// per run into a world-readable directory of this run so Postfix's pipe user can run them.
     /// </summary>
-    /// <returns>The directory holding the published files.</returns>
-    public async Task<string> PublishAsync(string project, CancellationToken ct = default)
+    /// <returns>The directory holding <c>mailseal-encrypt</c>, <c>mailseal-pipe</c>, ...</returns>
+    public async Task<string> ToolsDirectoryAsync(CancellationToken ct = default)
     {
-        Task<string> task;
         await publishLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (!published.TryGetValue(project, out task!))
-            {
-                task = PublishCoreAsync(project);
-                published[project] = task;
-            }
+            tools ??= CopyToolsAsync();
         }
         finally
         {
             publishLock.Release();
         }
 
-        return await task.WaitAsync(ct).ConfigureAwait(false);
+        return await tools.WaitAsync(ct).ConfigureAwait(false);
     }
 
     // ------------------------------------------------------------------ start-up steps
 
-    private async Task<string> PublishCoreAsync(string project)
+    private async Task<string> CopyToolsAsync()
     {
-        var csproj = Path.Combine(RepositoryRoot, "src", project, project + ".csproj");
-        if (!File.Exists(csproj))
-        {
-            throw new ArgumentException($"no project {csproj}", nameof(project));
-        }
-
-        var output = Path.Combine(TempDirectory, "bin", project);
-        var r = await ProcessRunner.RunAsync(
-            "dotnet",
-            ["publish", csproj, "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=false", "-p:UseAppHost=true", "-o", output, "-nologo", "-v", "quiet"],
-            timeout: TimeSpan.FromMinutes(5),
-            environment: new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1", ["HOME"] = Environment.GetEnvironmentVariable("HOME") ?? "/root" }).ConfigureAwait(false);
-        if (r.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"dotnet publish {project} exited {r.ExitCode}: {r.Output}");
-        }
-
+        var source = await Task.Run(() => PublishedTools.Directory).ConfigureAwait(false);
+        var output = Path.Combine(TempDirectory, "bin");
+        Directory.CreateDirectory(output);
+        // cp -a keeps the links: each tool name still starts the one multi-call binary.
+        await ProcessRunner.RunCheckedAsync("cp", ["-a", source + "/.", output]).ConfigureAwait(false);
         await ProcessRunner.RunCheckedAsync("chmod", ["-R", "a+rX", output]).ConfigureAwait(false);
         return output;
     }

@@ -32,7 +32,7 @@ public sealed partial class PipeStackTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var dir = await stack.PublishAsync("Mailseal.Pipe");
+        var dir = await stack.ToolsDirectoryAsync();
         tool = Path.Combine(dir, "mailseal-pipe");
         stateDirectory = Path.Combine(stack.TempDirectory, "pipe-" + Guid.NewGuid().ToString("N")[..8]);
         await ProcessRunner.RunCheckedAsync("install", ["-d", "-m", "750", "-o", MailStack.PipeUser, "-g", MailStack.PipeUser, stateDirectory]);

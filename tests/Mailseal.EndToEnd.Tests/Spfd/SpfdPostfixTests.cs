@@ -68,7 +68,7 @@ public sealed class SpfdPostfixTests : IAsyncLifetime
     [MemberData(nameof(Cases))]
     public async Task Postfix_acts_on_the_spf_result(string mode, string result)
     {
-        var bin = Path.Combine(await stack.PublishAsync("Mailseal.Spfd"), "mailseal-spfd");
+        var bin = Path.Combine(await stack.ToolsDirectoryAsync(), "mailseal-spfd");
         Assert.True(File.Exists(bin), $"publishing Mailseal.Spfd gave no {bin}");
         var dnsPort = result == "temperror" ? ((IPEndPoint)blackHole!.LocalEndPoint!).Port : stack.DnsPort;
 

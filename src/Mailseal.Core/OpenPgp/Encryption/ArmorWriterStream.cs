@@ -22,8 +22,8 @@ public sealed class ArmorWriterStream : WriteOnlyStream
     private readonly string _label;
     private readonly bool _writeChecksum;
     private readonly bool _leaveOpen;
-    private readonly byte[] _pending = new byte[BatchOctets];
-    private readonly byte[] _encoded = new byte[LinesPerBatch * 65];
+    private readonly byte[] _pending = GC.AllocateUninitializedArray<byte>(BatchOctets);
+    private readonly byte[] _encoded = GC.AllocateUninitializedArray<byte>(LinesPerBatch * 65);
     private Crc24 _crc;
     private int _fill;
     private bool _headerWritten;

@@ -16,7 +16,7 @@ internal sealed class PartialBodyStream : WriteOnlyStream
 
     private readonly Stream _inner;
     private readonly bool _leaveOpen;
-    private readonly byte[] _part = new byte[PartSize];
+    private readonly byte[] _part = GC.AllocateUninitializedArray<byte>(PartSize);
     private int _fill;
     private bool _disposed;
 

@@ -60,7 +60,7 @@ public sealed class PgpEncryptor
     {
         ArgumentNullException.ThrowIfNull(plaintext);
         var encrypting = Open(output, recipients, sessionKey: null, salt: null);
-        var buffer = new byte[CopyBufferSize];
+        var buffer = GC.AllocateUninitializedArray<byte>(CopyBufferSize);
         try
         {
             int n;
@@ -92,7 +92,7 @@ public sealed class PgpEncryptor
         ArgumentNullException.ThrowIfNull(output);
         using var pending = new MemoryStream();
         var encrypting = Open(pending, recipients, sessionKey: null, salt: null);
-        var buffer = new byte[CopyBufferSize];
+        var buffer = GC.AllocateUninitializedArray<byte>(CopyBufferSize);
         try
         {
             int n;

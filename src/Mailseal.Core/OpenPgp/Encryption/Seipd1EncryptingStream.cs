@@ -22,8 +22,8 @@ internal sealed class Seipd1EncryptingStream : WriteOnlyStream
     private readonly Aes _aes;
     private readonly ICryptoTransform _transform;
     private readonly IncrementalHash _sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-    private readonly byte[] _plain = new byte[BatchSize];
-    private readonly byte[] _cipher = new byte[BatchSize];
+    private readonly byte[] _plain = GC.AllocateUninitializedArray<byte>(BatchSize);
+    private readonly byte[] _cipher = GC.AllocateUninitializedArray<byte>(BatchSize);
     private int _fill;
     private bool _disposed;
 

@@ -61,8 +61,8 @@ internal sealed class Seipd2EncryptingStream : WriteOnlyStream
         _iv = derived.AsSpan(keyLength).ToArray();
         CryptographicOperations.ZeroMemory(derived);
         int chunkSize = 1 << (chunkSizeOctet + 6);
-        _chunk = new byte[chunkSize];
-        _output = new byte[chunkSize + TagLength];
+        _chunk = GC.AllocateUninitializedArray<byte>(chunkSize);
+        _output = GC.AllocateUninitializedArray<byte>(chunkSize + TagLength);
 
         _inner.Write(_header.AsSpan(1));
         _inner.Write(salt);

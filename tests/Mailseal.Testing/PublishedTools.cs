@@ -1,0 +1,122 @@
+using System.Diagnostics;
+
+namespace Mailseal.Testing;
+
+/// <summary>
+/// The published native binaries the tests run, as an admin runs them: the multi-call
+/// <c>mailseal</c> and its links (<c>mailseal-encrypt</c>, ...), built by tools/publish.sh into
+/// artifacts/bin. tools/test.sh publishes before any test runs. Run from an IDE or a bare
+/// <c>dotnet test</c>, the first test that needs a tool publishes it when the binary is missing
+/// or older than a source file, so a test never runs yesterday's binary.
+/// <c>MAILSEAL_BIN_DIR</c> points the tests at another folder (an installed package's /usr/bin);
+/// then nothing is published and a missing tool fails the test.
+/// </summary>
+public static class PublishedTools
+{
+    private static readonly Lazy<string> Folder = new(Locate, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The folder with <c>mailseal</c> and its links, published if needed.</summary>
+    public static string Directory => Folder.Value;
+
+    /// <summary>The path of the tool called <paramref name="tool"/> (e.g. <c>mailseal-encrypt</c>).</summary>
+    /// <exception cref="InvalidOperationException">The tool is not in the published folder.</exception>
+    public static string Path(string tool)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tool);
+        var path = System.IO.Path.Combine(Directory, tool);
+        return File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"{path} does not exist: the published binary has no tool '{tool}' (tools/publish.sh)");
+    }
+
+    /// <summary>The repository root: the nearest directory above the tests that holds Toolkit.sln.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Toolkit.sln")))
+                return dir.FullName;
+        }
+
+        throw new InvalidOperationException($"no Toolkit.sln above {AppContext.BaseDirectory}: run the tests from a clone of the repository");
+    }
+
+    private static string Locate()
+    {
+        var given = Environment.GetEnvironmentVariable("MAILSEAL_BIN_DIR");
+        if (!string.IsNullOrEmpty(given))
+        {
+            return File.Exists(System.IO.Path.Combine(given, "mailseal"))
+                ? given
+                : throw new InvalidOperationException($"MAILSEAL_BIN_DIR={given} holds no mailseal binary");
+        }
+
+        var root = RepositoryRoot();
+        var folder = System.IO.Path.Combine(root, "artifacts", "bin");
+        var binary = System.IO.Path.Combine(folder, "mailseal");
+        System.IO.Directory.CreateDirectory(System.IO.Path.Combine(root, "artifacts"));
+        // One publish at a time, across test processes too (several test assemblies may start at once).
+        using var gate = AcquireLock(System.IO.Path.Combine(root, "artifacts", "publish.lock"));
+        if (!File.Exists(binary) || File.GetLastWriteTimeUtc(binary) < NewestSource(root))
+            Publish(root, folder);
+        return folder;
+    }
+
+    private static DateTime NewestSource(string root)
+    {
+        var newest = DateTime.MinValue;
+        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+        {
+            var t = File.GetLastWriteTimeUtc(System.IO.Path.Combine(root, name));
+            if (t > newest)
+                newest = t;
+        }
+
+        foreach (var file in System.IO.Directory.EnumerateFiles(System.IO.Path.Combine(root, "src"), "*", SearchOption.AllDirectories))
+        {
+            if (file.Contains("/bin/", StringComparison.Ordinal) || file.Contains("/obj/", StringComparison.Ordinal))
+                continue;
+            if (!file.EndsWith(".cs", StringComparison.Ordinal) && !file.EndsWith(".csproj", StringComparison.Ordinal))
+                continue;
+            var t = File.GetLastWriteTimeUtc(file);
+            if (t > newest)
+                newest = t;
+        }
+
+        return newest;
+    }
+
+    private static void Publish(string root, string folder)
+    {
+        var info = new ProcessStartInfo("bash") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(System.IO.Path.Combine(root, "tools", "publish.sh"));
+        info.ArgumentList.Add(folder);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start tools/publish.sh");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException("tools/publish.sh did not finish within 10 minutes");
+        }
+
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"tools/publish.sh exited {process.ExitCode}: {stdout.Result}{stderr.Result}");
+    }
+
+    private static FileStream AcquireLock(string path)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(12);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(200);
+            }
+        }
+    }
+}
