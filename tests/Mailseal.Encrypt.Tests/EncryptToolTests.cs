@@ -1,4 +1,5 @@
 using System.Text;
+using Mailseal.Testing;
 
 namespace Mailseal.Encrypt.Tests;
 
@@ -166,13 +167,12 @@ public sealed class EncryptToolTests(ToolKeys keys) : IClassFixture<ToolKeys>
         Assert.True(r.Exit == 0, r.Stderr);
         var lines = syslog.Drain();
         var line = Assert.Single(lines);
-        Assert.Contains("mailseal-encrypt[", line, StringComparison.Ordinal);
-        Assert.Contains("4Xb2kQ1zZ9z9v: to=<alice@example.org>, action=encrypted", line, StringComparison.Ordinal);
-        Assert.Contains("key=" + keys.AliceFingerprint, line, StringComparison.Ordinal);
-        Assert.StartsWith("<22>", line, StringComparison.Ordinal); // facility mail, severity info
+        // Postfix's shape exactly, no quotes around the text: facility mail, severity info.
+        Assert.Matches(SyslogListener.LinePrefixPattern("mailseal-encrypt") +
+            "4Xb2kQ1zZ9z9v: to=<alice@example\\.org>, action=encrypted \\(plaintext\\), key=" + keys.AliceFingerprint + ", size=[0-9]+$", line);
 
         var r2 = await ToolProcess.RunToolAsync([.. Base, "--syslog-socket", syslog.Path, "--local-domains", "example.org", "nokey@example.org"], Message);
         Assert.Equal(75, r2.Exit);
-        Assert.Contains("NOQUEUE: to=<nokey@example.org>, action=tempfail", Assert.Single(syslog.Drain()), StringComparison.Ordinal);
+        Assert.Matches(SyslogListener.LinePrefixPattern("mailseal-encrypt", severity: 4) + "warning: NOQUEUE: to=<nokey@example\\.org>, action=tempfail \\(no key for nokey@example\\.org\\)$", Assert.Single(syslog.Drain()));
     }
 }

@@ -13,11 +13,13 @@ public sealed class PipeToolTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("mailseal-pipe").FullName;
     private readonly string _sendmail;
     private readonly string _got;
+    private readonly string _log;
 
     public PipeToolTests()
     {
         _sendmail = Path.Combine(_dir, "sendmail");
         _got = Path.Combine(_dir, "got");
+        _log = Path.Combine(_dir, "log");
         File.Copy(Path.Combine(AppContext.BaseDirectory, "TestData", "stub-sendmail-bs.sh"), _sendmail);
         File.SetUnixFileMode(_sendmail, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
@@ -28,7 +30,7 @@ public sealed class PipeToolTests : IDisposable
     {
         var psi = new ProcessStartInfo(PublishedTools.Path("mailseal-pipe")) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in new[] { "--sendmail-path", _sendmail, "--spam-check", "false", "--key-dir", Path.Combine(_dir, "keys"),
-                     "--local-domains", "example.org", "--syslog-socket", Path.Combine(_dir, "no-log") }.Concat(args))
+                     "--local-domains", "example.org", "--syslog-socket", _log }.Concat(args))
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -51,6 +53,17 @@ public sealed class PipeToolTests : IDisposable
         string got = File.ReadAllText(_got);
         Assert.Contains("MAIL FROM:<carol@example.com> BODY=8BITMIME\nRCPT TO:<dave@example.net>\nDATA\nFrom: carol@example.com\n", got, StringComparison.Ordinal);
         Assert.Contains("\nbody\n.\nQUIT", got, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EachCopyIsOneSyslogLineInPostfixsShape()
+    {
+        using var syslog = new SyslogListener(_log);
+        var (exit, _, stderr) = await RunAsync(Message, "-q", "4FzQ1", "-f", "carol@example.com", "--", "dave@example.net");
+        Assert.True(exit == 0, stderr);
+        // No quotes around the text (Serilog's default rendering of a string): a grep or
+        // pflogsumm rule written for Postfix's own lines must match ours.
+        Assert.Matches(SyslogListener.LinePrefixPattern("mailseal-pipe") + "4FzQ1: to=<dave@example\\.net>, action=passed[^\"]*$", Assert.Single(syslog.Drain()));
     }
 
     [Fact]

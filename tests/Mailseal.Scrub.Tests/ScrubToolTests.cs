@@ -36,6 +36,15 @@ public class ScrubToolTests : IDisposable
         "From: alice@example.org\nUser-Agent: Thunderbird\nSubject: s\n\nbody\n";
 
     [Fact]
+    public async Task EachMessageIsOneSyslogLineInPostfixsShape()
+    {
+        using var syslog = new SyslogListener(Path.Combine(_dir, "log"));
+        var (exit, _, stderr) = await RunAsync(Submission, "--syslog-socket", syslog.Path, "--queue-id", "4Fz9");
+        Assert.True(exit == 0, stderr);
+        Assert.Matches(SyslogListener.LinePrefixPattern("mailseal-scrub") + "4Fz9: action=scrubbed[^\"]*$", Assert.Single(syslog.Drain()));
+    }
+
+    [Fact]
     public async Task ScrubsStdinToStdout()
     {
         var (exit, stdout, stderr) = await RunAsync(Submission, "--syslog-socket", Path.Combine(_dir, "no-log"));

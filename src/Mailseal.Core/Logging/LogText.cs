@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Serilog.Events;
+using Serilog.Parsing;
 
 namespace Mailseal.Core.Logging;
 
@@ -22,7 +23,7 @@ internal static class LogText
             LogEventLevel.Fatal => "fatal: ",
             _ => string.Empty,
         });
-        sb.Append(logEvent.RenderMessage(CultureInfo.InvariantCulture));
+        AppendMessage(sb, logEvent);
         if (logEvent.Exception is { } e)
         {
             sb.Append(" (").Append(e.GetType().Name).Append(": ").Append(e.Message).Append(')');
@@ -37,5 +38,37 @@ internal static class LogText
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The message with its properties in place, strings as they are: Serilog's own rendering
+    /// quotes string values (<c>"5D8F6B266C7: to=&lt;...&gt;"</c>), which is not Postfix's log
+    /// shape and defeats every grep, pflogsumm and fail2ban rule written for it.
+    /// </summary>
+    private static void AppendMessage(StringBuilder sb, LogEvent logEvent)
+    {
+        foreach (var token in logEvent.MessageTemplate.Tokens)
+        {
+            if (token is not PropertyToken property)
+            {
+                sb.Append(token.ToString());
+                continue;
+            }
+
+            if (!logEvent.Properties.TryGetValue(property.PropertyName, out var value))
+            {
+                sb.Append(property.ToString());
+            }
+            else if (value is ScalarValue { Value: string text })
+            {
+                sb.Append(text);
+            }
+            else
+            {
+                using var writer = new StringWriter(CultureInfo.InvariantCulture);
+                value.Render(writer, property.Format, CultureInfo.InvariantCulture);
+                sb.Append(writer.ToString());
+            }
+        }
     }
 }

@@ -133,7 +133,7 @@ public sealed class SyslogSinkTests : IDisposable
             Assert.Null(none);
         }
 
-        Assert.Equal("mailseal-spfd[8]: warning: listening on \"inet:127.0.0.1:10040\"\n", stderr.ToString().ReplaceLineEndings("\n"));
+        Assert.Equal("mailseal-spfd[8]: warning: listening on inet:127.0.0.1:10040\n", stderr.ToString().ReplaceLineEndings("\n"));
 
         using (Logger spawn = MailsealLogging.Create(new LoggingOptions { ToolName = "mailseal-spfd", Mode = LogMode.Spawn, SyslogSocket = path, Stderr = stderr, ProcessId = 9 }))
         {
