@@ -66,7 +66,7 @@ internal static class SpfdCommand
         ReadTimeout, IdleTimeout, MaxConnections,
     ];
 
-    /// <summary>Builds the root command; <paramref name="context"/> gives the streams, <paramref name="spawnMode"/> is decided from the arguments.</summary>
+    /// <summary>Builds the root command; <paramref name="context"/> gives the streams; <paramref name="processStdin"/> says the streams are the process's own (spawn mode reads stdin until the client closes it).</summary>
     public static RootCommand Create(ToolContext context, Option<string> syslogSocket, bool processStdin)
     {
         var root = new RootCommand("an SPF policy server for Postfix's check_policy_service, compatible with policyd-spf.conf.");

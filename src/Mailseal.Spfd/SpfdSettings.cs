@@ -6,7 +6,7 @@ namespace Mailseal.Spfd;
 /// <summary>
 /// Everything mailseal-spfd decides with, in the vocabulary of policyd-spf.conf(5) so an
 /// existing file means the same here. Built from text values (a configuration file or flags)
-/// by <see cref="Parse"/>, which gives one clear error per bad value.
+/// by <see cref="SpfdCommand"/> through the <c>Parse</c> helpers here, each giving one clear error per bad value.
 /// </summary>
 public sealed record SpfdSettings
 {

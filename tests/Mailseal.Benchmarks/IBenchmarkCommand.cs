@@ -2,7 +2,7 @@ namespace Mailseal.Benchmarks;
 
 /// <summary>
 /// One benchmark (or helper) the dispatcher can run as <c>Mailseal.Benchmarks NAME [options]</c>.
-/// A benchmark prints plain aligned text to <paramref name="output"/> in <see cref="RunAsync"/>
+/// A benchmark prints plain aligned text to the writer <see cref="RunAsync"/> is given
 /// and returns a sysexits code.
 /// </summary>
 public interface IBenchmarkCommand
