@@ -1,0 +1,106 @@
+using System.Text;
+
+namespace Mailseal.Encrypt.Tests;
+
+/// <summary>
+/// mailseal-encrypt as an attacker or a careless admin would drive it (issue #10): odd line
+/// ends, empty and malformed recipients, Unicode domains, plaintext dressed as ciphertext,
+/// key files that are not files. Each must end in ciphertext or one 4.x.x line and exit 75.
+/// </summary>
+public sealed class HostileInputToolTests(ToolKeys keys) : IClassFixture<ToolKeys>
+{
+    private const string Marker = "MARKER-7f3a9c";
+
+    private static readonly byte[] Message = Encoding.UTF8.GetBytes(
+        "From: Bob <bob@example.net>\nTo: alice@example.org\nSubject: hello\n\n" + Marker + " body\n");
+
+    private string[] Base => ["--key-dir", keys.KeyDir, "--config", keys.EmptyConfig];
+
+    private static void AssertOneLineFailure(ToolProcess.Result r, string status, string? contains = null)
+    {
+        Assert.Equal(75, r.Exit);
+        Assert.Empty(r.Stdout);
+        var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith(status + " mailseal-encrypt: ", line, StringComparison.Ordinal);
+        if (contains is not null)
+            Assert.Contains(contains, line, StringComparison.Ordinal);
+    }
+
+    private static void AssertEncryptedWithoutMarker(ToolProcess.Result r)
+    {
+        Assert.True(r.Exit == 0, r.Stderr);
+        var text = Encoding.Latin1.GetString(r.Stdout);
+        Assert.Contains("-----BEGIN PGP MESSAGE-----", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(Marker, text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" ")]
+    [InlineData("alice")]
+    [InlineData("alice@")]
+    [InlineData("@example.org")]
+    public async Task An_empty_or_malformed_recipient_is_one_4_3_5_line_and_exit_75_never_plaintext(string recipient)
+    {
+        var r = await ToolProcess.RunToolAsync([.. Base, "--local-domains", "example.org", "--", recipient], Message);
+        AssertOneLineFailure(r, "4.3.5");
+    }
+
+    [Fact]
+    public async Task An_empty_recipient_next_to_a_good_one_is_the_same_mistake()
+    {
+        var r = await ToolProcess.RunToolAsync([.. Base, "alice@example.org", ""], Message);
+        AssertOneLineFailure(r, "4.3.5", "empty recipient");
+    }
+
+    [Theory]
+    [InlineData("bob@mäil.example")]
+    [InlineData("Bob@MÄIL.example")]
+    [InlineData("bob@xn--mil-qla.example")]
+    public async Task A_unicode_domain_finds_the_key_installed_under_the_a_label(string recipient)
+    {
+        var keyFile = Path.Combine(keys.KeyDir, "bob@xn--mil-qla.example.asc");
+        if (!File.Exists(keyFile))
+            File.Copy(Path.Combine(keys.KeyDir, "alice@example.org.asc"), keyFile);
+        AssertEncryptedWithoutMarker(await ToolProcess.RunToolAsync([.. Base, recipient], Message));
+    }
+
+    [Theory]
+    [InlineData("mäil.example")]
+    [InlineData("xn--mil-qla.example")]
+    public async Task A_unicode_recipient_of_a_local_domain_without_a_key_is_deferred(string localDomain)
+    {
+        var r = await ToolProcess.RunToolAsync([.. Base, "--local-domains", localDomain, "carol@mäil.example"], Message);
+        AssertOneLineFailure(r, "4.7.5", "no key for carol@xn--mil-qla.example");
+    }
+
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("stdin")]
+    [InlineData("zero")]
+    public async Task A_key_file_that_is_not_a_regular_file_is_one_4_3_5_line_at_once(string kind)
+    {
+        var keyFile = Path.Combine(keys.KeyDir, kind + "@example.org.asc");
+        if (!File.Exists(keyFile) && !Directory.Exists(keyFile))
+        {
+            switch (kind)
+            {
+                case "fifo":
+                    var mk = await ToolProcess.RunAsync("/usr/bin/mkfifo", [keyFile], null, null);
+                    Assert.Equal(0, mk.Exit);
+                    break;
+                case "stdin":
+                    File.CreateSymbolicLink(keyFile, "/dev/stdin");
+                    break;
+                default:
+                    File.CreateSymbolicLink(keyFile, "/dev/zero");
+                    break;
+            }
+        }
+
+        // Before the fix: the FIFO blocked until the 60 s test timeout, stdin ended in "Stream does
+        // not support seeking", /dev/zero was "the key data is empty".
+        var r = await ToolProcess.RunToolAsync([.. Base, kind + "@example.org"], Message);
+        AssertOneLineFailure(r, "4.3.5", "not a regular file");
+    }
+}
