@@ -103,4 +103,14 @@ public sealed class HostileInputToolTests(ToolKeys keys) : IClassFixture<ToolKey
         var r = await ToolProcess.RunToolAsync([.. Base, kind + "@example.org"], Message);
         AssertOneLineFailure(r, "4.3.5", "not a regular file");
     }
+
+    [Theory]
+    [InlineData("From: Bob <bob@example.net>\rTo: alice@example.org\rSubject: hello\r\r" + Marker + " body\r")]
+    [InlineData("From: Bob <bob@example.net>\r\nSubject: hello\r\r\n" + Marker + " body\r\n")]
+    [InlineData("From: Bob <bob@example.net>\nSubject: hello\n" + Marker + ": x\rmore\n\nbody\n")]
+    public async Task Bare_cr_line_ends_are_encrypted_with_no_body_text_in_the_clear(string message)
+    {
+        // Before the fix: exit 0, action=encrypted, and the whole message was its first outer header line.
+        AssertEncryptedWithoutMarker(await ToolProcess.RunToolAsync([.. Base, "alice@example.org"], Encoding.Latin1.GetBytes(message)));
+    }
 }
