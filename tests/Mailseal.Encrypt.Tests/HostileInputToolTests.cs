@@ -113,4 +113,34 @@ public sealed class HostileInputToolTests(ToolKeys keys) : IClassFixture<ToolKey
         // Before the fix: exit 0, action=encrypted, and the whole message was its first outer header line.
         AssertEncryptedWithoutMarker(await ToolProcess.RunToolAsync([.. Base, "alice@example.org"], Encoding.Latin1.GetBytes(message)));
     }
+
+    [Theory]
+    [InlineData("preamble", "0")]
+    [InlineData("preamble", "4194304")]
+    [InlineData("comment", "0")]
+    [InlineData("comment", "4194304")]
+    [InlineData("base64", "0")]
+    [InlineData("base64", "4194304")]
+    public async Task Plaintext_dressed_as_ciphertext_is_encrypted_not_passed(string kind, string classifyLimit)
+    {
+        // A genuine message first: its armor is real ciphertext, then dressed up with plaintext.
+        var first = await ToolProcess.RunToolAsync([.. Base, "alice@example.org"], Encoding.ASCII.GetBytes("From: a@example.net\nSubject: s\n\nhi\n"));
+        Assert.True(first.Exit == 0, first.Stderr);
+        var genuine = Encoding.ASCII.GetString(first.Stdout);
+        var dressed = kind switch
+        {
+            "preamble" => genuine.Replace("This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\n",
+                "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\n" + Marker + " meet at noon\n", StringComparison.Ordinal),
+            "comment" => genuine.Replace("-----BEGIN PGP MESSAGE-----\n", "-----BEGIN PGP MESSAGE-----\nComment: " + Marker + "\n", StringComparison.Ordinal),
+            _ => "From: a@example.net\nSubject: s\n\n-----BEGIN PGP MESSAGE-----\n\n"
+                + Convert.ToBase64String(Encoding.ASCII.GetBytes(Marker + " the plan is on")) + "\n-----END PGP MESSAGE-----\n",
+        };
+        Assert.NotEqual(genuine, dressed);
+        var r = await ToolProcess.RunToolAsync([.. Base, "--classify-limit", classifyLimit, "alice@example.org"], Encoding.ASCII.GetBytes(dressed));
+        Assert.True(r.Exit == 0, r.Stderr);
+        Assert.NotEqual(Encoding.ASCII.GetBytes(dressed), r.Stdout);
+        var text = Encoding.ASCII.GetString(r.Stdout);
+        var lastBegin = text.LastIndexOf("-----BEGIN PGP MESSAGE-----", StringComparison.Ordinal);
+        Assert.DoesNotContain(Marker, text[..lastBegin], StringComparison.Ordinal);
+    }
 }

@@ -126,9 +126,9 @@ public static class MessageClassifier
             }
 
             // Text around the parts is stored as it is when the message passes unchanged: a
-            // preamble longer than a client's one-line note, or any epilogue, makes it plaintext
-            // (the same rules as StreamingClassifier).
-            if (!scanner.IsWellFormed || scanner.PreambleLength > StreamingClassifier.MaxPreambleBytes || !IsBlank(scanner.Epilogue.Span))
+            // preamble that is more than a client's note (PreambleCheck), or any epilogue,
+            // makes it plaintext (the same rules as StreamingClassifier).
+            if (!scanner.IsWellFormed || !PreambleCheck.IsAllowedPreamble(body.Span[..scanner.PreambleLength]) || !IsBlank(scanner.Epilogue.Span))
                 return No;
             var kind = IsPgpMime(ct) ? "PGP/MIME"
                 : ct.Is("multipart", "mixed") && kinds.Contains("application/pgp-encrypted") && kinds.Contains("application/octet-stream")
