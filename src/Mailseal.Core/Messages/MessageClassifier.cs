@@ -109,7 +109,7 @@ public static class MessageClassifier
                 }
 
                 var partHeaders = HeaderParser.Parse(part.Span, limits, out var consumed);
-                if (partHeaders.Status != HeaderBlockStatus.Complete)
+                if (partHeaders.Status != HeaderBlockStatus.Complete || !PartHeaderCheck.IsAllowed(partHeaders, limits))
                     return No;
                 var partBody = part[consumed..];
                 var partType = partHeaders.GetContentType(limits);

@@ -245,7 +245,7 @@ internal sealed class StreamingClassifier
     private void EndPartHeaders()
     {
         var headers = HeaderParser.Parse(_partHeaderBytes.GetBuffer().AsSpan(0, (int)_partHeaderBytes.Length), _limits, out _);
-        if (headers.Status != HeaderBlockStatus.Complete)
+        if (headers.Status != HeaderBlockStatus.Complete || !PartHeaderCheck.IsAllowed(headers, _limits))
         {
             _invalid = true;
             return;

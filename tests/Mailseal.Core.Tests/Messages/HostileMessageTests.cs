@@ -52,10 +52,10 @@ public sealed class HostileMessageTests(OracleKeys keys) : IClassFixture<OracleK
         + "0j0B+SzRuN+ykHwqeqNWe7662Tyru15tXWBR6v5xiBNEZ75IkSsDeaDs0giSa+Pw\n"
         + "IQLfdn05wZmMpKwNVsq1\n=/abi\n";
 
-    internal static string PgpMime(string preamble, string armor) =>
+    internal static string PgpMime(string preamble, string armor, string partHeaders = "") =>
         "From: a@example.net\nTo: alice@example.org\nSubject: s\nMIME-Version: 1.0\n"
         + "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"e\"\n\n"
-        + preamble + "--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n--e\nContent-Type: application/octet-stream\n\n"
+        + preamble + "--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n--e\nContent-Type: application/octet-stream\n" + partHeaders + "\n"
         + armor + "\n--e--\n";
 
     internal static string Inline(string armor) => "From: a@example.net\nTo: alice@example.org\nSubject: s\n\n" + armor;
@@ -83,6 +83,10 @@ public sealed class HostileMessageTests(OracleKeys keys) : IClassFixture<OracleK
         { "a wrong checksum", Inline(RealArmor().Replace("=/abi", "=AAAA", StringComparison.Ordinal)) },
         { "a truncated message", Inline(RealArmor().Replace("IQLfdn05wZmMpKwNVsq1\n", "", StringComparison.Ordinal).Replace("=/abi\n", "", StringComparison.Ordinal)) },
         { "text after the end line", Inline(RealArmor() + Marker + "\n") },
+        { "a part description of plaintext", PgpMime("", RealArmor(), "Content-Description: " + Marker + " meet at noon\n") },
+        { "an X- field in a part", PgpMime("", RealArmor(), "X-Note: " + Marker + "\n") },
+        { "a parameter no client writes", PgpMime("", RealArmor(), "Content-Disposition: inline; note=\"" + Marker + "\"\n") },
+        { "a long file name", PgpMime("", RealArmor(), "Content-Disposition: attachment; filename=\"" + Marker + new string('x', 40) + ".asc\"\n") },
     };
 
     [Theory]
@@ -106,6 +110,8 @@ public sealed class HostileMessageTests(OracleKeys keys) : IClassFixture<OracleK
         { "PGP/MIME, KMail's note and blank lines", PgpMime("\nThis is an OpenPGP/MIME encrypted message (RFC 2440 and 3156)\n\n", RealArmor()) },
         { "inline, Version and a URL comment", Inline(RealArmor("Version: GnuPG v2\nComment: GPGTools - https://gpgtools.org\n")) },
         { "inline, no checksum", Inline(RealArmor().Replace("=/abi\n", "", StringComparison.Ordinal)) },
+        { "PGP/MIME, Thunderbird's part headers", PgpMime("", RealArmor(),
+            "Content-Description: OpenPGP encrypted message\nContent-Disposition: inline; filename=\"encrypted.asc\"\n") },
     };
 
     [Theory]
