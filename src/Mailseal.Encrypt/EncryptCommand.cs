@@ -107,18 +107,15 @@ internal sealed class EncryptCommand
             SyslogSocket = parse.GetValue(SyslogSocket) ?? "/dev/log",
         });
 
-        if (recipients.Length == 0)
-        {
-            // A wiring mistake (pipe command without ${recipient}): keep the mail queued, never print help on stdout.
-            throw new MailsealException("no recipient given (the pipe command must end with ${recipient})", "4.3.5", isTransient: false,
-                exitCode: ExitCodes.TempFail, innerException: null);
-        }
-
         if (recipients.FirstOrDefault(r => r.StartsWith('-')) is { } unknown)
         {
             // System.CommandLine hands unknown options to the recipient list; Postfix never passes an address starting with '-'.
             throw new MailsealException($"unknown option {unknown} (see --help)", "4.3.5", false, ExitCodes.TempFail, null);
         }
+
+        // None, an empty one ("$4" of a wrong wrapper) or one that is not an address: a wiring
+        // mistake, deferred with one 4.3.5 line; never passed on as "not local", never help on stdout.
+        EnvelopeRecipients.Validate(recipients);
 
         var spoolMemory = parse.GetValue(SpoolMemory);
         if (spoolMemory < 0)

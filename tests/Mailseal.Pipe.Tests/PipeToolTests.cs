@@ -148,4 +148,58 @@ public sealed class PipeToolTests : IDisposable
         Assert.StartsWith("4.3.5 mailseal-pipe: ", stderr, StringComparison.Ordinal);
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("dave")]
+    [InlineData("dave@")]
+    public async Task AnEmptyOrMalformedRecipientIsOneLineAndTempfailNeverPlaintext(string recipient)
+    {
+        var (exit, stdout, stderr) = await RunAsync(Message, "-f", "carol@example.com", "--", "dave@example.net", recipient);
+        Assert.Equal(75, exit);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("4.3.5 mailseal-pipe: ", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+        Assert.False(File.Exists(_got));
+    }
+
+    [Theory]
+    [InlineData("bob@mäil.example")]
+    [InlineData("bob@xn--mil-qla.example")]
+    public async Task AUnicodeDomainFindsTheKeyInstalledUnderTheALabel(string recipient)
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "keys"));
+        File.Copy(Path.Combine(RepositoryRoot(), "examples", "keys", "alice@example.org.asc"), Path.Combine(_dir, "keys", "bob@xn--mil-qla.example.asc"));
+        // Postfix's sendmail -bs offers SMTPUTF8 with smtputf8_enable = yes; the stub learns to say so.
+        File.WriteAllText(_sendmail, File.ReadAllText(_sendmail).Replace("250-stub\\r\\n", "250-stub\\r\\n250-SMTPUTF8\\r\\n", StringComparison.Ordinal));
+        var (exit, _, stderr) = await RunAsync("From: carol@example.com\nTo: bob@mäil.example\nSubject: s\n\nMARKER-7f3a9c\n", "-f", "carol@example.com", "--", recipient);
+        Assert.True(exit == 0, stderr);
+        string got = File.ReadAllText(_got);
+        Assert.Contains("-----BEGIN PGP MESSAGE-----", got, StringComparison.Ordinal);
+        Assert.DoesNotContain("MARKER-7f3a9c", got, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AKeyFileThatIsAFifoIsOneLineAndTempfailAtOnce()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "keys"));
+        using (var mk = Process.Start("mkfifo", [Path.Combine(_dir, "keys", "alice@example.org.asc")]))
+            await mk.WaitForExitAsync();
+        var (exit, _, stderr) = await RunAsync(Message, "-f", "carol@example.com", "--", "alice@example.org");
+        Assert.Equal(75, exit);
+        Assert.StartsWith("4.3.5 mailseal-pipe: ", stderr, StringComparison.Ordinal);
+        Assert.Contains("FIFO", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_got));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Toolkit.sln")))
+                return d.FullName;
+        }
+
+        throw new Xunit.Sdk.XunitException("Toolkit.sln not found above " + AppContext.BaseDirectory);
+    }
 }

@@ -34,9 +34,10 @@ public static class SharedValues
         return value.Split(ListSeparators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
-    /// <summary>The <c>local_domains</c> items, lower-cased, duplicates removed.</summary>
+    /// <summary>The <c>local_domains</c> items in the one normal form (<see cref="Keys.DomainNames"/>: lower-case A-label), duplicates removed.</summary>
     public static IReadOnlyList<string> ParseDomains(string value) =>
-        SplitList(value).Select(d => d.ToLowerInvariant()).Distinct(StringComparer.Ordinal).ToArray();
+        SplitList(value).Select(d => Keys.DomainNames.TryNormalize(d, out string? ascii, out _) ? ascii : d.ToLowerInvariant())
+            .Distinct(StringComparer.Ordinal).ToArray();
 
     private static string? ValidateAbsolutePath(string name, string value)
     {
@@ -76,9 +77,9 @@ public static class SharedValues
     {
         foreach (string domain in SplitList(value))
         {
-            if (!IsDomainName(domain))
+            if (domain.StartsWith('[') || !Keys.DomainNames.TryNormalize(domain, out _, out _))
             {
-                return $"local_domains: \"{Printable(domain)}\" is not a domain name";
+                return $"local_domains: \"{Printable(domain)}\" is not a domain name (U-label or A-label)";
             }
         }
 

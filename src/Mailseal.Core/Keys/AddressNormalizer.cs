@@ -6,7 +6,8 @@ namespace Mailseal.Core.Keys;
 /// <summary>
 /// Turns an envelope recipient into the name a key directory looks up: domain and local part
 /// lower-cased (DESIGN.md: the key folder holds <c>&lt;lower-cased address&gt;.asc</c>), one
-/// pair of angle brackets and a trailing dot on the domain removed, the recipient delimiter
+/// pair of angle brackets and a trailing dot on the domain removed, the domain in its A-label
+/// form (<see cref="DomainNames"/>: <c>mäil.example</c> is <c>xn--mil-qla.example</c>), the recipient delimiter
 /// extension split off. Addresses that could escape a key folder or confuse a log line are
 /// rejected: '/', '\', NUL and other control characters, whitespace, "..", a leading '.', and
 /// anything longer than <see cref="MaxAddressLength"/>.
@@ -76,16 +77,23 @@ public sealed class AddressNormalizer
         }
 
         string local = a[..at].ToLowerInvariant();
-        string domain = a[(at + 1)..].ToLowerInvariant().TrimEnd('.');
-        if (local.Contains("..", StringComparison.Ordinal) || local[0] == '.' || domain.Contains("..", StringComparison.Ordinal))
+        string rawDomain = a[(at + 1)..];
+        if (local.Contains("..", StringComparison.Ordinal) || local[0] == '.' || rawDomain.Contains("..", StringComparison.Ordinal))
         {
             error = $"invalid address \"{Printable(a)}\" (\"..\" or a leading \".\")";
             return false;
         }
 
-        if (!IsDomain(domain))
+        // One spelling per domain (A-label, lower case): the same routine local_domains goes through.
+        if (rawDomain.StartsWith('['))
         {
-            error = $"invalid domain in address \"{Printable(a)}\"";
+            error = $"invalid domain in address \"{Printable(a)}\" (an address literal has no key)";
+            return false;
+        }
+
+        if (!DomainNames.TryNormalize(rawDomain, out string? domain, out string? domainError))
+        {
+            error = $"invalid domain in address \"{Printable(a)}\": {domainError}";
             return false;
         }
 
@@ -109,31 +117,23 @@ public sealed class AddressNormalizer
         return true;
     }
 
-    /// <summary>The lower-cased domain of <paramref name="address"/> (after the last '@'), or null.</summary>
+    /// <summary>
+    /// The normalised domain of <paramref name="address"/> (after the last '@'; see
+    /// <see cref="DomainNames"/>), or null. A domain that cannot be normalised is returned
+    /// lower-cased, so a caller can still compare it.
+    /// </summary>
     public static string? DomainOf(string address)
     {
         ArgumentNullException.ThrowIfNull(address);
         string a = address.Trim().TrimStart('<').TrimEnd('>');
         int at = a.LastIndexOf('@');
-        return at < 0 || at == a.Length - 1 ? null : a[(at + 1)..].ToLowerInvariant().TrimEnd('.');
-    }
-
-    private static bool IsDomain(string domain)
-    {
-        if (domain.Length == 0 || domain[0] == '.' || domain[0] == '-')
+        if (at < 0 || at == a.Length - 1)
         {
-            return false;
+            return null;
         }
 
-        foreach (char c in domain)
-        {
-            if (!char.IsLetterOrDigit(c) && c is not '-' and not '.')
-            {
-                return false;
-            }
-        }
-
-        return true;
+        string domain = a[(at + 1)..];
+        return DomainNames.TryNormalize(domain, out string? ascii, out _) ? ascii : domain.ToLowerInvariant().TrimEnd('.');
     }
 
     private static string Printable(string s)

@@ -6,7 +6,7 @@ namespace Mailseal.Core.Keys;
 /// <summary>What every key directory needs besides its store: the shared configuration names and limits.</summary>
 public sealed record KeyDirectoryOptions
 {
-    /// <summary>Domains whose addresses are local (<c>local_domains</c>); compared lower-cased.</summary>
+    /// <summary>Domains whose addresses are local (<c>local_domains</c>); compared in the form <see cref="DomainNames"/> gives (A-label, lower case).</summary>
     public IReadOnlyCollection<string> LocalDomains { get; init; } = [];
 
     /// <summary>Recipient delimiter characters (<c>recipient_delimiter</c>).</summary>
@@ -21,6 +21,13 @@ public sealed record KeyDirectoryOptions
     /// <summary>Largest key file or pgpkey value in bytes; a bigger one is reported as unusable. Stops a flooded certificate from stalling every message.</summary>
     public int MaxKeyBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// Longest wait for one key lookup in the key folder (open, examine, read, parse). A key
+    /// file on a hung file system then defers the message instead of holding a pipe(8) process
+    /// until Postfix's command_time_limit (1000 s).
+    /// </summary>
+    public TimeSpan KeyReadTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Most certificate sets kept in the process cache; the cache is emptied when it would grow beyond.</summary>
     public int MaxCacheEntries { get; init; } = 10_000;
 
@@ -31,11 +38,13 @@ public sealed record KeyDirectoryOptions
         return new KeyDirectoryOptions { LocalDomains = settings.LocalDomains, RecipientDelimiter = settings.RecipientDelimiter };
     }
 
+    /// <summary>True when <paramref name="domain"/> is one of <see cref="LocalDomains"/>, both read through <see cref="DomainNames"/> (U-label or A-label, any case).</summary>
     internal bool IsLocalDomain(string domain)
     {
+        string wanted = Comparable(domain);
         foreach (string d in LocalDomains)
         {
-            if (string.Equals(d.TrimEnd('.'), domain, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(Comparable(d), wanted, StringComparison.Ordinal))
             {
                 return true;
             }
@@ -43,4 +52,7 @@ public sealed record KeyDirectoryOptions
 
         return false;
     }
+
+    private static string Comparable(string domain) =>
+        DomainNames.TryNormalize(domain, out string? ascii, out _) ? ascii : domain.TrimEnd('.').ToLowerInvariant();
 }

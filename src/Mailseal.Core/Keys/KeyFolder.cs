@@ -45,11 +45,25 @@ public sealed class KeyFolder : IKeyDirectory
     }
 
     /// <inheritdoc />
-    public Task<KeyLookupResult> LookupAsync(string address, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The read runs on a pool thread under <see cref="KeyDirectoryOptions.KeyReadTimeout"/>:
+    /// open(2) cannot block (see <see cref="KeyFileOpener"/>), but a read from a hung network
+    /// file system can, and a filter must defer the message rather than wait for ever.
+    /// </remarks>
+    public async Task<KeyLookupResult> LookupAsync(string address, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(address);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Lookup(address));
+        try
+        {
+            return await Task.Run(() => Lookup(address), CancellationToken.None)
+                .WaitAsync(_options.KeyReadTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new KeyDirectoryException(
+                string.Create(CultureInfo.InvariantCulture, $"key folder {Directory}: no answer within {_options.KeyReadTimeout.TotalSeconds:0.#} s (a hung file system?)"), e);
+        }
     }
 
     private KeyLookupResult Lookup(string address)
@@ -79,12 +93,20 @@ public sealed class KeyFolder : IKeyDirectory
 
     private CachedCertificates? TryRead(string path)
     {
-        using SafeFileHandle? handle = OpenOrNull(path);
-        if (handle is null)
+        KeyFileOpener.Result opened = KeyFileOpener.Open(path);
+        if (opened.NotFound)
         {
+            // No such file, or the folder itself is missing: every address is "no key", and local ones defer.
             return null;
         }
 
+        if (opened.Handle is null)
+        {
+            // A FIFO, a device, a directory, a socket, unreadable: the admin must look. Deferred, never a wait.
+            throw new KeyDirectoryException($"key file {path}: {opened.Problem}", "4.3.5", isTransient: false, innerException: null);
+        }
+
+        using SafeFileHandle handle = opened.Handle;
         try
         {
             // fstat of the opened file: for a symlink these are the target's, so replacing
@@ -100,34 +122,8 @@ public sealed class KeyFolder : IKeyDirectory
         }
         catch (IOException e)
         {
-            // A directory named like a key file, a read error: the admin must look.
+            // A read error: the admin must look.
             throw new KeyDirectoryException($"key file {path}: {e.Message}", "4.3.5", isTransient: false, e);
-        }
-    }
-
-    private static SafeFileHandle? OpenOrNull(string path)
-    {
-        try
-        {
-            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // The folder itself is missing: every address is "no key", and local ones defer.
-            return null;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            string detail = System.IO.Directory.Exists(path) ? "is a directory, not a key file" : "permission denied (files must be readable by the mailseal user)";
-            throw new KeyDirectoryException($"key file {path}: {detail}", "4.3.5", isTransient: false, e);
-        }
-        catch (IOException e)
-        {
-            throw new KeyDirectoryException($"key file {path}: {e.Message}", e);
         }
     }
 
@@ -138,7 +134,8 @@ public sealed class KeyFolder : IKeyDirectory
             throw new OpenPgpFormatException($"larger than {_options.MaxKeyBytes} bytes (MaxKeyBytes)");
         }
 
-        byte[] data = new byte[length];
+        // One byte more than the limit: a file that grew since fstat is noticed, not truncated.
+        byte[] data = new byte[Math.Min(length, _options.MaxKeyBytes) + 1];
         int total = 0;
         while (total < data.Length)
         {
@@ -149,6 +146,16 @@ public sealed class KeyFolder : IKeyDirectory
             }
 
             total += read;
+        }
+
+        if (total > _options.MaxKeyBytes)
+        {
+            throw new OpenPgpFormatException($"larger than {_options.MaxKeyBytes} bytes (MaxKeyBytes)");
+        }
+
+        if (total == 0)
+        {
+            throw new OpenPgpFormatException("the file is empty");
         }
 
         return CertificateReader.Read(data.AsSpan(0, total), _options.ReadOptions).Certificates;

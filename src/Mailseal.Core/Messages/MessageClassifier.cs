@@ -109,7 +109,7 @@ public static class MessageClassifier
                 }
 
                 var partHeaders = HeaderParser.Parse(part.Span, limits, out var consumed);
-                if (partHeaders.Status != HeaderBlockStatus.Complete)
+                if (partHeaders.Status != HeaderBlockStatus.Complete || !PartHeaderCheck.IsAllowed(partHeaders, limits))
                     return No;
                 var partBody = part[consumed..];
                 var partType = partHeaders.GetContentType(limits);
@@ -126,9 +126,9 @@ public static class MessageClassifier
             }
 
             // Text around the parts is stored as it is when the message passes unchanged: a
-            // preamble longer than a client's one-line note, or any epilogue, makes it plaintext
-            // (the same rules as StreamingClassifier).
-            if (!scanner.IsWellFormed || scanner.PreambleLength > StreamingClassifier.MaxPreambleBytes || !IsBlank(scanner.Epilogue.Span))
+            // preamble that is more than a client's note (PreambleCheck), or any epilogue,
+            // makes it plaintext (the same rules as StreamingClassifier).
+            if (!scanner.IsWellFormed || !PreambleCheck.IsAllowedPreamble(body.Span[..scanner.PreambleLength]) || !IsBlank(scanner.Epilogue.Span))
                 return No;
             var kind = IsPgpMime(ct) ? "PGP/MIME"
                 : ct.Is("multipart", "mixed") && kinds.Contains("application/pgp-encrypted") && kinds.Contains("application/octet-stream")

@@ -10,15 +10,12 @@ namespace Mailseal.Core.Messages;
 /// mangled by Exchange) is the PGP/MIME version part, blank, or nothing but one ASCII-armored
 /// OpenPGP message in an identity transfer encoding; a leaf body is one armored message; an
 /// S/MIME body starts with an enveloped-data ContentInfo. Stricter where streaming needs it: no
-/// nested multiparts, a preamble of at most <see cref="MaxPreambleBytes"/>, a blank epilogue.
+/// nested multiparts. As there, a preamble holds at most a client's note (<see cref="PreambleCheck"/>), the epilogue is blank.
 /// Once <see cref="Feed"/> returns false the body is not ciphertext: the caller must not pass
 /// on, or store, anything more as if it were.
 /// </summary>
 internal sealed class StreamingClassifier
 {
-    /// <summary>A longer preamble (text before the first part) makes the body plaintext.</summary>
-    public const int MaxPreambleBytes = 1024;
-
     private enum Section
     {
         Preamble,
@@ -40,7 +37,7 @@ internal sealed class StreamingClassifier
     private int _smimeLength;
     private bool _smimeDecided;
     private Section _section;
-    private long _preambleBytes;
+    private readonly PreambleCheck _preamble = new();
     private int _partsLeft;
     private int _ciphertextParts;
     private bool _closed;
@@ -190,7 +187,7 @@ internal sealed class StreamingClassifier
                     _invalid = true;
                 else if (isDelimiter)
                     StartPart();
-                else if ((_preambleBytes += line.Length + 1) > MaxPreambleBytes)
+                else if (!_preamble.Accept(line))
                     _invalid = true;
                 break;
             case Section.PartHeaders:
@@ -248,7 +245,7 @@ internal sealed class StreamingClassifier
     private void EndPartHeaders()
     {
         var headers = HeaderParser.Parse(_partHeaderBytes.GetBuffer().AsSpan(0, (int)_partHeaderBytes.Length), _limits, out _);
-        if (headers.Status != HeaderBlockStatus.Complete)
+        if (headers.Status != HeaderBlockStatus.Complete || !PartHeaderCheck.IsAllowed(headers, _limits))
         {
             _invalid = true;
             return;

@@ -11,8 +11,10 @@ public enum HeaderBlockStatus
     Complete,
 
     /// <summary>
-    /// A limit (line length, header count, block size) was reached before the block ended. The
-    /// headers read so far are complete fields; the rest of the block was not parsed.
+    /// A limit (line length, header count, block size) was reached before the block ended, or a
+    /// field no reader agrees on (a bare CR, see <see cref="HeaderParser"/>) was found. The
+    /// headers read so far are complete fields; the rest of the block was not parsed, and a
+    /// filter treats all of it as body (the message is encrypted whole).
     /// </summary>
     LimitExceeded,
 }

@@ -9,6 +9,17 @@ namespace Mailseal.Core.Mime;
 /// </summary>
 public static class HeaderParser
 {
+    /// <summary>
+    /// The reason given for a header field with a CR that does not end a line. RFC 5322 forbids
+    /// a bare CR; Postfix passes it through. Readers disagree on it: one that splits lines at LF
+    /// only (this parser, Postfix) sees one long field, one that also splits at CR (Python's
+    /// email package, several MUAs) sees more fields, a blank line and body text. Read either
+    /// way, bytes a reader could show as body would stay outside the ciphertext, so such a block
+    /// is not parsed on: the message is encrypted whole (as when a limit is reached), and only
+    /// the fields before that line, which every reader agrees on, stay outside.
+    /// </summary>
+    internal const string BareCr = "a header field holds a bare CR (a CR not followed by LF, which RFC 5322 forbids)";
+
     /// <summary>Result of one parsing attempt.</summary>
     internal enum Outcome
     {
@@ -96,6 +107,9 @@ public static class HeaderParser
                     // A continuation with nothing to continue: the body starts here.
                     return Finish(ReadOnlySpan<byte>.Empty, HeaderBlockStatus.Complete, null, p, out block, out consumed);
                 }
+
+                if (line.Contains((byte)'\r'))
+                    return Limit(BareCr, out block, out consumed);
             }
             else
             {
@@ -105,6 +119,13 @@ public static class HeaderParser
                     // Neither a field nor a continuation: the body starts at this line, without a separator.
                     Flush(data, p);
                     return Finish(ReadOnlySpan<byte>.Empty, HeaderBlockStatus.Complete, null, p, out block, out consumed);
+                }
+
+                if (line.Contains((byte)'\r'))
+                {
+                    // Only the fields before this one are reported as fields.
+                    Flush(data, p);
+                    return Limit(BareCr, out block, out consumed);
                 }
 
                 // A complete field at this point can still be followed by a continuation only if the data

@@ -60,8 +60,7 @@ public sealed class MessageProcessor
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(recipients);
-        if (recipients.Count == 0)
-            throw new MailsealException("no recipient given (the pipe command must end with ${recipient})", "4.3.5", isTransient: false, ExitCodes.TempFail, null);
+        EnvelopeRecipients.Validate(recipients); // none, empty or not an address: a wiring mistake, deferred
 
         var copies = await PlanCopiesAsync(recipients, cancellationToken).ConfigureAwait(false);
 

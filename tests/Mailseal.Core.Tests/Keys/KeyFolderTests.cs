@@ -207,7 +207,7 @@ public sealed class KeyFolderTests : IDisposable
     {
         Directory.CreateDirectory(Path.Combine(_dir, "odd@example.org.asc"));
         var e = await Assert.ThrowsAsync<KeyDirectoryException>(() => Folder().LookupAsync("odd@example.org", CancellationToken.None));
-        Assert.Equal($"key file {Path.Combine(_dir, "odd@example.org.asc")}: is a directory, not a key file", e.Message);
+        Assert.Equal($"key file {Path.Combine(_dir, "odd@example.org.asc")}: is a directory, not a regular file (a key file must be a file or a symlink to one)", e.Message);
         Assert.Equal("4.3.5", e.EnhancedStatusCode);
     }
 
@@ -217,5 +217,80 @@ public sealed class KeyFolderTests : IDisposable
         using var cts = new CancellationTokenSource();
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Folder().LookupAsync("alice@example.org", cts.Token));
+    }
+
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("symlink-to-fifo")]
+    public async Task A_fifo_key_file_is_an_error_for_the_admin_at_once_never_a_wait(string kind)
+    {
+        string fifo = Path.Combine(_root, "a-fifo");
+        Assert.Equal(0, await Mkfifo(fifo));
+        string keyFile = Path.Combine(_dir, "odd@example.org.asc");
+        if (kind == "fifo")
+            File.Move(fifo, keyFile);
+        else
+            File.CreateSymbolicLink(keyFile, fifo);
+
+        // Before the fix open(2) blocked for ever on a FIFO without a writer.
+        var lookup = Folder().LookupAsync("odd@example.org", CancellationToken.None);
+        var e = await Assert.ThrowsAsync<KeyDirectoryException>(() => lookup.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal($"key file {keyFile}: is a FIFO (named pipe), not a regular file (a key file must be a file or a symlink to one)", e.Message);
+        Assert.Equal("4.3.5", e.EnhancedStatusCode);
+    }
+
+    [Theory]
+    [InlineData("/dev/zero", "is a character device, not a regular file")]
+    [InlineData("/dev/null", "is a character device, not a regular file")]
+    public async Task A_key_symlink_to_a_device_says_what_is_wrong(string target, string reason)
+    {
+        File.CreateSymbolicLink(Path.Combine(_dir, "odd@example.org.asc"), target);
+        var e = await Assert.ThrowsAsync<KeyDirectoryException>(() => Folder().LookupAsync("odd@example.org", CancellationToken.None));
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_empty_key_file_says_so()
+    {
+        File.WriteAllBytes(Path.Combine(_dir, "odd@example.org.asc"), []);
+        KeyLookupResult r = await Folder().LookupAsync("odd@example.org", CancellationToken.None);
+        Assert.False(r.HasUsableKey);
+        Assert.Contains("the file is empty", r.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("bob@xn--mil-qla.example", "bob@mäil.example")]
+    [InlineData("bob@xn--mil-qla.example", "Bob@MÄIL.Example.")]
+    [InlineData("bob@xn--mil-qla.example", "bob@xn--MIL-qla.example")]
+    [InlineData("bob@mäil.example", "bob@mäil.example")]
+    [InlineData("bob@mäil.example", "bob@xn--mil-qla.example")]
+    public async Task An_internationalised_domain_finds_the_key_under_either_spelling(string keyName, string recipient)
+    {
+        Install("alice.asc", keyName);
+        KeyLookupResult r = await Folder().LookupAsync(recipient, CancellationToken.None);
+        Assert.True(r.HasUsableKey, r.Reason);
+        Assert.Equal("bob@xn--mil-qla.example", r.Address);
+    }
+
+    [Theory]
+    [InlineData("mäil.example")]
+    [InlineData("xn--mil-qla.example")]
+    [InlineData("MÄIL.EXAMPLE")]
+    public async Task A_local_domain_in_either_spelling_makes_a_unicode_recipient_local(string localDomain)
+    {
+        var folder = new KeyFolder(_dir, new KeyDirectoryOptions { LocalDomains = [localDomain], TimeProvider = FixedClock.KeysValid }, _cache);
+        foreach (string recipient in new[] { "bob@mäil.example", "bob@xn--mil-qla.example", "bob@MÄIL.example" })
+        {
+            KeyLookupResult r = await folder.LookupAsync(recipient, CancellationToken.None);
+            Assert.True(r.IsLocal, recipient);
+            Assert.False(r.HasUsableKey);
+        }
+    }
+
+    private static async Task<int> Mkfifo(string path)
+    {
+        using var p = System.Diagnostics.Process.Start("mkfifo", [path]);
+        await p.WaitForExitAsync();
+        return p.ExitCode;
     }
 }

@@ -6,7 +6,12 @@ namespace Mailseal.Core.Tests.Messages;
 
 public sealed class MessageClassifierTests
 {
-    private const string Armor = "-----BEGIN PGP MESSAGE-----\nComment: x\n\nhF4DMJYG5Znsa6gSAQdA\n=h9sJ\n-----END PGP MESSAGE-----\n";
+    // A real message (gpg, to the examples' alice key): the armor must decode to session key and encrypted data packets.
+    internal const string Armor = "-----BEGIN PGP MESSAGE-----\nComment: https://gnupg.org\n\n"
+        + "hF4D09QiIgOMvV8SAQdAwwXBvT4PuE/l+t9b6LJOmbxS8K3OMKaBtPrzW79DQzsw\n"
+        + "swqU7568HEo0t23SYQDg3pk+31/g4y4i+gNE4ourQDw/y5M/nxWqPs7ywdmgVwsI\n"
+        + "0j0B+SzRuN+ykHwqeqNWe7662Tyru15tXWBR6v5xiBNEZ75IkSsDeaDs0giSa+Pw\n"
+        + "IQLfdn05wZmMpKwNVsq1\n=/abi\n-----END PGP MESSAGE-----\n";
 
     private static MessageClassification Classify(string message)
     {
@@ -63,7 +68,7 @@ public sealed class MessageClassifierTests
     [Fact]
     public void A_preamble_longer_than_a_clients_note_is_plaintext()
     {
-        var message = "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=e\n\n" + new string('x', StreamingClassifier.MaxPreambleBytes + 1)
+        var message = "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=e\n\n" + new string('x', PreambleCheck.MaxBytes + 1)
             + "\n--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--e\nContent-Type: application/octet-stream\n\n" + Armor + "--e--\n";
         Assert.False(Classify(message).AlreadyEncrypted);
     }

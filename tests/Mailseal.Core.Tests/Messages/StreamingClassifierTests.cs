@@ -84,7 +84,7 @@ public sealed class StreamingClassifierTests
     [Fact]
     public void A_long_preamble_is_refused()
     {
-        var preamble = new string('x', StreamingClassifier.MaxPreambleBytes + 10);
+        var preamble = new string('x', PreambleCheck.MaxBytes + 10);
         var bytes = System.Text.Encoding.ASCII.GetBytes("Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=b\n\n" + preamble + "\n--b\n");
         var headers = HeaderParser.Parse(bytes, MimeLimits.Default, out var consumed);
         var streaming = StreamingClassifier.TryStart(headers, MimeLimits.Default)!;

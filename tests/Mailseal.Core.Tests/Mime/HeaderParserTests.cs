@@ -128,4 +128,29 @@ public sealed class HeaderParserTests
         var h = Parse("Content-Type: text/plain;\r\n charset=utf-8\r\n\r\n", out _).Headers[0].AppendToValue("; hp=\"cipher\"", "\r\n");
         Assert.Equal("Content-Type: text/plain;\r\n charset=utf-8; hp=\"cipher\"\r\n", Encoding.ASCII.GetString(h.RawBytes.Span));
     }
+
+    [Theory]
+    [InlineData("From: a@b\rTo: c@d\rSubject: s\r\rSECRET body\r", 0)]
+    [InlineData("Received: x\nFrom: a@b\rTo: c@d\r\rSECRET\n", 1)]
+    [InlineData("Received: x\r\nSubject: hi\r\r\nSECRET\r\n", 1)]
+    [InlineData("Received: x\nSubject: one\n two\rSECRET\n\nbody\n", 1)]
+    public void A_field_with_a_bare_cr_ends_the_parse_and_only_the_fields_before_it_are_fields(string text, int fields)
+    {
+        var block = Parse(text, out var consumed);
+        Assert.Equal(HeaderBlockStatus.LimitExceeded, block.Status);
+        Assert.Equal(HeaderParser.BareCr, block.LimitReason);
+        Assert.Equal(fields, block.Headers.Count);
+        Assert.All(block.Headers, h => Assert.DoesNotContain("SECRET", Encoding.Latin1.GetString(h.RawBytes.Span), StringComparison.Ordinal));
+        Assert.Equal(0, consumed);
+    }
+
+    [Theory]
+    [InlineData("A: 1\n\rjunk\n")]
+    [InlineData("A: 1\n\nbody\rwith bare cr\n")]
+    public void A_bare_cr_in_the_body_or_a_line_that_is_no_field_is_body(string text)
+    {
+        var block = Parse(text, out _);
+        Assert.Equal(HeaderBlockStatus.Complete, block.Status);
+        Assert.Single(block.Headers);
+    }
 }

@@ -1,0 +1,143 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text;
+
+namespace Mailseal.Core.Keys;
+
+/// <summary>
+/// The one routine that turns a domain into the form every comparison and lookup uses: the
+/// lower-case ASCII (A-label, <c>xn--</c>) form of IDNA 2008 / UTS #46, without a trailing dot.
+/// <c>local_domains</c>, recipients, key file names and database lookups all go through it, so
+/// <c>bob@mäil.example</c> (as Postfix hands it to pipe(8) after an SMTPUTF8 session),
+/// <c>bob@MÄIL.example</c> and <c>bob@xn--mil-qla.example</c> are one address.
+/// <para>
+/// The tools run with InvariantGlobalization (no ICU), where <see cref="IdnMapping"/> does
+/// Punycode but none of UTS #46's mapping and <see cref="string.Normalize()"/> does nothing. The
+/// mapping steps that matter for mail are done here by hand: the ideographic full stops are
+/// dots, full-width ASCII is ASCII, upper case is lower case (simple case mapping, which
+/// invariant mode has). What cannot be done without Unicode's composition tables, a letter
+/// followed by a combining diacritical mark (a decomposed "ä", which NFC would compose), is
+/// refused rather than guessed: such a domain could be the local one in another spelling, so
+/// reading it as "not local" could let plaintext through.
+/// </para>
+/// </summary>
+public static class DomainNames
+{
+    private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true, AllowUnassigned = false };
+
+    /// <summary>Normalises <paramref name="domain"/>; throws with the reason when it is not a domain name.</summary>
+    /// <exception cref="FormatException">Not a domain name (or not one this routine can normalise safely).</exception>
+    public static string Normalize(string domain) =>
+        TryNormalize(domain, out string? ascii, out string? error) ? ascii : throw new FormatException(error);
+
+    /// <summary>
+    /// The lower-case A-label form of <paramref name="domain"/> (one trailing dot removed); false
+    /// with a one-line reason when it is not a domain name. An address literal such as
+    /// <c>[192.0.2.1]</c> is returned as it is.
+    /// </summary>
+    public static bool TryNormalize(string domain, [NotNullWhen(true)] out string? ascii, [NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(domain);
+        ascii = null;
+        if (domain.Length >= 2 && domain[0] == '[' && domain[^1] == ']')
+        {
+            if (domain.AsSpan(1, domain.Length - 2).ContainsAny("[]\\ ") || domain.Any(char.IsControl))
+            {
+                error = "invalid address literal";
+                return false;
+            }
+
+            ascii = domain.ToLowerInvariant();
+            error = null;
+            return true;
+        }
+
+        var mapped = new StringBuilder(domain.Length);
+        foreach (char c in domain)
+        {
+            if (c is '\u3002' or '\uFF0E' or '\uFF61')
+            {
+                mapped.Append('.'); // UTS #46 maps the ideographic full stops to '.'
+            }
+            else if (c is >= '\uFF01' and <= '\uFF5E')
+            {
+                mapped.Append((char)(c - 0xFEE0)); // full-width ASCII
+            }
+            else
+            {
+                mapped.Append(c);
+            }
+        }
+
+        string text = mapped.ToString().ToLowerInvariant();
+        if (text.EndsWith('.'))
+        {
+            text = text[..^1];
+        }
+
+        if (text.Length == 0)
+        {
+            error = "empty domain";
+            return false;
+        }
+
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] is >= '\u0300' and <= '\u036F' && i > 0 && text[i - 1] != '.')
+            {
+                error = "the domain is not in Unicode normal form C (a letter followed by a combining mark)";
+                return false;
+            }
+        }
+
+        string result;
+        try
+        {
+            result = Idn.GetAscii(text).ToLowerInvariant();
+
+            // A label already in xn-- form must decode, and encode back to itself: one spelling per domain.
+            if (result.Contains("xn--", StringComparison.Ordinal) && !string.Equals(Idn.GetAscii(Idn.GetUnicode(result)), result, StringComparison.Ordinal))
+            {
+                error = "a label in xn-- form is not the canonical encoding of its name";
+                return false;
+            }
+        }
+        catch (ArgumentException e)
+        {
+            error = "not a domain name (" + e.Message.Split(" (", 2)[0].TrimEnd('.') + ")";
+            return false;
+        }
+
+        if (!Configuration.SharedValues.IsDomainName(result))
+        {
+            error = "not a domain name";
+            return false;
+        }
+
+        ascii = result;
+        error = null;
+        return true;
+    }
+
+    /// <summary>
+    /// The Unicode (U-label) form of a domain <see cref="TryNormalize"/> returned; the same
+    /// string when it holds no xn-- label.
+    /// </summary>
+    public static string ToUnicode(string ascii)
+    {
+        ArgumentNullException.ThrowIfNull(ascii);
+        if (!ascii.Contains("xn--", StringComparison.Ordinal))
+        {
+            return ascii;
+        }
+
+        try
+        {
+            return Idn.GetUnicode(ascii);
+        }
+        catch (ArgumentException)
+        {
+            return ascii;
+        }
+    }
+}
