@@ -95,7 +95,7 @@ public sealed partial class EncryptBenchmark : IBenchmarkCommand
                 keys.Add(new BenchKey(label, fingerprint, certificate, RecipientOf(await File.ReadAllBytesAsync(certificate, cancellationToken).ConfigureAwait(false))));
             }
 
-            double? toolRatio = null;
+            (double Wall, double Cpu)? toolRatio = null;
             if (toolRounds > 0)
                 toolRatio = await MeasureNativeToolAsync(home, keys[0], work.FullName, toolRounds, output, cancellationToken).ConfigureAwait(false);
 
@@ -153,7 +153,7 @@ public sealed partial class EncryptBenchmark : IBenchmarkCommand
 
             output.WriteLine("Goals");
             output.WriteLine(toolRatio is { } t
-                ? $"  native mailseal-encrypt on 25 MiB not slower than before issue #9 (>= {GoalToolRatio:F2}x gpg, the low end of 1.05-1.15x): {t:F2}x  {(t >= GoalToolRatio ? "met" : "NOT met")}"
+                ? $"  native mailseal-encrypt on 25 MiB not slower than before issue #9 (>= {GoalToolRatio:F2}x gpg, the low end of 1.05-1.15x): {t.Wall:F2}x by wall clock  {(t.Wall >= GoalToolRatio ? "met" : "NOT met")}; {t.Cpu:F2}x per CPU-second  {(t.Cpu >= GoalToolRatio ? "met" : "NOT met")}"
                 : "  native mailseal-encrypt on 25 MiB: not measured (--tool-rounds 0)");
             if (at25.Count == 0)
             {
@@ -184,9 +184,9 @@ public sealed partial class EncryptBenchmark : IBenchmarkCommand
     /// The native mailseal-encrypt on a 25 MiB message against gpg --encrypt --armor on the same
     /// file, in paired rounds; both read the file on stdin and write /dev/null (a shell redirects
     /// and execs them, so neither output passes through this process). Prints a table and returns
-    /// the tool's MB/s over gpg's.
+    /// the tool's MB/s over gpg's, by wall clock and per CPU-second.
     /// </summary>
-    private static async Task<double> MeasureNativeToolAsync(GnuPgHome home, BenchKey key, string work, int rounds, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<(double Wall, double Cpu)> MeasureNativeToolAsync(GnuPgHome home, BenchKey key, string work, int rounds, TextWriter output, CancellationToken cancellationToken)
     {
         string tool = PublishedTools.Path("mailseal-encrypt");
         string address = $"bench-{key.Label}@bench.test";
@@ -229,7 +229,7 @@ public sealed partial class EncryptBenchmark : IBenchmarkCommand
         output.WriteLine($"  mailseal-encrypt / gpg: {ratio:F2}x by wall clock (paired {1 / result.PairedRatio(Tool, Gpg):F2}x), {cpuRatio:F2}x per CPU-second; load average {loadBefore} before, {loadAfter} after");
         output.WriteLine("  (before issue #9, in-process: 400-530 MB/s, 1.05-1.15x gpg)");
         output.WriteLine();
-        return ratio;
+        return (ratio, cpuRatio);
     }
 
     private static string ShellQuote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

@@ -76,7 +76,8 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"throughput (best requests/s): mailseal-spfd {bestOurs:F0} at {bestOursAt} connections, policyd-spf {bestTheirs:F0} at {bestTheirsAt}"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"throughput ratio mailseal-spfd / policyd-spf: {ratio:F1}x (goal >= 10x: {(ratio >= 10 ? "met" : "NOT met")})"));
-            if (ours is not null && theirs is not null && ours.Sample != theirs.Sample)
+            // Postfix reads actions case-insensitively: PREPEND and prepend are the same answer.
+            if (ours is not null && theirs is not null && !string.Equals(ours.Sample.Trim(), theirs.Sample.Trim(), StringComparison.OrdinalIgnoreCase))
                 output.WriteLine($"note: the programs answered the first request differently:\n  mailseal-spfd: {ours.Sample}\n  policyd-spf:   {theirs.Sample}");
             return 0;
         }
