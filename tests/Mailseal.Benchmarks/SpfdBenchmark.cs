@@ -4,25 +4,18 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Mailseal.Testing;
-using Mailseal.Dns;
 
 namespace Mailseal.Benchmarks;
 
 /// <summary>
 /// <c>spfd</c>: requests/s and p50/p99 latency of mailseal-spfd (daemon) against
-/// /usr/bin/policyd-spf (postfix-policyd-spf-python), both asking the same unbound, which this
-/// benchmark starts on 127.53.0.1:53 with a test zone. policyd-spf reads only /etc/resolv.conf,
-/// so both programs run in a private mount namespace (<c>unshare -m</c>) where a resolv.conf
-/// naming that unbound is bind-mounted over /etc/resolv.conf; the machine's own file is not
-/// touched. Both get the same policyd-spf.conf and the same requests over the same number of
-/// concurrent connections (policyd-spf: one process per connection, as spawn(8) runs it).
+/// /usr/bin/policyd-spf (postfix-policyd-spf-python), both asking the same unbound in the same
+/// private mount namespace (<see cref="SpfdTestbed"/>). Both get the same policyd-spf.conf and
+/// the same requests over the same number of concurrent connections (policyd-spf: one process per connection, as spawn(8) runs it).
 /// Bounded by a request count and a time limit per program.
 /// </summary>
 public sealed class SpfdBenchmark : IBenchmarkCommand
 {
-    private const string DnsAddress = "127.53.0.1";
-    private const int Domains = 50;
-
     /// <summary>How long each program is warmed up before the measured run.</summary>
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
 
@@ -50,27 +43,16 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
         var levels = options.Counts("--concurrency", [1, 4, 16], 1, 256);
         var timeLimit = TimeSpan.FromSeconds(options.Number("--time-limit", 4, 1, 3600));
         var unix = !options.Has("--tcp");
-        foreach (var program in new[] { "/usr/bin/policyd-spf", "/usr/sbin/unbound", "/usr/bin/unshare" })
-        {
-            if (!File.Exists(program))
-                throw new InvalidOperationException($"{program} is missing (tools/install-deps.sh installs it)");
-        }
+        SpfdTestbed.RequirePrograms();
 
         // The published native binary, as an admin runs it (tools/publish.sh).
         var spfd = PublishedTools.Path("mailseal-spfd");
 
-        var dir = Directory.CreateTempSubdirectory("mailseal-spfd-bench-");
-        Process? unbound = null;
-        try
+        var testbed = await SpfdTestbed.StartAsync(cancellationToken);
+        await using (testbed.ConfigureAwait(false))
         {
-            unbound = await StartUnboundAsync(dir.FullName, cancellationToken);
-            var resolv = Path.Combine(dir.FullName, "resolv.conf");
-            await File.WriteAllTextAsync(resolv, $"nameserver {DnsAddress}\n", cancellationToken);
-            var conf = Path.Combine(dir.FullName, "policyd-spf.conf");
-            await File.WriteAllTextAsync(conf, "debugLevel = 0\nTestOnly = 1\nHELO_reject = Fail\nMail_From_reject = Fail\nPermError_reject = False\nTempError_Defer = False\nskip_addresses = 127.0.0.0/8,::ffff:127.0.0.0/104,::1\n", cancellationToken);
-
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"spfd: per program and number of connections, {WarmUp.TotalSeconds:F0} s warm-up, then up to {requests} requests or {timeLimit.TotalSeconds:F0} s; unbound on {DnsAddress}:53, {Domains} test domains; mailseal-spfd on a {(unix ? "unix" : "TCP")} socket"));
+                $"spfd: per program and number of connections, {WarmUp.TotalSeconds:F0} s warm-up, then up to {requests} requests or {timeLimit.TotalSeconds:F0} s; unbound on {SpfdTestbed.DnsAddress}:53, {SpfdTestbed.Domains} test domains; mailseal-spfd on a {(unix ? "unix" : "TCP")} socket"));
             var table = new TextTable("program", "connections", "requests", "seconds", "requests/s", "p50 ms", "p99 ms", "answers");
             Result? ours = null;
             Result? theirs = null;
@@ -78,9 +60,9 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
             int bestOursAt = 0, bestTheirsAt = 0;
             foreach (var concurrency in levels)
             {
-                ours = await RunSpfdAsync(spfd, resolv, conf, dir.FullName, unix, requests, concurrency, timeLimit, cancellationToken);
+                ours = await RunSpfdAsync(spfd, testbed, unix, requests, concurrency, timeLimit, cancellationToken);
                 table.Add(Row("mailseal-spfd (daemon)", concurrency, ours));
-                theirs = await RunPolicydAsync(resolv, conf, requests, concurrency, timeLimit, cancellationToken);
+                theirs = await RunPolicydAsync(testbed, requests, concurrency, timeLimit, cancellationToken);
                 table.Add(Row("policyd-spf (spawn)", concurrency, theirs));
                 (bestOurs, bestOursAt) = ours.PerSecond > bestOurs ? (ours.PerSecond, concurrency) : (bestOurs, bestOursAt);
                 (bestTheirs, bestTheirsAt) = theirs.PerSecond > bestTheirs ? (theirs.PerSecond, concurrency) : (bestTheirs, bestTheirsAt);
@@ -94,20 +76,10 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"throughput (best requests/s): mailseal-spfd {bestOurs:F0} at {bestOursAt} connections, policyd-spf {bestTheirs:F0} at {bestTheirsAt}"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"throughput ratio mailseal-spfd / policyd-spf: {ratio:F1}x (goal >= 10x: {(ratio >= 10 ? "met" : "NOT met")})"));
-            if (ours is not null && theirs is not null && ours.Sample != theirs.Sample)            if (ours.Sample != theirs.Sample)
+            // Postfix reads actions case-insensitively: PREPEND and prepend are the same answer.
+            if (ours is not null && theirs is not null && !string.Equals(ours.Sample.Trim(), theirs.Sample.Trim(), StringComparison.OrdinalIgnoreCase))
                 output.WriteLine($"note: the programs answered the first request differently:\n  mailseal-spfd: {ours.Sample}\n  policyd-spf:   {theirs.Sample}");
             return 0;
-        }
-        finally
-        {
-            if (unbound is { HasExited: false })
-            {
-                unbound.Kill();
-                await unbound.WaitForExitAsync(CancellationToken.None);
-            }
-
-            unbound?.Dispose();
-            dir.Delete(recursive: true);
         }
     }
 
@@ -123,102 +95,13 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
         r.Distinct,
     ];
 
-    private static string Request(int i) =>
-        "request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n" +
-        string.Create(CultureInfo.InvariantCulture, $"client_address=192.0.2.{(i % 200) + 1}\nclient_name=unknown\nhelo_name=mx{i % Domains}.bench.test\n") +
-        string.Create(CultureInfo.InvariantCulture, $"sender=user{i}@d{i % Domains}.bench.test\nrecipient=rcpt@example.org\ninstance=bench.{i}\nqueue_id=\n\n");
-
-    private static async Task<Process> StartUnboundAsync(string dir, CancellationToken cancellationToken)
-    {
-        var zone = new StringBuilder();
-        for (var k = 0; k < Domains; k++)
-        {
-            zone.Append(CultureInfo.InvariantCulture, $"  local-data: 'd{k}.bench.test. 300 IN TXT \"v=spf1 ip4:192.0.2.0/25 ip4:192.0.2.128/25 -all\"'\n");
-            zone.Append(CultureInfo.InvariantCulture, $"  local-data: 'mx{k}.bench.test. 300 IN TXT \"v=spf1 a ip4:192.0.2.0/24 -all\"'\n");
-            zone.Append(CultureInfo.InvariantCulture, $"  local-data: 'mx{k}.bench.test. 300 IN A 192.0.2.{k + 1}'\n");
-        }
-
-        var conf = Path.Combine(dir, "unbound.conf");
-        await File.WriteAllTextAsync(conf, $"""
-            server:
-              interface: {DnsAddress}
-              port: 53
-              do-daemonize: no
-              username: ""
-              chroot: ""
-              directory: "{dir}"
-              pidfile: "{dir}/unbound.pid"
-              use-syslog: no
-              logfile: "{dir}/unbound.log"
-              verbosity: 0
-              do-ip6: no
-              access-control: 127.0.0.0/8 allow
-              local-zone: "." static
-              local-zone: "bench.test." static
-            {zone}
-            remote-control:
-              control-enable: no
-
-            """, cancellationToken);
-        var info = new ProcessStartInfo("/usr/sbin/unbound") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        info.ArgumentList.Add("-d");
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(conf);
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start unbound");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var resolver = new StubResolver(new StubResolverOptions { Servers = [new IPEndPoint(IPAddress.Parse(DnsAddress), 53)], Timeout = TimeSpan.FromMilliseconds(200), Attempts = 1, CacheMaxEntries = 0 });
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            if (process.HasExited)
-                throw new InvalidOperationException($"unbound exited with {process.ExitCode} (is {DnsAddress}:53 taken?): " + await ReadLogAsync(dir));
-            var answer = await resolver.QueryAsync("d0.bench.test", DnsRecordType.Txt, cancellationToken);
-            if (answer.Status == DnsStatus.Ok)
-                return process;
-            if (DateTime.UtcNow > deadline)
-            {
-                process.Kill();
-                throw new InvalidOperationException("unbound did not answer within 15 s: " + await ReadLogAsync(dir));
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
-    }
-
-    private static async Task<string> ReadLogAsync(string dir)
-    {
-        var log = Path.Combine(dir, "unbound.log");
-        return File.Exists(log) ? (await File.ReadAllTextAsync(log)).ReplaceLineEndings(" ") : "no log";
-    }
-
-    /// <summary>Runs a program in a private mount namespace with <paramref name="resolv"/> as /etc/resolv.conf.</summary>
-    private static ProcessStartInfo InNamespace(string resolv, IEnumerable<string> command)
-    {
-        var info = new ProcessStartInfo("/usr/bin/unshare")
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var a in new[] { "-m", "--propagation", "private", "/bin/sh", "-c", "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"", resolv })
-            info.ArgumentList.Add(a);
-        foreach (var a in command)
-            info.ArgumentList.Add(a);
-        return info;
-    }
-
-    private static async Task<Result> RunSpfdAsync(string spfd, string resolv, string conf, string dir, bool unix, int requests, int concurrency, TimeSpan limit, CancellationToken cancellationToken)
+    private static async Task<Result> RunSpfdAsync(string spfd, SpfdTestbed testbed, bool unix, int requests, int concurrency, TimeSpan limit, CancellationToken cancellationToken)
     {
         EndPoint endPoint;
         string listen;
         if (unix)
         {
-            var path = Path.Combine(dir, "spfd.sock");
+            var path = Path.Combine(testbed.Folder, "spfd.sock");
             endPoint = new UnixDomainSocketEndPoint(path);
             listen = "unix:" + path;
         }
@@ -231,7 +114,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
             listen = string.Create(CultureInfo.InvariantCulture, $"inet:127.0.0.1:{port}");
         }
 
-        var info = InNamespace(resolv, [spfd, "--config", conf, "--listen", listen, "--syslog-socket", Path.Combine(dir, "no-syslog"), "--max-connections", "1024"]);
+        var info = testbed.InNamespace([spfd, "--config", testbed.PolicydConf, "--listen", listen, "--syslog-socket", Path.Combine(testbed.Folder, "no-syslog"), "--max-connections", "1024"]);
         info.RedirectStandardError = false;
         info.RedirectStandardOutput = false;
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start mailseal-spfd");
@@ -286,14 +169,14 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
         }
     }
 
-    private static async Task<Result> RunPolicydAsync(string resolv, string conf, int requests, int concurrency, TimeSpan limit, CancellationToken cancellationToken)
+    private static async Task<Result> RunPolicydAsync(SpfdTestbed testbed, int requests, int concurrency, TimeSpan limit, CancellationToken cancellationToken)
     {
         var processes = new List<Process>();
         try
         {
             return await LoadAsync(requests, concurrency, limit, () =>
             {
-                var process = Process.Start(InNamespace(resolv, ["/usr/bin/policyd-spf", conf])) ?? throw new InvalidOperationException("could not start policyd-spf");
+                var process = Process.Start(testbed.InNamespace(testbed.PolicydCommand)) ?? throw new InvalidOperationException("could not start policyd-spf");
                 lock (processes)
                     processes.Add(process);
                 process.ErrorDataReceived += (_, _) => { };
@@ -338,7 +221,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
             while (Stopwatch.GetTimestamp() < warmUntil && !cancellationToken.IsCancellationRequested)
             {
                 foreach (var c in connections)
-                    c.Ask(Request(1_000_000 + warmup++));
+                    c.Ask(SpfdTestbed.Request(1_000_000 + warmup++));
             }
 
             var next = -1;
@@ -359,7 +242,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                         if (i >= requests)
                             break;
                         var started = Stopwatch.GetTimestamp();
-                        var reply = connections[w].Ask(Request(i));
+                        var reply = connections[w].Ask(SpfdTestbed.Request(i));
                         latencies[w].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                         answers.Add(reply.Split(' ')[0]);
                         if (i == 0)
