@@ -36,6 +36,9 @@ public sealed class OptionReader
         }
     }
 
+    /// <summary>The value given for <paramref name="name"/>, or null.</summary>
+    public string? Text(string name) => _values.GetValueOrDefault(name);
+
     /// <summary>True when the switch was given.</summary>
     public bool Has(string name) => _switches.Contains(name);
 
