@@ -331,7 +331,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
             await File.WriteAllTextAsync(Path.Combine(etc, "master.cf"), $$"""
                 {{listeners}}
                 # the re-injection listener, as postfix/mailseal-pipe.postconf defines it
-                127.0.0.1:{{reinjectPort}} inet n - n - - smtpd -o content_filter= -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks -o smtpd_helo_restrictions= -o smtpd_client_restrictions= -o smtpd_sender_restrictions= -o smtpd_relay_restrictions= -o smtpd_recipient_restrictions=permit_mynetworks,reject -o mynetworks=127.0.0.0/8 -o smtpd_authorized_xforward_hosts=127.0.0.0/8
+                127.0.0.1:{{reinjectPort}} inet n - n - - smtpd -o content_filter= -o syslog_name=postfix/reinject -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks -o smtpd_helo_restrictions= -o smtpd_client_restrictions= -o smtpd_sender_restrictions= -o smtpd_relay_restrictions= -o smtpd_recipient_restrictions=permit_mynetworks,reject -o smtpd_data_restrictions= -o smtpd_end_of_data_restrictions= -o mynetworks=127.0.0.0/8 -o smtpd_tls_security_level=none
                 pickup     unix  n       -       n       60      1       pickup
                 cleanup    unix  n       -       n       -       0       cleanup
                 qmgr       unix  n       -       n       300     1       qmgr
