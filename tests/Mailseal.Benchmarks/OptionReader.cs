@@ -36,11 +36,11 @@ public sealed class OptionReader
         }
     }
 
-    /// <summary>True when the switch was given.</summary>
-    public bool Has(string name) => _switches.Contains(name);
-
     /// <summary>The value given for <paramref name="name"/>, or null.</summary>
     public string? Text(string name) => _values.GetValueOrDefault(name);
+
+    /// <summary>True when the switch was given.</summary>
+    public bool Has(string name) => _switches.Contains(name);
 
     /// <summary>A number within [<paramref name="min"/>, <paramref name="max"/>].</summary>
     public double Number(string name, double fallback, double min, double max)

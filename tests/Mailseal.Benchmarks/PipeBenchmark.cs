@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Mailseal.Testing;
 using Mailseal.Core.Tests.OpenPgp.Interop;
+using Mailseal.Testing;
 
 namespace Mailseal.Benchmarks;
 
@@ -12,10 +12,17 @@ namespace Mailseal.Benchmarks;
 /// <c>pipe</c>: messages per second through a real, private Postfix instance on loopback with
 /// mailseal-pipe as the content_filter, against the same Postfix with the tutorial's shell
 /// wrapper (<c>spamc | gpg --encrypt | sendmail</c>, written here as a test-only script) as the
-/// content_filter, in the same run: one smtpd listener per contender, both re-injecting through
-/// <c>sendmail -bs</c>/<c>sendmail</c> into pickup, the copies discarded after the queue. Both ask
-/// the same spamd and encrypt to the same Curve25519 key. Needs root (Postfix's master, the pipe
-/// user <c>mailseal</c>) and a published mailseal-pipe (<c>--tool</c>, else published here).
+/// content_filter, in the same run: one smtpd listener per contender, the copies discarded after
+/// the queue. mailseal-pipe runs twice: re-injecting over SMTP to a loopback smtpd without
+/// content_filter (postfix/mailseal-pipe.postconf's listener) and through <c>sendmail -bs</c>.
+/// Every contender runs with the spam check on (the same spamd) and off (mailseal-pipe
+/// <c>--spam-check false</c>, the wrapper without spamc), so what the pipe itself costs shows.
+/// All encrypt to the same Curve25519 key. Rounds alternate (and rotate their order), so a change
+/// in the shared machine's load hits every contender alike; the load average is printed beside
+/// the figures, and the CPU time the whole private stack (Postfix, spamd, the filters) spent per
+/// message, read from a cgroup of its own, which other work on the machine does not move.
+/// Needs root (Postfix's master, the pipe user <c>mailseal</c>) and a published mailseal-pipe
+/// (<c>--tool</c>, else published here).
 /// </summary>
 public sealed class PipeBenchmark : IBenchmarkCommand
 {
@@ -28,13 +35,15 @@ public sealed class PipeBenchmark : IBenchmarkCommand
     public string Name => "pipe";
 
     /// <inheritdoc />
-    public string Description => "messages/s through real Postfix: mailseal-pipe vs the tutorial's spamc | gpg | sendmail wrapper";
+    public string Description => "messages/s through real Postfix: mailseal-pipe (SMTP and sendmail -bs re-injection) vs the tutorial's spamc | gpg | sendmail wrapper, spam check on and off";
 
     /// <inheritdoc />
     public string Usage =>
-        "  --messages N         messages per contender, in 3 alternating rounds (default 30, 1..500)\n" +
+        "  --messages N         messages per contender and spam setting, in 3 alternating rounds (default 30, 3..500)\n" +
         "  --size BYTES         body size (default 10K, up to 5M)\n" +
-        "  --seconds S          time limit per contender (default 120, 5..600)\n" +
+        "  --seconds S          time limit per round of one contender (default 120, 5..600)\n" +
+        "  --spam on|off|both   with spamd, without, or both (default both)\n" +
+        "  --reinject smtp|sendmail-bs|both   mailseal-pipe's re-injection routes to run (default both)\n" +
         "  --tool PATH          a mailseal-pipe (default: the native one tools/publish.sh builds in artifacts/bin)";
 
     /// <inheritdoc />
@@ -52,47 +61,88 @@ public sealed class PipeBenchmark : IBenchmarkCommand
             rest.RemoveRange(at, 2);
         }
 
-        var options = new OptionReader(rest, ["--messages", "--size", "--seconds"], []);
-        var count = (int)options.Number("--messages", 30, 1, 500);
+        var options = new OptionReader(rest, ["--messages", "--size", "--seconds", "--spam", "--reinject"], []);
+        var count = (int)options.Number("--messages", 30, Rounds, 500);
         var size = options.Sizes("--size", [10 * 1024], 5L * 1024 * 1024)[0];
         var limit = TimeSpan.FromSeconds(options.Number("--seconds", 120, 5, 600));
+        var spamModes = Choice(options, "--spam", ["on", "off", "both"]) switch
+        {
+            "on" => new[] { true },
+            "off" => [false],
+            _ => [true, false],
+        };
+        var routes = Choice(options, "--reinject", ["smtp", "sendmail-bs", "both"]);
         if (!string.Equals(Environment.UserName, "root", StringComparison.Ordinal))
             throw new InvalidOperationException("the pipe benchmark runs Postfix's master and a pipe user: run it as root");
 
+        var contenders = new List<Contender>();
+        foreach (var spam in spamModes)
+        {
+            if (routes is "smtp" or "both")
+                contenders.Add(new Contender(Kind.MailsealSmtp, spam));
+            if (routes is "sendmail-bs" or "both")
+                contenders.Add(new Contender(Kind.MailsealSendmail, spam));
+            contenders.Add(new Contender(Kind.Wrapper, spam));
+        }
+
         var root = Path.Combine("/tmp", "mailseal-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        var bench = new Instance(root);
+        var bench = new Instance(root, contenders);
         try
         {
             var tool = toolPath ?? PublishedTools.Path("mailseal-pipe");
             await bench.SetUpAsync(tool, cancellationToken);
-            output.WriteLine($"Postfix {root}: {count} message(s) of {OptionReader.FormatSize(size)} per contender, spamd + encryption to one cv25519 key, re-injected through sendmail");
+            output.WriteLine($"Postfix {root}: {count} message(s) of {OptionReader.FormatSize(size)} per contender and spam setting, in {Rounds} alternating rounds; encryption to one cv25519 key");
+            output.WriteLine($"mailseal-pipe: {tool}");
+            output.WriteLine($"load average before: {LoadAverage.Read()} ({Environment.ProcessorCount} CPUs)");
             var body = Body(size);
-            // warm-up: one message each (JIT, spamd's first scan, gpg-agent-less gpg start-up)
-            await bench.MeasureAsync(bench.MailsealPort, "warm-m", 1, body, limit, cancellationToken);
-            await bench.MeasureAsync(bench.TutorialPort, "warm-t", 1, body, limit, cancellationToken);
-            // three alternating rounds, so a change in the shared machine's load hits both contenders alike
-            var mailseal = TimeSpan.Zero;
-            var tutorial = TimeSpan.Zero;
+            // warm-up: one message each (page cache, spamd's first scan, gpg's first start)
+            foreach (var c in contenders)
+                await bench.MeasureAsync(c, warmUp: true, 1, body, limit, cancellationToken);
             for (var round = 0; round < Rounds; round++)
             {
                 var n = (count / Rounds) + (round < count % Rounds ? 1 : 0);
-                if (n == 0)
-                    continue;
-                mailseal += await bench.MeasureAsync(bench.MailsealPort, "m", n, body, limit, cancellationToken);
-                tutorial += await bench.MeasureAsync(bench.TutorialPort, "t", n, body, limit, cancellationToken);
+                // rotate the order each round, so no contender always follows the same one
+                foreach (var c in contenders.Skip(round % contenders.Count).Concat(contenders.Take(round % contenders.Count)))
+                    await bench.MeasureAsync(c, warmUp: false, n, body, limit, cancellationToken);
             }
 
-            var table = new TextTable("contender", "messages", "seconds", "msg/s");
-            table.Add("mailseal-pipe", count.ToString(CultureInfo.InvariantCulture), mailseal.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture), (count / mailseal.TotalSeconds).ToString("F2", CultureInfo.InvariantCulture));
-            table.Add("spamc|gpg|sendmail", count.ToString(CultureInfo.InvariantCulture), tutorial.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture), (count / tutorial.TotalSeconds).ToString("F2", CultureInfo.InvariantCulture));
-            table.WriteTo(output);
-            output.WriteLine($"ratio mailseal-pipe / tutorial wrapper: {tutorial.TotalSeconds / mailseal.TotalSeconds:F2}x messages per second");
+            foreach (var spam in spamModes)
+            {
+                output.WriteLine();
+                output.WriteLine(spam ? "spam check on (the same spamd for all):" : "spam check off (mailseal-pipe --spam-check false; the wrapper without spamc):");
+                var wrapper = contenders.Single(c => c.Spam == spam && c.Kind == Kind.Wrapper);
+                var table = new TextTable("contender", "messages", "seconds", "msg/s", "vs wrapper", "stack CPU ms/msg");
+                foreach (var c in contenders.Where(c => c.Spam == spam))
+                {
+                    table.Add(
+                        c.Title,
+                        c.Messages.ToString(CultureInfo.InvariantCulture),
+                        c.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture),
+                        c.PerSecond.ToString("F2", CultureInfo.InvariantCulture),
+                        (c.PerSecond / wrapper.PerSecond).ToString("F2", CultureInfo.InvariantCulture) + "x",
+                        c.Cpu is { } cpu ? (cpu.TotalMilliseconds / c.Messages).ToString("F1", CultureInfo.InvariantCulture) : "n/a");
+                }
+
+                table.WriteTo(output);
+            }
+
+            output.WriteLine();
+            output.WriteLine($"load average after: {LoadAverage.Read()}");
+            output.WriteLine(bench.CpuAccounting
+                ? "stack CPU ms/msg: CPU time of the whole private stack (smtpd, cleanup, qmgr, pipe, the filter and what it starts, spamd) per message, from its own cgroup"
+                : "stack CPU ms/msg: n/a (no cgroup cpuacct or cgroup v2 hierarchy writable here)");
             return 0;
         }
         finally
         {
             await bench.TearDownAsync();
         }
+    }
+
+    private static string Choice(OptionReader options, string name, string[] allowed)
+    {
+        var value = options.Text(name) ?? allowed[^1];
+        return allowed.Contains(value, StringComparer.Ordinal) ? value : throw new UsageException($"{name} must be one of {string.Join(", ", allowed)}, not '{value}'");
     }
 
     private static string Body(long size)
@@ -104,25 +154,67 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         return sb.ToString();
     }
 
+    private enum Kind
+    {
+        MailsealSmtp,
+        MailsealSendmail,
+        Wrapper,
+    }
+
+    /// <summary>One contender with one spam setting, and what it measured.</summary>
+    private sealed class Contender(Kind kind, bool spam)
+    {
+        public Kind Kind { get; } = kind;
+
+        public bool Spam { get; } = spam;
+
+        /// <summary>The master.cf service (and the recipient's local part).</summary>
+        public string Service => (Kind switch
+        {
+            Kind.MailsealSmtp => "ms-smtp",
+            Kind.MailsealSendmail => "ms-bs",
+            _ => "wrapper",
+        }) + (Spam ? string.Empty : "-nospam");
+
+        public string Title => Kind switch
+        {
+            Kind.MailsealSmtp => "mailseal-pipe, SMTP re-injection",
+            Kind.MailsealSendmail => "mailseal-pipe, sendmail -bs",
+            _ => Spam ? "spamc|gpg|sendmail wrapper" : "gpg|sendmail wrapper",
+        };
+
+        public int Port { get; set; }
+
+        public int Messages { get; set; }
+
+        public TimeSpan Elapsed { get; set; }
+
+        public TimeSpan? Cpu { get; set; }
+
+        public double PerSecond => Messages / Elapsed.TotalSeconds;
+    }
+
     /// <summary>One private Postfix instance, spamd and key material under a temp directory.</summary>
-    private sealed class Instance(string root)
+    private sealed class Instance(string root, IReadOnlyList<Contender> contenders)
     {
         private readonly string etc = Path.Combine(root, "etc", "postfix");
+        private readonly string cgroup = CgroupPath(root);
         private int spamdPort;
+        private int reinjectPort;
         private bool postfixStarted;
         private bool alternateAdded;
+        private LogWatcher? log;
 
-        public int MailsealPort { get; private set; }
-
-        public int TutorialPort { get; private set; }
+        public bool CpuAccounting { get; private set; }
 
         private string Log => Path.Combine(root, "log", "postfix.log");
 
         public async Task SetUpAsync(string tool, CancellationToken ct)
         {
-            MailsealPort = FreePort();
-            TutorialPort = FreePort();
+            foreach (var c in contenders)
+                c.Port = FreePort();
             spamdPort = FreePort();
+            reinjectPort = FreePort();
             var gnupg = Path.Combine(root, "gnupg");
             await Sh($"""
                 set -e
@@ -133,34 +225,40 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 chmod -R a+rX "$(dirname '{tool}')"
                 """, ct);
             var g = $"gpg --homedir '{gnupg}' --batch --quiet --no-tty --passphrase '' --pinentry-mode loopback";
+            var copies = string.Join('\n', contenders.Select(c => $"cp '{root}/keys/key.asc' '{root}/keys/{c.Service}@{Domain}.asc'; cp '{root}/keys/key.asc' '{root}/keys/warm-{c.Service}@{Domain}.asc'"));
             var fpr = (await Sh($$"""
                 set -e
                 runuser -u {{PipeUser}} -- {{g}} --quick-gen-key '<bench@{{Domain}}>' ed25519 cert never
                 f=$(runuser -u {{PipeUser}} -- {{g}} --with-colons --list-keys | awk -F: '/^fpr:/ { print $10; exit }')
                 runuser -u {{PipeUser}} -- {{g}} --quick-add-key "$f" cv25519 encr never
-                runuser -u {{PipeUser}} -- {{g}} --armor --export "$f" > '{{root}}/keys/m@{{Domain}}.asc'
-                cp '{{root}}/keys/m@{{Domain}}.asc' '{{root}}/keys/t@{{Domain}}.asc'
-                cp '{{root}}/keys/m@{{Domain}}.asc' '{{root}}/keys/warm-m@{{Domain}}.asc'
+                runuser -u {{PipeUser}} -- {{g}} --armor --export "$f" > '{{root}}/keys/key.asc'
+                {{copies}}
                 chmod 644 '{{root}}/keys/'*.asc
                 echo "$f"
                 """, ct)).Trim();
 
-            // the tutorial's wrapper, with gpg in place of gpgit.pl: spamc | encrypt the body | sendmail
-            var script = Path.Combine(root, "tutorial-filter.sh");
-            await File.WriteAllTextAsync(script, $$"""
-                #!/bin/bash
-                # Test-only stand-in for the tutorial's filter: spamc | gpg | sendmail "$@".
-                # argv: -oi -f SENDER RECIPIENT
-                spamc -d 127.0.0.1 -p {{spamdPort}} | {
-                  header=""
-                  while IFS= read -r line && [ -n "${line%$'\r'}" ]; do header+="$line"$'\n'; done
-                  printf '%s\n' "$header"
-                  gpg --homedir '{{gnupg}}' --batch --quiet --no-tty --trust-model always --armor --encrypt -r '{{fpr}}'
-                } | /usr/sbin/sendmail -C '{{etc}}' "$@"
-                exit ${PIPESTATUS[2]}
+            // the tutorial's wrapper, with gpg in place of gpgit.pl: spamc | encrypt the body | sendmail;
+            // without the spam check the same script minus spamc
+            foreach (var spam in new[] { true, false })
+            {
+                var script = Path.Combine(root, spam ? "wrapper.sh" : "wrapper-nospam.sh");
+                var first = spam ? $"spamc -d 127.0.0.1 -p {spamdPort}" : "cat";
+                await File.WriteAllTextAsync(script, $$"""
+                    #!/bin/bash
+                    # Test-only stand-in for the tutorial's filter: spamc | gpg | sendmail "$@".
+                    # argv: -oi -f SENDER RECIPIENT
+                    {{first}} | {
+                      header=""
+                      while IFS= read -r line && [ -n "${line%$'\r'}" ]; do header+="$line"$'\n'; done
+                      printf '%s\n' "$header"
+                      gpg --homedir '{{gnupg}}' --batch --quiet --no-tty --trust-model always --armor --encrypt -r '{{fpr}}'
+                    } | /usr/sbin/sendmail -C '{{etc}}' "$@"
+                    exit ${PIPESTATUS[2]}
 
-                """, ct);
-            File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+                    """, ct);
+                File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+            }
+
             var conf = Path.Combine(root, "mailseal.conf");
             await File.WriteAllTextAsync(conf, $"""
                 key_dir = {root}/keys
@@ -173,6 +271,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 """, ct);
             File.SetUnixFileMode(conf, (UnixFileMode)0b110_100_100);
 
+            var limits = string.Join('\n', contenders.Select(c => $"{c.Service}_destination_recipient_limit = 1"));
             await File.WriteAllTextAsync(Path.Combine(etc, "main.cf"), $$"""
                 compatibility_level = 3.6
                 queue_directory = {{root}}/spool
@@ -192,13 +291,24 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 queue_run_delay = 2s
                 minimal_backoff_time = 2s
                 maximal_backoff_time = 4s
-                mailseal-pipe_destination_recipient_limit = 1
-                tutorial-pipe_destination_recipient_limit = 1
+                {{limits}}
 
                 """, ct);
+            var listeners = string.Join('\n', contenders.Select(c => $"127.0.0.1:{c.Port} inet n - n - - smtpd -o content_filter={c.Service}:dummy"));
+            var services = string.Join('\n', contenders.Select(c =>
+            {
+                var noSpam = c.Spam ? string.Empty : " --spam-check false";
+                return c.Kind switch
+                {
+                    Kind.MailsealSmtp => $"{c.Service} unix - n n - - pipe flags=Rq user={PipeUser} argv={tool} --config {conf}{noSpam} --reinject smtp --reinject-smtp inet:127.0.0.1:{reinjectPort} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}",
+                    Kind.MailsealSendmail => $"{c.Service} unix - n n - - pipe flags=Rq user={PipeUser} argv={tool} --config {conf}{noSpam} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}",
+                    _ => $"{c.Service} unix - n n - - pipe flags=Rq user={PipeUser} argv={root}/{(c.Spam ? "wrapper.sh" : "wrapper-nospam.sh")} -oi -f ${{sender}} ${{recipient}}",
+                };
+            }));
             await File.WriteAllTextAsync(Path.Combine(etc, "master.cf"), $$"""
-                127.0.0.1:{{MailsealPort}} inet n - n - - smtpd -o content_filter=mailseal-pipe:dummy
-                127.0.0.1:{{TutorialPort}} inet n - n - - smtpd -o content_filter=tutorial-pipe:dummy
+                {{listeners}}
+                # the re-injection listener, as postfix/mailseal-pipe.postconf defines it
+                127.0.0.1:{{reinjectPort}} inet n - n - - smtpd -o content_filter= -o syslog_name=postfix/reinject -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks -o smtpd_helo_restrictions= -o smtpd_client_restrictions= -o smtpd_sender_restrictions= -o smtpd_relay_restrictions= -o smtpd_recipient_restrictions=permit_mynetworks,reject -o smtpd_data_restrictions= -o smtpd_end_of_data_restrictions= -o mynetworks=127.0.0.0/8 -o smtpd_tls_security_level=none
                 pickup     unix  n       -       n       60      1       pickup
                 cleanup    unix  n       -       n       -       0       cleanup
                 qmgr       unix  n       -       n       300     1       qmgr
@@ -216,8 +326,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 anvil      unix  -       -       n       -       1       anvil
                 scache     unix  -       -       n       -       1       scache
                 postlog    unix-dgram n  -       n       -       1       postlogd
-                mailseal-pipe unix - n n - - pipe flags=Rq user={{PipeUser}} argv={{tool}} --config {{conf}} -q ${queue_id} -f ${sender} -- ${recipient}
-                tutorial-pipe unix - n n - - pipe flags=Rq user={{PipeUser}} argv={{script}} -oi -f ${sender} ${recipient}
+                {{services}}
 
                 """, ct);
 
@@ -234,30 +343,38 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 alternateAdded = true;
             }
 
+            // a cgroup of its own for everything the stack runs, so its CPU time can be read
+            CpuAccounting = cgroup.Length > 0 && TryCreateCgroup();
+            var join = CpuAccounting ? $"echo $$ > '{cgroup}/cgroup.procs'" : ":";
             await Sh($"""
                 set -e
+                {join}
                 spamd --daemonize --listen=127.0.0.1:{spamdPort} --pidfile='{root}/run/spamd.pid' --username=debian-spamd --max-children=2 --min-children=2 --syslog='{root}/log/spamd.log' --nouser-config --helper-home-dir=/var/lib/spamassassin
                 touch -d '-1 min' '{etc}/main.cf' '{etc}/master.cf'
                 postfix -c '{etc}' start
                 """, ct);
             postfixStarted = true;
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (!(Listening(MailsealPort) && Listening(TutorialPort) && Listening(spamdPort)))
+            while (!(contenders.All(c => Listening(c.Port)) && Listening(spamdPort) && Listening(reinjectPort)))
             {
                 if (DateTime.UtcNow > deadline)
                     throw new InvalidOperationException($"Postfix or spamd did not listen within 60 s (see {root}/log)");
                 await Task.Delay(100, ct);
             }
+
+            log = new LogWatcher(Log);
         }
 
-        public async Task<TimeSpan> MeasureAsync(int port, string local, int count, string body, TimeSpan limit, CancellationToken ct)
+        /// <summary>Sends <paramref name="count"/> messages in one SMTP session and waits until all are delivered.</summary>
+        public async Task MeasureAsync(Contender contender, bool warmUp, int count, string body, TimeSpan limit, CancellationToken ct)
         {
-            var rcpt = $"{local}@{Domain}";
-            var before = Delivered(rcpt);
+            var rcpt = $"{(warmUp ? "warm-" : string.Empty)}{contender.Service}@{Domain}";
+            var before = log!.Delivered(rcpt);
+            var cpuBefore = CpuUsage();
             var sw = Stopwatch.StartNew();
             using (var tcp = new TcpClient())
             {
-                await tcp.ConnectAsync(IPAddress.Loopback, port, ct);
+                await tcp.ConnectAsync(IPAddress.Loopback, contender.Port, ct);
                 var s = tcp.GetStream();
                 var reader = new StreamReader(s, Encoding.ASCII);
                 await ExpectAsync(reader, null, s, "2", ct);
@@ -274,16 +391,22 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 await ExpectAsync(reader, "QUIT", s, "2", ct);
             }
 
-            while (Delivered(rcpt) - before < count)
+            while (log.Delivered(rcpt) - before < count)
             {
                 if (sw.Elapsed > limit)
-                    throw new InvalidOperationException($"{rcpt}: {Delivered(rcpt) - before} of {count} delivered within {limit.TotalSeconds} s; see {Log}");
-                if (File.Exists(Log) && File.ReadLines(Log).Any(l => l.Contains($"to=<{rcpt}>", StringComparison.Ordinal) && (l.Contains("status=bounced", StringComparison.Ordinal) || l.Contains("status=deferred", StringComparison.Ordinal))))
+                    throw new InvalidOperationException($"{rcpt}: {log.Delivered(rcpt) - before} of {count} delivered within {limit.TotalSeconds} s; see {Log}");
+                if (log.Failed(rcpt))
                     throw new InvalidOperationException($"{rcpt}: a delivery was deferred or bounced; see {Log}");
                 await Task.Delay(20, ct);
             }
 
-            return sw.Elapsed;
+            var elapsed = sw.Elapsed;
+            var cpuAfter = CpuUsage();
+            if (warmUp)
+                return;
+            contender.Messages += count;
+            contender.Elapsed += elapsed;
+            contender.Cpu = cpuBefore is { } b && cpuAfter is { } a ? (contender.Cpu ?? TimeSpan.Zero) + (a - b) : null;
         }
 
         public async Task TearDownAsync()
@@ -304,11 +427,72 @@ public sealed class PipeBenchmark : IBenchmarkCommand
             }
 
             await Task.Delay(500);
+            if (CpuAccounting)
+            {
+                // the group empties once the last daemon has exited; an empty group is removed
+                for (var i = 0; i < 20 && Directory.Exists(cgroup); i++)
+                {
+                    try
+                    {
+                        Directory.Delete(cgroup);
+                    }
+                    catch (IOException)
+                    {
+                        await Task.Delay(250);
+                    }
+                }
+            }
+
             await Sh($"rm -rf '{root}'", CancellationToken.None);
         }
 
-        private int Delivered(string rcpt) =>
-            File.Exists(Log) ? File.ReadLines(Log).Count(l => l.Contains($"to=<{rcpt}>", StringComparison.Ordinal) && l.Contains("relay=none", StringComparison.Ordinal) && l.Contains("status=sent", StringComparison.Ordinal)) : 0;
+        /// <summary>cgroup v1's cpuacct hierarchy when mounted, else the cgroup v2 root; empty when neither is there.</summary>
+        private static string CgroupPath(string root)
+        {
+            var name = Path.GetFileName(root);
+            if (File.Exists("/sys/fs/cgroup/cpuacct/cpuacct.usage"))
+                return Path.Combine("/sys/fs/cgroup/cpuacct", name);
+            if (File.Exists("/sys/fs/cgroup/cgroup.controllers"))
+                return Path.Combine("/sys/fs/cgroup", name);
+            return string.Empty;
+        }
+
+        private bool TryCreateCgroup()
+        {
+            try
+            {
+                Directory.CreateDirectory(cgroup);
+                return CpuUsage() is not null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+
+        /// <summary>CPU time used by the stack's cgroup so far (cpuacct.usage in ns, or cpu.stat usage_usec).</summary>
+        private TimeSpan? CpuUsage()
+        {
+            try
+            {
+                var v1 = Path.Combine(cgroup, "cpuacct.usage");
+                if (File.Exists(v1))
+                    return TimeSpan.FromTicks(long.Parse(File.ReadAllText(v1).Trim(), CultureInfo.InvariantCulture) / 100);
+                var v2 = Path.Combine(cgroup, "cpu.stat");
+                if (File.Exists(v2))
+                {
+                    var line = File.ReadLines(v2).FirstOrDefault(l => l.StartsWith("usage_usec ", StringComparison.Ordinal));
+                    if (line is not null)
+                        return TimeSpan.FromMicroseconds(long.Parse(line[11..], CultureInfo.InvariantCulture));
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                // no accounting: the table says n/a
+            }
+
+            return null;
+        }
 
         private static async Task ExpectAsync(StreamReader reader, string? send, Stream s, string code, CancellationToken ct)
         {
@@ -371,6 +555,63 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         {
             var r = await ProcessRunner.RunAsync(new ProcessRequest("/bin/bash", ["-c", script]) { Timeout = Step }, ct);
             return r.Succeeded ? Encoding.UTF8.GetString(r.Stdout) : throw new InvalidOperationException($"setup step failed: {r.Describe()}");
+        }
+    }
+
+    /// <summary>
+    /// Follows postfix.log from where it last stopped (re-reading the whole log every few
+    /// milliseconds would itself load the machine the benchmark measures), counting per recipient
+    /// the deliveries and the deferrals or bounces.
+    /// </summary>
+    private sealed class LogWatcher(string path)
+    {
+        private readonly Dictionary<string, int> delivered = new(StringComparer.Ordinal);
+        private readonly HashSet<string> failed = new(StringComparer.Ordinal);
+        private long offset;
+        private string partial = string.Empty;
+
+        public int Delivered(string rcpt)
+        {
+            Read();
+            return delivered.GetValueOrDefault(rcpt);
+        }
+
+        public bool Failed(string rcpt)
+        {
+            Read();
+            return failed.Contains(rcpt);
+        }
+
+        private void Read()
+        {
+            if (!File.Exists(path))
+                return;
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (stream.Length <= offset)
+                return;
+            stream.Seek(offset, SeekOrigin.Begin);
+            var bytes = new byte[stream.Length - offset];
+            stream.ReadExactly(bytes);
+            offset += bytes.Length;
+            var text = partial + Encoding.Latin1.GetString(bytes);
+            var end = text.LastIndexOf('\n');
+            partial = end < 0 ? text : text[(end + 1)..];
+            if (end < 0)
+                return;
+            foreach (var line in text[..end].Split('\n'))
+            {
+                var to = line.IndexOf("to=<", StringComparison.Ordinal);
+                if (to < 0)
+                    continue;
+                var close = line.IndexOf('>', to);
+                if (close < 0)
+                    continue;
+                var rcpt = line[(to + 4)..close];
+                if (line.Contains("relay=none", StringComparison.Ordinal) && line.Contains("status=sent", StringComparison.Ordinal))
+                    delivered[rcpt] = delivered.GetValueOrDefault(rcpt) + 1;
+                else if (line.Contains("status=bounced", StringComparison.Ordinal) || line.Contains("status=deferred", StringComparison.Ordinal))
+                    failed.Add(rcpt);
+            }
         }
     }
 
