@@ -45,7 +45,7 @@ public sealed class PipeToolTests : IDisposable
     private const string Message = "From: carol@example.com\nTo: dave@example.net\nSubject: s\n\nbody\n";
 
     [Fact]
-    public async Task TheShippedArgvReinjectsWithTheEnvelopeSender()
+    public async Task The_shipped_argv_reinjects_with_the_envelope_sender()
     {
         var (exit, stdout, stderr) = await RunAsync(Message, "-q", "4FzQ1", "-f", "carol@example.com", "--", "dave@example.net");
         Assert.True(exit == 0, stderr);
@@ -56,7 +56,7 @@ public sealed class PipeToolTests : IDisposable
     }
 
     [Fact]
-    public async Task EachCopyIsOneSyslogLineInPostfixsShape()
+    public async Task Each_copy_is_one_syslog_line_in_postfixs_shape()
     {
         using var syslog = new SyslogListener(_log);
         var (exit, _, stderr) = await RunAsync(Message, "-q", "4FzQ1", "-f", "carol@example.com", "--", "dave@example.net");
@@ -67,7 +67,7 @@ public sealed class PipeToolTests : IDisposable
     }
 
     [Fact]
-    public async Task TheTutorialsArgvAndTheNullSenderWork()
+    public async Task The_tutorials_argv_and_the_null_sender_work()
     {
         var (exit, _, stderr) = await RunAsync(Message, "-oi", "-f", "", "dave@example.net");
         Assert.True(exit == 0, stderr);
@@ -75,7 +75,7 @@ public sealed class PipeToolTests : IDisposable
     }
 
     [Fact]
-    public async Task NoRecipientIsOneLineAndTempfail()
+    public async Task No_recipient_is_one_line_and_tempfail()
     {
         var (exit, stdout, stderr) = await RunAsync(Message, "-f", "carol@example.com");
         Assert.Equal(75, exit);
@@ -85,7 +85,7 @@ public sealed class PipeToolTests : IDisposable
     }
 
     [Fact]
-    public async Task AnUnknownFlagIsNeverTakenForARecipient()
+    public async Task An_unknown_flag_is_never_taken_for_a_recipient()
     {
         var (exit, _, stderr) = await RunAsync(Message, "--bogus", "dave@example.net");
         Assert.Equal(75, exit);
@@ -94,7 +94,7 @@ public sealed class PipeToolTests : IDisposable
     }
 
     [Fact]
-    public async Task ALocalRecipientWithoutAKeyDefers()
+    public async Task A_local_recipient_without_a_key_defers()
     {
         var (exit, _, stderr) = await RunAsync(Message, "-f", "carol@example.com", "--", "alice@example.org");
         Assert.Equal(75, exit);
@@ -105,7 +105,7 @@ public sealed class PipeToolTests : IDisposable
     }
 
     [Fact]
-    public async Task SendmailFailingIsATempfail()
+    public async Task Sendmail_failing_is_a_tempfail()
     {
         File.WriteAllText(_sendmail, "#!/bin/sh\necho 'sendmail: fatal: queue file write error' >&2\nexit 75\n");
         var (exit, _, stderr) = await RunAsync(Message, "-f", "carol@example.com", "--", "dave@example.net");
@@ -115,7 +115,7 @@ public sealed class PipeToolTests : IDisposable
     }
 
     [Fact]
-    public async Task WritesItsManPageWithThePostfixLinesAndTheSpamHeaders()
+    public async Task Writes_its_man_page_with_the_postfix_lines_and_the_spam_headers()
     {
         var (exit, page, stderr) = await RunAsync("", "--generate-man-page");
         Assert.True(exit == 0, stderr);
@@ -126,7 +126,7 @@ public sealed class PipeToolTests : IDisposable
     }
 
     [Fact]
-    public void TheClassifyLimitReachesTheEncryptionOptions()
+    public void The_classify_limit_reaches_the_encryption_options()
     {
         using var none = new MemoryStream();
         var command = new PipeCommand(new Mailseal.Core.Cli.ToolContext(none, none, TextWriter.Null));
@@ -140,7 +140,7 @@ public sealed class PipeToolTests : IDisposable
     }
 
     [Fact]
-    public async Task ANegativeClassifyLimitIsOneLineAndTempfail()
+    public async Task A_negative_classify_limit_is_one_line_and_tempfail()
     {
         var (exit, stdout, stderr) = await RunAsync(Message, "--classify-limit", "-1", "dave@example.org");
         Assert.Equal(75, exit);
@@ -153,7 +153,7 @@ public sealed class PipeToolTests : IDisposable
     [InlineData("")]
     [InlineData("dave")]
     [InlineData("dave@")]
-    public async Task AnEmptyOrMalformedRecipientIsOneLineAndTempfailNeverPlaintext(string recipient)
+    public async Task An_empty_or_malformed_recipient_is_one_line_and_tempfail_never_plaintext(string recipient)
     {
         var (exit, stdout, stderr) = await RunAsync(Message, "-f", "carol@example.com", "--", "dave@example.net", recipient);
         Assert.Equal(75, exit);
@@ -166,7 +166,7 @@ public sealed class PipeToolTests : IDisposable
     [Theory]
     [InlineData("bob@mäil.example")]
     [InlineData("bob@xn--mil-qla.example")]
-    public async Task AUnicodeDomainFindsTheKeyInstalledUnderTheALabel(string recipient)
+    public async Task A_unicode_domain_finds_the_key_installed_under_the_a_label(string recipient)
     {
         Directory.CreateDirectory(Path.Combine(_dir, "keys"));
         File.Copy(Path.Combine(RepositoryRoot(), "examples", "keys", "alice@example.org.asc"), Path.Combine(_dir, "keys", "bob@xn--mil-qla.example.asc"));
@@ -180,7 +180,7 @@ public sealed class PipeToolTests : IDisposable
     }
 
     [Fact]
-    public async Task AKeyFileThatIsAFifoIsOneLineAndTempfailAtOnce()
+    public async Task A_key_file_that_is_a_fifo_is_one_line_and_tempfail_at_once()
     {
         Directory.CreateDirectory(Path.Combine(_dir, "keys"));
         using (var mk = Process.Start("mkfifo", [Path.Combine(_dir, "keys", "alice@example.org.asc")]))

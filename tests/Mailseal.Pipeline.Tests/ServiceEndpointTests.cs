@@ -17,7 +17,7 @@ public class ServiceEndpointTests
     }
 
     [Fact]
-    public void ParsesHostNameAndUnix()
+    public void Parses_host_name_and_unix()
     {
         Assert.IsType<DnsEndPoint>(ServiceEndpoint.Parse("localhost:783").EndPoint);
         var unix = ServiceEndpoint.Parse("unix:/run/spamd.sock");
@@ -31,7 +31,7 @@ public class ServiceEndpointTests
     [InlineData("127.0.0.1:99999")]
     [InlineData("127.0.0.1:")]
     [InlineData(":783")]
-    public void RejectsBadEndpointsWithAReason(string text)
+    public void Rejects_bad_endpoints_with_a_reason(string text)
     {
         var e = Assert.Throws<FormatException>(() => ServiceEndpoint.Parse(text));
         Assert.Contains(text, e.Message, StringComparison.Ordinal);

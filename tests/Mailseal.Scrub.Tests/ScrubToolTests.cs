@@ -36,7 +36,7 @@ public class ScrubToolTests : IDisposable
         "From: alice@example.org\nUser-Agent: Thunderbird\nSubject: s\n\nbody\n";
 
     [Fact]
-    public async Task EachMessageIsOneSyslogLineInPostfixsShape()
+    public async Task Each_message_is_one_syslog_line_in_postfixs_shape()
     {
         using var syslog = new SyslogListener(Path.Combine(_dir, "log"));
         var (exit, _, stderr) = await RunAsync(Submission, "--syslog-socket", syslog.Path, "--queue-id", "4Fz9");
@@ -45,7 +45,7 @@ public class ScrubToolTests : IDisposable
     }
 
     [Fact]
-    public async Task ScrubsStdinToStdout()
+    public async Task Scrubs_stdin_to_stdout()
     {
         var (exit, stdout, stderr) = await RunAsync(Submission, "--syslog-socket", Path.Combine(_dir, "no-log"));
         Assert.Equal(0, exit);
@@ -57,7 +57,7 @@ public class ScrubToolTests : IDisposable
     }
 
     [Fact]
-    public async Task ABadRulesFileIsOneLineAndTempfail()
+    public async Task A_bad_rules_file_is_one_line_and_tempfail()
     {
         string rules = Path.Combine(_dir, "rules");
         File.WriteAllText(rules, "drop User-Agent\nrewrite Subject\n");
@@ -68,7 +68,7 @@ public class ScrubToolTests : IDisposable
     }
 
     [Fact]
-    public async Task RulesComeFromTheConfigFileScrubSection()
+    public async Task Rules_come_from_the_config_file_scrub_section()
     {
         string rules = Path.Combine(_dir, "rules");
         File.WriteAllText(rules, "drop Subject\n");
@@ -80,7 +80,7 @@ public class ScrubToolTests : IDisposable
     }
 
     [Fact]
-    public async Task PrintsThePostfixTableAndTheRules()
+    public async Task Prints_the_postfix_table_and_the_rules()
     {
         var (exit, table, _) = await RunAsync("", "postfix-header-checks");
         Assert.Equal(0, exit);
@@ -93,7 +93,7 @@ public class ScrubToolTests : IDisposable
     }
 
     [Fact]
-    public async Task WritesItsManPage()
+    public async Task Writes_its_man_page()
     {
         var (exit, page, _) = await RunAsync("", "--generate-man-page");
         Assert.Equal(0, exit);

@@ -21,7 +21,7 @@ public sealed class ArmorReaderTests
     }
 
     [Fact]
-    public void DearmorsWithoutAndWithChecksum()
+    public void Dearmors_without_and_with_checksum()
     {
         byte[] expected = SampleBinary();
         Assert.Equal(expected, ArmorReader.Dearmor(Encoding.ASCII.GetBytes(Sample)));
@@ -33,7 +33,7 @@ public sealed class ArmorReaderTests
     }
 
     [Fact]
-    public void HeadersCrlfAndSurroundingTextAreHandled()
+    public void Headers_crlf_and_surrounding_text_are_handled()
     {
         string text = "Hi, here is my key:\r\n\r\n" + Sample.Replace("BLOCK-----\n\n", "BLOCK-----\nComment: Alice's key\nVersion: Test 1\n\n", StringComparison.Ordinal)
             .Replace("\n", "\r\n", StringComparison.Ordinal) + "\r\nBye.\r\n";
@@ -44,7 +44,7 @@ public sealed class ArmorReaderTests
     }
 
     [Fact]
-    public void BinaryIsDetected()
+    public void Binary_is_detected()
     {
         byte[] binary = SampleBinary();
         Assert.False(ArmorReader.LooksArmored(binary));
@@ -56,7 +56,7 @@ public sealed class ArmorReaderTests
     }
 
     [Fact]
-    public void TruncatedArmorIsAClearError()
+    public void Truncated_armor_is_a_clear_error()
     {
         string truncated = Sample[..(Sample.Length / 2)];
         var ex = Assert.Throws<OpenPgpFormatException>(() => CertificateReader.Read(Encoding.ASCII.GetBytes(truncated)));
@@ -64,7 +64,7 @@ public sealed class ArmorReaderTests
     }
 
     [Fact]
-    public void BadChecksumIsAClearError()
+    public void Bad_checksum_is_a_clear_error()
     {
         string withCrc = WithChecksum(Sample, SampleBinary());
         // Change one base64 character of the body (still valid base64): the data no longer matches the CRC.
@@ -75,7 +75,7 @@ public sealed class ArmorReaderTests
     }
 
     [Fact]
-    public void GpgArmorWithItsChecksumReadsAndCorruptionIsCaught()
+    public void Gpg_armor_with_its_checksum_reads_and_corruption_is_caught()
     {
         using var gpg = new GpgHome();
         string fpr = gpg.Generate("Armor <armor@example.org>", "ed25519");
@@ -96,7 +96,7 @@ public sealed class ArmorReaderTests
     }
 
     [Fact]
-    public void InvalidBase64AndMismatchedEndAreClearErrors()
+    public void Invalid_base64_and_mismatched_end_are_clear_errors()
     {
         string bad = Sample.Replace("xioG", "xi*G", StringComparison.Ordinal);
         var ex = Assert.Throws<OpenPgpFormatException>(() => ArmorReader.Dearmor(Encoding.ASCII.GetBytes(bad)));
@@ -108,7 +108,7 @@ public sealed class ArmorReaderTests
     }
 
     [Fact]
-    public void GarbageAndEmptyInputAreClearErrors()
+    public void Garbage_and_empty_input_are_clear_errors()
     {
         var ex = Assert.Throws<OpenPgpFormatException>(() => CertificateReader.Read("this is not a key\n"u8));
         Assert.Equal("the key data is neither ASCII-armored (no \"-----BEGIN PGP PUBLIC KEY BLOCK-----\" line) nor binary OpenPGP", ex.Message);
@@ -124,7 +124,7 @@ public sealed class ArmorReaderTests
     }
 
     [Fact]
-    public void TryReadReturnsTheReasonInsteadOfThrowing()
+    public void Try_read_returns_the_reason_instead_of_throwing()
     {
         Assert.False(CertificateReader.TryRead("garbage"u8, out var none, out string? error));
         Assert.Null(none);
@@ -135,7 +135,7 @@ public sealed class ArmorReaderTests
     }
 
     [Fact]
-    public void InputLimitIsEnforced()
+    public void Input_limit_is_enforced()
     {
         var options = new OpenPgpReadOptions { MaxInputBytes = 100 };
         var ex = Assert.Throws<OpenPgpFormatException>(() => CertificateReader.Read(Encoding.ASCII.GetBytes(Sample), options));

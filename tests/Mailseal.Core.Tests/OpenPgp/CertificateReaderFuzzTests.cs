@@ -17,7 +17,7 @@ public sealed class CertificateReaderFuzzTests(ITestOutputHelper output)
     private static readonly TimeSpan PerCaseLimit = TimeSpan.FromSeconds(5);
 
     [Fact]
-    public async Task MutatedCertificatesNeverCrashOrHang()
+    public async Task Mutated_certificates_never_crash_or_hang()
     {
         var seeds = MakeSeeds();
         var random = new Random(Seed);

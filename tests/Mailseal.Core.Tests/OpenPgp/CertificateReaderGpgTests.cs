@@ -15,7 +15,7 @@ public sealed class CertificateReaderGpgTests
     [InlineData("brainpoolP384r1", "brainpoolP384r1")]
     [InlineData("brainpoolP512r1", "brainpoolP512r1")]
     [InlineData("dsa2048", "elg2048")]
-    public void GpgKeyReadsAndSelectsTheSubkeyGpgWouldUse(string primaryAlgorithm, string subkeyAlgorithm)
+    public void Gpg_key_reads_and_selects_the_subkey_gpg_would_use(string primaryAlgorithm, string subkeyAlgorithm)
     {
         using var gpg = new GpgHome();
         string uid = $"Test {primaryAlgorithm} <Test.{primaryAlgorithm}@Example.org>";
@@ -58,7 +58,7 @@ public sealed class CertificateReaderGpgTests
     [InlineData("nistp384", "SHA512")]
     [InlineData("brainpoolP256r1", "SHA384")]
     [InlineData("ed25519", "SHA512")]
-    public void SelfSignaturesWithEveryHashGpgOffersVerify(string algorithm, string digest)
+    public void Self_signatures_with_every_hash_gpg_offers_verify(string algorithm, string digest)
     {
         using var gpg = new GpgHome();
         // --cert-digest-algo picks the hash of the self-signatures gpg makes.
@@ -85,7 +85,7 @@ public sealed class CertificateReaderGpgTests
     };
 
     [Fact]
-    public void SeveralCertificatesInOneFileAndSeveralArmorBlocks()
+    public void Several_certificates_in_one_file_and_several_armor_blocks()
     {
         using var gpg = new GpgHome();
         string a = gpg.Generate("A <a@example.org>", "ed25519");
@@ -105,7 +105,7 @@ public sealed class CertificateReaderGpgTests
     }
 
     [Fact]
-    public void PrimaryKeyFlaggedForEncryptionIsUsedWhenThereIsNoSubkey()
+    public void Primary_key_flagged_for_encryption_is_used_when_there_is_no_subkey()
     {
         using var gpg = new GpgHome();
         string fpr = gpg.Generate("Single <single@example.org>", "rsa2048", usage: "sign,encr");
@@ -118,7 +118,7 @@ public sealed class CertificateReaderGpgTests
     }
 
     [Fact]
-    public void ChoosesTheNewestOfSeveralEncryptionSubkeys()
+    public void Chooses_the_newest_of_several_encryption_subkeys()
     {
         using var gpg = new GpgHome();
         string fpr = gpg.Generate("Many <many@example.org>", "ed25519", fakedTime: "20240101T000000");

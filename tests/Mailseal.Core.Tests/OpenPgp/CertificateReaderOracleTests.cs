@@ -10,7 +10,7 @@ public sealed class CertificateReaderOracleTests
     [Theory]
     [InlineData("cv25519", PublicKeyAlgorithm.Ecdh)]
     [InlineData("rsa3k", PublicKeyAlgorithm.Rsa)]
-    public void SequoiaKeyReads(string suite, PublicKeyAlgorithm encryptionAlgorithm)
+    public void Sequoia_key_reads(string suite, PublicKeyAlgorithm encryptionAlgorithm)
     {
         var dir = Directory.CreateTempSubdirectory("mailseal-sq-");
         try
@@ -56,7 +56,7 @@ public sealed class CertificateReaderOracleTests
     [InlineData(null, "RSA")]
     [InlineData("22", "EdDSA")]
     [InlineData("19", "ECDSA")]
-    public void RnpKeyReads(string? expertChoice, string primaryName)
+    public void Rnp_key_reads(string? expertChoice, string primaryName)
     {
         var home = Directory.CreateTempSubdirectory("mailseal-rnp-");
         try
@@ -91,7 +91,7 @@ public sealed class CertificateReaderOracleTests
     }
 
     [Fact]
-    public void OpenPgpJsV6KeyReads()
+    public void Open_pgp_js_v6_key_reads()
     {
         const string script = """
             const openpgp = require('openpgp');
@@ -127,7 +127,7 @@ public sealed class CertificateReaderOracleTests
     }
 
     [Fact]
-    public void Rfc9580SampleV6CertificateReadsAndVerifies()
+    public void Rfc9580_sample_v6_certificate_reads_and_verifies()
     {
         var result = CertificateReader.Read(File.ReadAllBytes(TestPaths.OpenPgpData("rfc9580-a3-v6-certificate.asc")));
         Assert.Empty(result.Warnings);
@@ -150,7 +150,7 @@ public sealed class CertificateReaderOracleTests
     }
 
     [Fact]
-    public void Rfc9580SampleV4Ed25519LegacyKeyReadsButHasNoSelfSignature()
+    public void Rfc9580_sample_v4_ed25519_legacy_key_reads_but_has_no_self_signature()
     {
         var result = CertificateReader.Read(File.ReadAllBytes(TestPaths.OpenPgpData("rfc9580-a1-v4-ed25519legacy.asc")));
         var c = Assert.Single(result.Certificates);

@@ -17,7 +17,7 @@ public sealed class CertificateRulesTests
     [Theory]
     [InlineData(4)]
     [InlineData(6)]
-    public void TypicalCraftedCertificateIsUsable(int version)
+    public void Typical_crafted_certificate_is_usable(int version)
     {
         var (cert, sub) = CraftedCertificate.Typical(version);
         var c = ReadOne(cert.Build(), out var warnings);
@@ -32,7 +32,7 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
-    public void V6Ed448CertificateVerifies()
+    public void V6_ed448_certificate_verifies()
     {
         var primary = CraftedKey.Ed448V6(CraftedKey.T0);
         byte[] sub = CraftedKey.X25519V6(CraftedKey.T0.AddDays(1));
@@ -55,7 +55,7 @@ public sealed class CertificateRulesTests
     [InlineData(HashAlgorithm.Sha3_256)]
     [InlineData(HashAlgorithm.Sha3_512)]
     [InlineData(HashAlgorithm.Sha512)]
-    public void V6SignaturesOverSha3AndSha2Verify(HashAlgorithm hash)
+    public void V6_signatures_over_sha3_and_sha2_verify(HashAlgorithm hash)
     {
         var primary = CraftedKey.Ed25519V6(CraftedKey.T0);
         byte[] sub = CraftedKey.X25519V6(CraftedKey.T0.AddDays(1));
@@ -69,7 +69,7 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
-    public void ForgedSelfSignatureFloodIsCappedByMaxSignatureChecks()
+    public void Forged_self_signature_flood_is_capped_by_max_signature_checks()
     {
         var (cert, sub) = CraftedCertificate.Typical();
         var primary = cert.Primary;
@@ -94,14 +94,14 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
-    public void ByteOrderMarkBeforeArmorIsIgnored()
+    public void Byte_order_mark_before_armor_is_ignored()
     {
         byte[] armored = File.ReadAllBytes(TestPaths.OpenPgpData("rfc9580-a3-v6-certificate.asc"));
         Assert.Single(CertificateReader.Read([0xEF, 0xBB, 0xBF, .. armored]).Certificates);
     }
 
     [Fact]
-    public void UnknownCriticalSubpacketMakesTheBindingInvalidButAnUnknownNonCriticalOneDoesNot()
+    public void Unknown_critical_subpacket_makes_the_binding_invalid_but_an_unknown_non_critical_one_does_not()
     {
         byte[] flags = CraftedKey.Flags(KeyFlags.EncryptCommunications);
         var (critical, _) = CraftedCertificate.Typical(bindingSubpackets: [.. flags, .. CraftedKey.Sub(100, [1, 2, 3], critical: true)]);
@@ -119,7 +119,7 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
-    public void V4BindingWithoutKeyFlagsFallsBackToTheAlgorithm()
+    public void V4_binding_without_key_flags_falls_back_to_the_algorithm()
     {
         // An ECDH subkey with no key flags subpacket: encryption-capable by algorithm, as gpg decides.
         var (ecdh, sub) = CraftedCertificate.Typical(bindingSubpackets: []);
@@ -138,7 +138,7 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
-    public void RevokedSigningSubkeyIsNotBlamedForMissingEncryption()
+    public void Revoked_signing_subkey_is_not_blamed_for_missing_encryption()
     {
         var primary = CraftedKey.EdDsaV4(CraftedKey.T0);
         var signing = CraftedKey.EdDsaV4(CraftedKey.T0.AddDays(1));
@@ -151,7 +151,7 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
-    public void SubkeyFlaggedForEncryptionButUnableToEncryptIsRefused()
+    public void Subkey_flagged_for_encryption_but_unable_to_encrypt_is_refused()
     {
         var primary = CraftedKey.EdDsaV4(CraftedKey.T0);
         var signing = CraftedKey.EdDsaV4(CraftedKey.T0.AddDays(1));
@@ -162,7 +162,7 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
-    public void Md5SignaturesAreRefused()
+    public void Md5_signatures_are_refused()
     {
         var primary = CraftedKey.EdDsaV4(CraftedKey.T0);
         byte[] sub = CraftedKey.EcdhV4(CraftedKey.T0);
@@ -179,7 +179,7 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
-    public void PrimaryUserIdAndPreferencesComeFromTheFlaggedUserId()
+    public void Primary_user_id_and_preferences_come_from_the_flagged_user_id()
     {
         var primary = CraftedKey.EdDsaV4(CraftedKey.T0);
         byte[] sub = CraftedKey.EcdhV4(CraftedKey.T0);
@@ -201,7 +201,7 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
-    public void RevokedUserIdLosesItsEmailAndThirdPartyCertificationsDoNotCount()
+    public void Revoked_user_id_loses_its_email_and_third_party_certifications_do_not_count()
     {
         var primary = CraftedKey.EdDsaV4(CraftedKey.T0);
         var stranger = CraftedKey.EdDsaV4(CraftedKey.T0);
@@ -223,7 +223,7 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
-    public void DirectKeyExpirationAndExpiredBindingSignature()
+    public void Direct_key_expiration_and_expired_binding_signature()
     {
         // Key expiry stated in a v4 direct-key signature: 10 days after creation.
         var primary = CraftedKey.EdDsaV4(CraftedKey.T0);
@@ -241,7 +241,7 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
-    public void UnknownPacketsVersionsAndAlgorithmsAreSkippedWithWarnings()
+    public void Unknown_packets_versions_and_algorithms_are_skipped_with_warnings()
     {
         var (cert, good) = CraftedCertificate.Typical();
         byte[] v5Subkey = [5, .. CraftedKey.Time(CraftedKey.T0), 25, 0, 0, 0, 32, .. new byte[32]];
@@ -272,7 +272,7 @@ public sealed class CertificateRulesTests
     }
 
     [Fact]
-    public void CountLimitsSkipWithWarnings()
+    public void Count_limits_skip_with_warnings()
     {
         var (a, _) = CraftedCertificate.Typical();
         var (b, _) = CraftedCertificate.Typical();

@@ -15,10 +15,10 @@ public sealed class CertificateTextTests
     [InlineData("Trent <tr ent@example.org>", null)]
     [InlineData("Oscar <oscar@example..org>", null)]
     [InlineData("<@example.org>", null)]
-    public void EmailIsTheAddrSpecOfTheUserId(string userId, string? expected)
+    public void Email_is_the_addr_spec_of_the_user_id(string userId, string? expected)
         => Assert.Equal(expected, CertificateText.ExtractEmail(userId));
 
     [Fact]
-    public void ReasonsAreSafeForLogs()
+    public void Reasons_are_safe_for_logs()
         => Assert.Equal("a?b", CertificateText.Printable("a\nb"));
 }

@@ -7,7 +7,7 @@ namespace Mailseal.Core.Tests.OpenPgp;
 public sealed class CertificateUsabilityTests
 {
     [Fact]
-    public void SignOnlyRsaKeyIsNotAnEncryptionKey()
+    public void Sign_only_rsa_key_is_not_an_encryption_key()
     {
         using var gpg = new GpgHome();
         string fpr = gpg.Generate("Signer <signer@example.org>", "rsa2048", usage: "sign");
@@ -21,7 +21,7 @@ public sealed class CertificateUsabilityTests
     }
 
     [Fact]
-    public void ExpiredKeyIsRefusedWithItsExpiryDate()
+    public void Expired_key_is_refused_with_its_expiry_date()
     {
         using var gpg = new GpgHome();
         string fpr = gpg.Generate("Old <old@example.org>", "ed25519", expire: "1y", fakedTime: "20200101T000000");
@@ -43,7 +43,7 @@ public sealed class CertificateUsabilityTests
     }
 
     [Fact]
-    public void ExpiredEncryptionSubkeyIsPassedOverForTheValidOneBesideIt()
+    public void Expired_encryption_subkey_is_passed_over_for_the_valid_one_beside_it()
     {
         using var gpg = new GpgHome();
         string fpr = gpg.Generate("Mixed <mixed@example.org>", "ed25519", fakedTime: "20200101T000000");
@@ -71,7 +71,7 @@ public sealed class CertificateUsabilityTests
     }
 
     [Fact]
-    public void ExpiredOnlyEncryptionSubkeyNamesTheSubkeyAndDate()
+    public void Expired_only_encryption_subkey_names_the_subkey_and_date()
     {
         using var gpg = new GpgHome();
         string fpr = gpg.Generate("Lapsed <lapsed@example.org>", "ed25519", fakedTime: "20200101T000000");
@@ -85,7 +85,7 @@ public sealed class CertificateUsabilityTests
     }
 
     [Fact]
-    public void RevokedKeyIsRefusedWithTheRevocationReason()
+    public void Revoked_key_is_refused_with_the_revocation_reason()
     {
         using var gpg = new GpgHome(passphrase: "test-passphrase");
         string fpr = gpg.Generate("Gone <gone@example.org>", "ed25519");
@@ -101,7 +101,7 @@ public sealed class CertificateUsabilityTests
     }
 
     [Fact]
-    public void RevokedKeyFromGpgsStoredRevocationCertificate()
+    public void Revoked_key_from_gpgs_stored_revocation_certificate()
     {
         using var gpg = new GpgHome();
         string fpr = gpg.Generate("Gone <gone@example.org>", "ed25519");
@@ -117,7 +117,7 @@ public sealed class CertificateUsabilityTests
     }
 
     [Fact]
-    public void RevokedSubkeyIsRefusedAndAnUnrevokedOneIsUsed()
+    public void Revoked_subkey_is_refused_and_an_unrevoked_one_is_used()
     {
         using var gpg = new GpgHome(passphrase: "test-passphrase");
         string fpr = gpg.Generate("Half <half@example.org>", "ed25519", fakedTime: "20240101T000000");
@@ -148,7 +148,7 @@ public sealed class CertificateUsabilityTests
     [InlineData("ed25519", "cv25519")]
     [InlineData("rsa2048", "rsa2048")]
     [InlineData("nistp256", "nistp256")]
-    public void TamperedBindingSignatureIsRefused(string primary, string subkey)
+    public void Tampered_binding_signature_is_refused(string primary, string subkey)
     {
         using var gpg = new GpgHome();
         string fpr = gpg.Generate("Tampered <t@example.org>", primary);

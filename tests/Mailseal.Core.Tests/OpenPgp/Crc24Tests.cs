@@ -6,7 +6,7 @@ namespace Mailseal.Core.Tests.OpenPgp;
 public sealed class Crc24Tests
 {
     [Fact]
-    public void Crc24KnownValues()
+    public void Crc24_known_values()
     {
         Assert.Equal(0xB704CE, Crc24.Compute([]));
         // CRC-24/OPENPGP check value for "123456789".

@@ -18,7 +18,7 @@ public sealed class PacketReaderTests
     [InlineData(1, 300)]
     [InlineData(2, 70000)]
     [InlineData(3, 50)]
-    public void LegacyHeadersAllLengthForms(int lengthType, int size)
+    public void Legacy_headers_all_length_forms(int lengthType, int size)
     {
         byte[] body = Enumerable.Range(0, size).Select(i => (byte)i).ToArray();
         byte[] data = PacketBytes.Old(13, body, lengthType);
@@ -36,7 +36,7 @@ public sealed class PacketReaderTests
     [InlineData(8383)]
     [InlineData(8384)]
     [InlineData(100000)]
-    public void NewHeadersAllLengthForms(int size)
+    public void New_headers_all_length_forms(int size)
     {
         byte[] body = Enumerable.Range(0, size).Select(i => (byte)(i * 7)).ToArray();
         byte[] data = [.. PacketBytes.New(2, body), .. PacketBytes.New(13, "x"u8)];
@@ -48,7 +48,7 @@ public sealed class PacketReaderTests
     }
 
     [Fact]
-    public void PartialLengthsAreJoinedOnLiteralData()
+    public void Partial_lengths_are_joined_on_literal_data()
     {
         byte[] body = Enumerable.Range(0, 512 + 1024 + 5).Select(i => (byte)i).ToArray();
         // 2^9 = 512 (0xE9), 2^10 = 1024 (0xEA), then a final length of 5.
@@ -59,7 +59,7 @@ public sealed class PacketReaderTests
     }
 
     [Fact]
-    public void PartialLengthsAreRefusedOnKeyPackets()
+    public void Partial_lengths_are_refused_on_key_packets()
     {
         byte[] data = [0xC6, 0xE9, .. new byte[512], 0];
         var ex = Assert.Throws<OpenPgpFormatException>(() => ReadAll(data));
@@ -67,7 +67,7 @@ public sealed class PacketReaderTests
     }
 
     [Fact]
-    public void FirstPartialChunkMustBeAtLeast512()
+    public void First_partial_chunk_must_be_at_least512()
     {
         byte[] data = [0xCB, 0xE1, 1, 2, 0];
         var ex = Assert.Throws<OpenPgpFormatException>(() => ReadAll(data));
@@ -75,7 +75,7 @@ public sealed class PacketReaderTests
     }
 
     [Fact]
-    public void TruncatedBodyIsAClearError()
+    public void Truncated_body_is_a_clear_error()
     {
         byte[] data = [0xC6, 50, 4, 0, 0];
         var ex = Assert.Throws<OpenPgpFormatException>(() => ReadAll(data));
@@ -83,28 +83,28 @@ public sealed class PacketReaderTests
     }
 
     [Fact]
-    public void TruncatedHeaderIsAClearError()
+    public void Truncated_header_is_a_clear_error()
     {
         var ex = Assert.Throws<OpenPgpFormatException>(() => ReadAll([0xC6, 0xFF, 0, 0]));
         Assert.Equal("packet header at offset 0 is truncated", ex.Message);
     }
 
     [Fact]
-    public void NotAPacketHeader()
+    public void Not_a_packet_header()
     {
         var ex = Assert.Throws<OpenPgpFormatException>(() => ReadAll([0x41, 0x42]));
         Assert.StartsWith("octet 0x41 at offset 0 is not an OpenPGP packet header", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void ReservedTagZero()
+    public void Reserved_tag_zero()
     {
         var ex = Assert.Throws<OpenPgpFormatException>(() => ReadAll([0xC0, 0]));
         Assert.Equal("packet at offset 0 has the reserved tag 0", ex.Message);
     }
 
     [Fact]
-    public void PacketLargerThanTheLimitIsRefusedBeforeReading()
+    public void Packet_larger_than_the_limit_is_refused_before_reading()
     {
         // A five-octet length claiming 4 GiB must not be believed.
         var ex = Assert.Throws<OpenPgpFormatException>(() => ReadAll([0xC2, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]));
@@ -115,7 +115,7 @@ public sealed class PacketReaderTests
     }
 
     [Fact]
-    public void MpiReaderChecksLengths()
+    public void Mpi_reader_checks_lengths()
     {
         var r = new MpiReader([0x00, 0x09, 0x01, 0xFF, 0x00, 0x10, 0xAB]);
         Assert.Equal(new byte[] { 0x01, 0xFF }, r.ReadMpi("first").ToArray());

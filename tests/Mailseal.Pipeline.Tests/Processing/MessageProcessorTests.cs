@@ -66,7 +66,7 @@ public sealed class MessageProcessorTests : IDisposable
         smtp.Sessions.Single(s => s.Commands.Contains($"RCPT TO:<{rcpt}>"));
 
     [Fact]
-    public async Task EachLocalCopyIsEncryptedToItsOwnerAloneAndTheRemoteCopyIsPlain()
+    public async Task Each_local_copy_is_encrypted_to_its_owner_alone_and_the_remote_copy_is_plain()
     {
         await using var spamd = FakeSpamd.OnTcp(() => FakeSpamd.Recorded("ham.reply"));
         await using var smtp = new FakeSmtpServer();
@@ -100,7 +100,7 @@ public sealed class MessageProcessorTests : IDisposable
     }
 
     [Fact]
-    public async Task SpamIsFlaggedOutsideAndTaggedWhenAsked()
+    public async Task Spam_is_flagged_outside_and_tagged_when_asked()
     {
         await using var spamd = FakeSpamd.OnTcp(() => FakeSpamd.Recorded("gtube.reply"));
         await using var smtp = new FakeSmtpServer();
@@ -117,7 +117,7 @@ public sealed class MessageProcessorTests : IDisposable
     }
 
     [Fact]
-    public async Task SpamdDownKeepsTheMailQueuedByDefault()
+    public async Task Spamd_down_keeps_the_mail_queued_by_default()
     {
         await using var smtp = new FakeSmtpServer();
         var options = Options(smtp, null, o => o with { SpamCheck = true, Spamd = new SpamdClientOptions { Endpoint = "inet:127.0.0.1:9", ConnectTimeout = TimeSpan.FromSeconds(2) } });
@@ -129,7 +129,7 @@ public sealed class MessageProcessorTests : IDisposable
     }
 
     [Fact]
-    public async Task SpamdDownCanBeSkippedWithAHeaderSayingSo()
+    public async Task Spamd_down_can_be_skipped_with_a_header_saying_so()
     {
         await using var smtp = new FakeSmtpServer();
         var options = Options(smtp, null, o => o with
@@ -146,7 +146,7 @@ public sealed class MessageProcessorTests : IDisposable
     }
 
     [Fact]
-    public async Task LargeMessagesSkipTheCheckAndStillArriveWhole()
+    public async Task Large_messages_skip_the_check_and_still_arrive_whole()
     {
         await using var spamd = FakeSpamd.OnTcp(() => FakeSpamd.Recorded("ham.reply"));
         await using var smtp = new FakeSmtpServer();
@@ -164,7 +164,7 @@ public sealed class MessageProcessorTests : IDisposable
     [Theory]
     [InlineData(MissingKeyPolicy.Tempfail, ExitCodes.TempFail, "4.7.5")]
     [InlineData(MissingKeyPolicy.Bounce, ExitCodes.NoUser, "5.7.5")]
-    public async Task ALocalRecipientWithoutAKeyIsNeverSentPlaintext(MissingKeyPolicy policy, int exit, string status)
+    public async Task A_local_recipient_without_a_key_is_never_sent_plaintext(MissingKeyPolicy policy, int exit, string status)
     {
         await using var smtp = new FakeSmtpServer();
         var e = await Assert.ThrowsAsync<MailsealException>(() =>
@@ -176,7 +176,7 @@ public sealed class MessageProcessorTests : IDisposable
     }
 
     [Fact]
-    public async Task ARefusedCopyQueuesNoCopyAtAll()
+    public async Task A_refused_copy_queues_no_copy_at_all()
     {
         await using var smtp = new FakeSmtpServer(new() { ["RCPT TO:<bob@"] = "451 4.3.0 try later" });
         var e = await Assert.ThrowsAsync<MailsealException>(() => RunAsync(Options(smtp, null), Original, "alice@example.org", "bob@example.org", "dave@example.net"));
@@ -188,7 +188,7 @@ public sealed class MessageProcessorTests : IDisposable
     }
 
     [Fact]
-    public async Task AnInputThatDiesMidwayQueuesNothing()
+    public async Task An_input_that_dies_midway_queues_nothing()
     {
         await using var smtp = new FakeSmtpServer();
         var dying = new DyingStream(Encoding.UTF8.GetBytes(Original + new string('x', 300_000)), failAfter: 200_000);
@@ -201,7 +201,7 @@ public sealed class MessageProcessorTests : IDisposable
     }
 
     [Fact]
-    public async Task ScrubbingDropsClientFieldsBeforeTheCopiesLeave()
+    public async Task Scrubbing_drops_client_fields_before_the_copies_leave()
     {
         await using var smtp = new FakeSmtpServer();
         string submission = "Received: from laptop (h.example.net [203.0.113.5])\r\n\tby mail.example.org (Postfix) with ESMTPSA id 2\r\n" +
@@ -217,7 +217,7 @@ public sealed class MessageProcessorTests : IDisposable
     }
 
     [Fact]
-    public async Task NoRecipientIsAWiringMistake()
+    public async Task No_recipient_is_a_wiring_mistake()
     {
         await using var smtp = new FakeSmtpServer();
         var e = await Assert.ThrowsAsync<MailsealException>(() => RunAsync(Options(smtp, null), Original));

@@ -22,7 +22,7 @@ public class HeaderScrubberTests
     }
 
     [Fact]
-    public async Task DropsTheClientFieldsAndKeepsEverythingElseByteForByte()
+    public async Task Drops_the_client_fields_and_keeps_everything_else_byte_for_byte()
     {
         string message =
             "From: Alice <alice@example.org>\r\n" +
@@ -45,7 +45,7 @@ public class HeaderScrubberTests
     }
 
     [Fact]
-    public async Task AnonymisesOnlyTheTopmostAuthenticatedReceived()
+    public async Task Anonymises_only_the_topmost_authenticated_received()
     {
         string older = "Received: from inner.example.org (inner.example.org [198.51.100.7])\r\n\tby laptop.home with ESMTPSA id 1; Sun, 22 Nov 2026 01:59:00 +0000\r\n";
         string message = SubmissionReceived + older + "From: alice@example.org\r\n\r\nbody\r\n";
@@ -62,7 +62,7 @@ public class HeaderScrubberTests
     [InlineData("with ESMTPS id")]
     [InlineData("with SMTP id")]
     [InlineData("with LMTP id")]
-    public void UnauthenticatedHopsAreNotSubmissions(string with) =>
+    public void Unauthenticated_hops_are_not_submissions(string with) =>
         Assert.False(HeaderScrubber.IsAuthenticatedSubmission($"from a (b [192.0.2.1]) by c (Postfix) {with} X; date"));
 
     [Theory]
@@ -71,11 +71,11 @@ public class HeaderScrubberTests
     [InlineData("with UTF8SMTPSA id")]
     [InlineData("with LMTPSA id")]
     [InlineData("(Authenticated sender: alice@example.org) by c with ESMTPS id")]
-    public void AuthenticatedHopsAreSubmissions(string with) =>
+    public void Authenticated_hops_are_submissions(string with) =>
         Assert.True(HeaderScrubber.IsAuthenticatedSubmission($"from a (b [192.0.2.1]) by c (Postfix) {with} X; date"));
 
     [Fact]
-    public async Task IncomingMailFromOutsideKeepsItsReceived()
+    public async Task Incoming_mail_from_outside_keeps_its_received()
     {
         string message = "Received: from mx.example.com (mx.example.com [192.0.2.1])\n\tby mail.example.org (Postfix) with ESMTPS id 1\n\tfor <alice@example.org>; Sun, 22 Nov 2026 02:00:00 +0000\nFrom: x@example.com\n\nhi\n";
         var (output, outcome) = await ScrubAsync(message);
@@ -84,7 +84,7 @@ public class HeaderScrubberTests
     }
 
     [Fact]
-    public async Task AFoldedClientClauseIsReplacedWhole()
+    public async Task A_folded_client_clause_is_replaced_whole()
     {
         string message = "Received: from laptop.home\n\t(host-203-0-113-5.example.net [203.0.113.5])\n\tby mail.example.org (Postfix) with ESMTPSA id 1; date\nFrom: a@example.org\n\nx\n";
         var (output, _) = await ScrubAsync(message);
@@ -92,7 +92,7 @@ public class HeaderScrubberTests
     }
 
     [Fact]
-    public async Task FieldsADkimSignatureCoversAreNeverAltered()
+    public async Task Fields_a_dkim_signature_covers_are_never_altered()
     {
         string message =
             "DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=mail;\r\n\th=From:To:Subject:User-Agent; bh=abc=; b=def=\r\n" +
@@ -106,7 +106,7 @@ public class HeaderScrubberTests
     }
 
     [Fact]
-    public async Task LfOnlyMessagesStayLfOnly()
+    public async Task Lf_only_messages_stay_lf_only()
     {
         string message = "From: a@example.org\nX-Mailer: Foo\nSubject: s\n\nline 1\nline 2\n";
         var (output, _) = await ScrubAsync(message);
@@ -114,7 +114,7 @@ public class HeaderScrubberTests
     }
 
     [Fact]
-    public async Task AHeaderBlockOverTheLimitPassesUnchanged()
+    public async Task A_header_block_over_the_limit_passes_unchanged()
     {
         var sb = new StringBuilder();
         for (int i = 0; i < 50; i++)
@@ -127,7 +127,7 @@ public class HeaderScrubberTests
     }
 
     [Fact]
-    public async Task WildcardRulesDropByPrefix()
+    public async Task Wildcard_rules_drop_by_prefix()
     {
         var rules = ScrubRules.Parse("drop X-Client-*\n", "test");
         var (output, _) = await ScrubAsync("X-Client-IP: 1\nx-client-name: n\nX-Clientele: kept\n\nb\n", rules);

@@ -40,7 +40,7 @@ public class PostfixHeaderChecksTests : IDisposable
     public void DropRulesBecomeIgnore(string header) => Assert.Equal((0, "IGNORE"), Query(header));
 
     [Fact]
-    public void AnAuthenticatedReceivedIsRewrittenWithItsContinuationLinesKept()
+    public void An_authenticated_received_is_rewritten_with_its_continuation_lines_kept()
     {
         var (exit, output) = Query("Received: from laptop.home (host.example.net [203.0.113.5])\n\tby mail.example.org (Postfix) with ESMTPSA id 4Fz\n\tfor <bob@example.net>; Sun, 22 Nov 2026 02:00:00 +0000");
         Assert.Equal(0, exit);

@@ -24,15 +24,15 @@ public class DotStuffingStreamTests
     [InlineData("", "")]
     [InlineData(".", "..\r\n")]
     [InlineData("x\n.\n", "x\r\n..\r\n")]
-    public async Task NormalisesLineEndsAndStuffsDots(string input, string expected) =>
+    public async Task Normalises_line_ends_and_stuffs_dots(string input, string expected) =>
         Assert.Equal(expected, await StuffAsync(input));
 
     [Fact]
-    public async Task CrLfSplitAcrossWritesIsOneLineEnd() =>
+    public async Task Cr_lf_split_across_writes_is_one_line_end() =>
         Assert.Equal("a\r\n.b\r\n".Replace(".b", "..b", StringComparison.Ordinal), await StuffAsync("a\r", "\n.b\n"));
 
     [Fact]
-    public async Task LargeInputsPassThroughTheSmallBufferIntact()
+    public async Task Large_inputs_pass_through_the_small_buffer_intact()
     {
         var sb = new StringBuilder();
         for (int i = 0; i < 5000; i++)
@@ -44,7 +44,7 @@ public class DotStuffingStreamTests
     }
 
     [Fact]
-    public async Task NeverWritesTheTerminatingDot()
+    public async Task Never_writes_the_terminating_dot()
     {
         string result = await StuffAsync("body\n");
         Assert.DoesNotContain("\r\n.\r\n", "\r\n" + result, StringComparison.Ordinal);

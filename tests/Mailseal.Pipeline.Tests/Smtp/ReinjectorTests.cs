@@ -12,7 +12,7 @@ public class ReinjectorTests
         async (s, ct) => await s.WriteAsync(Encoding.UTF8.GetBytes(text), ct);
 
     [Fact]
-    public async Task DeliversWithTheEnvelopeGivenAndReturnsTheQueueId()
+    public async Task Delivers_with_the_envelope_given_and_returns_the_queue_id()
     {
         await using var server = new FakeSmtpServer();
         var result = await Smtp(server).SendAsync("alice@example.org", ["bob@example.net", "carol@example.net"],
@@ -28,7 +28,7 @@ public class ReinjectorTests
     }
 
     [Fact]
-    public async Task NullSenderAndEightBitAndUtf8()
+    public async Task Null_sender_and_eight_bit_and_utf8()
     {
         await using var server = new FakeSmtpServer();
         await Smtp(server).SendAsync("", ["jörg@example.net"], Writes("x\n"), eightBit: true, CancellationToken.None);
@@ -37,7 +37,7 @@ public class ReinjectorTests
     }
 
     [Fact]
-    public async Task AFailingWriterQueuesNothing()
+    public async Task A_failing_writer_queues_nothing()
     {
         await using var server = new FakeSmtpServer();
         var e = await Assert.ThrowsAsync<ReinjectionException>(() => Smtp(server).SendAsync("a@example.org", ["b@example.net"],
@@ -54,7 +54,7 @@ public class ReinjectorTests
     }
 
     [Fact]
-    public async Task ARefusedRecipientStopsBeforeData()
+    public async Task A_refused_recipient_stops_before_data()
     {
         await using var server = new FakeSmtpServer(new() { ["RCPT TO:<bad@"] = "550 5.1.1 <bad@example.net>: Recipient address rejected" });
         var e = await Assert.ThrowsAsync<ReinjectionException>(() => Smtp(server).SendAsync("a@example.org", ["good@example.net", "bad@example.net"],
@@ -67,7 +67,7 @@ public class ReinjectorTests
     }
 
     [Fact]
-    public async Task TooLargeIsReportedWithTheRemedy()
+    public async Task Too_large_is_reported_with_the_remedy()
     {
         await using var server = new FakeSmtpServer(new() { ["."] = "552 5.3.4 Message size exceeds fixed limit" });
         var e = await Assert.ThrowsAsync<ReinjectionException>(() => Smtp(server).SendAsync("a@example.org", ["b@example.net"],
@@ -79,7 +79,7 @@ public class ReinjectorTests
     }
 
     [Fact]
-    public async Task RefusedConnectionIsAReinjectionError()
+    public async Task Refused_connection_is_a_reinjection_error()
     {
         int port;
         using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
@@ -96,14 +96,14 @@ public class ReinjectorTests
     [Theory]
     [InlineData("evil>\r\nRCPT TO:<x@example.net")]
     [InlineData("a\u0000b@example.net")]
-    public async Task MalformedAddressesNeverReachTheWire(string rcpt)
+    public async Task Malformed_addresses_never_reach_the_wire(string rcpt)
     {
         var r = new Reinjector(new ReinjectorOptions { Mode = ReinjectionMode.Smtp, SmtpEndpoint = "inet:127.0.0.1:9" });
         await Assert.ThrowsAsync<ReinjectionException>(() => r.SendAsync("a@example.org", [rcpt], Writes("x\n"), false, CancellationToken.None));
     }
 
     [Fact]
-    public async Task SendmailThatCannotStartIsAReinjectionError()
+    public async Task Sendmail_that_cannot_start_is_a_reinjection_error()
     {
         var r = new Reinjector(new ReinjectorOptions { SendmailPath = "/nonexistent/sendmail" });
         var e = await Assert.ThrowsAsync<ReinjectionException>(() => r.SendAsync("a@example.org", ["b@example.net"], Writes("x\n"), false, CancellationToken.None));
@@ -111,7 +111,7 @@ public class ReinjectorTests
     }
 
     [Fact]
-    public async Task SendmailDialogueRunsOverStdio()
+    public async Task Sendmail_dialogue_runs_over_stdio()
     {
         // tests/Shared/stub-sendmail-bs.sh stands in for Postfix's sendmail -bs.
         string dir = Directory.CreateTempSubdirectory("mailseal-sendmail").FullName;

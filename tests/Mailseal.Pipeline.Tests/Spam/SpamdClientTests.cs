@@ -9,7 +9,7 @@ public class SpamdClientTests
     private static readonly byte[] Ham = FakeSpamd.Recorded("ham.eml");
 
     [Fact]
-    public async Task GtubeIsSpamAndOnlyXSpamFieldsAreKept()
+    public async Task Gtube_is_spam_and_only_x_spam_fields_are_kept()
     {
         await using var spamd = FakeSpamd.OnTcp(() => FakeSpamd.Recorded("gtube.reply"));
         var client = new SpamdClient(new SpamdClientOptions { Endpoint = spamd.Endpoint });
@@ -30,7 +30,7 @@ public class SpamdClientTests
     }
 
     [Fact]
-    public async Task HamIsNotSpam()
+    public async Task Ham_is_not_spam()
     {
         await using var spamd = FakeSpamd.OnTcp(() => FakeSpamd.Recorded("ham.reply"));
         var verdict = await new SpamdClient(new SpamdClientOptions { Endpoint = spamd.Endpoint }).CheckAsync(Ham, CancellationToken.None);
@@ -42,7 +42,7 @@ public class SpamdClientTests
     }
 
     [Fact]
-    public async Task RequestIsExactlySpamc15Headers()
+    public async Task Request_is_exactly_spamc15_headers()
     {
         await using var spamd = FakeSpamd.OnTcp(() => FakeSpamd.Recorded("ham.reply"));
         var client = new SpamdClient(new SpamdClientOptions { Endpoint = spamd.Endpoint, User = "bob\r\nEvil: 1" });
@@ -54,7 +54,7 @@ public class SpamdClientTests
     }
 
     [Fact]
-    public async Task WorksOverUnixSocket()
+    public async Task Works_over_unix_socket()
     {
         string dir = Directory.CreateTempSubdirectory("mailseal-spamd").FullName;
         try
@@ -70,7 +70,7 @@ public class SpamdClientTests
     }
 
     [Fact]
-    public async Task ErrorStatusIsReportedWithSpamdsWords()
+    public async Task Error_status_is_reported_with_spamds_words()
     {
         await using var spamd = FakeSpamd.OnTcp(() => FakeSpamd.Recorded("bad-request.reply"));
         var e = await Assert.ThrowsAsync<SpamdException>(() =>
@@ -80,7 +80,7 @@ public class SpamdClientTests
     }
 
     [Fact]
-    public async Task RefusedConnectionIsTransient()
+    public async Task Refused_connection_is_transient()
     {
         // bind and release a port so nothing listens there
         int port;
@@ -98,7 +98,7 @@ public class SpamdClientTests
     }
 
     [Fact]
-    public async Task SilentServerTimesOutWithinTheLimit()
+    public async Task Silent_server_times_out_within_the_limit()
     {
         await using var spamd = FakeSpamd.OnTcp(() => null, silent: true);
         var client = new SpamdClient(new SpamdClientOptions { Endpoint = spamd.Endpoint, Timeout = TimeSpan.FromMilliseconds(300) });
@@ -109,7 +109,7 @@ public class SpamdClientTests
     }
 
     [Fact]
-    public async Task ClosedWithoutReplyIsAnError()
+    public async Task Closed_without_reply_is_an_error()
     {
         await using var spamd = FakeSpamd.OnTcp(() => null);
         var e = await Assert.ThrowsAsync<SpamdException>(() =>
@@ -118,7 +118,7 @@ public class SpamdClientTests
     }
 
     [Fact]
-    public async Task OversizedReplyIsRefused()
+    public async Task Oversized_reply_is_refused()
     {
         byte[] huge = Encoding.ASCII.GetBytes("SPAMD/1.1 0 EX_OK\r\nSpam: False ; 0.0 / 5.0\r\n\r\n" + new string('x', 300_000));
         await using var spamd = FakeSpamd.OnTcp(() => huge);
@@ -128,7 +128,7 @@ public class SpamdClientTests
     }
 
     [Fact]
-    public void TruncatedReplyIsRefused()
+    public void Truncated_reply_is_refused()
     {
         byte[] reply = FakeSpamd.Recorded("gtube.reply");
         var e = Assert.Throws<SpamdException>(() => SpamdClient.ParseHeadersReply(reply.AsSpan(0, reply.Length - 10), "test"));
@@ -142,7 +142,7 @@ public class SpamdClientTests
     [InlineData("HTTP/1.0 200 OK\r\n\r\n", "malformed status line")]
     [InlineData("SPAMD/1.1 0 EX_OK\r\nno colon here\r\n\r\n", "malformed header")]
     [InlineData("SPAMD/1.1 0 EX_OK\r\nSpam: True ; 1 / 5", "no end of headers")]
-    public void MalformedRepliesGiveOneLineErrors(string reply, string expected)
+    public void Malformed_replies_give_one_line_errors(string reply, string expected)
     {
         var e = Assert.Throws<SpamdException>(() => SpamdClient.ParseHeadersReply(Encoding.ASCII.GetBytes(reply), "test"));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
@@ -150,14 +150,14 @@ public class SpamdClientTests
     }
 
     [Fact]
-    public async Task MessageOverMaxSizeIsTheCallersDecision()
+    public async Task Message_over_max_size_is_the_callers_decision()
     {
         var client = new SpamdClient(new SpamdClientOptions { Endpoint = "127.0.0.1:1", MaxMessageSize = 10 });
         await Assert.ThrowsAsync<ArgumentException>(() => client.CheckAsync(new byte[11], CancellationToken.None));
     }
 
     [Fact]
-    public async Task PingGetsPong()
+    public async Task Ping_gets_pong()
     {
         await using var spamd = FakeSpamd.OnTcp(() => FakeSpamd.Recorded("ping.reply"));
         await new SpamdClient(new SpamdClientOptions { Endpoint = spamd.Endpoint }).PingAsync(CancellationToken.None);
