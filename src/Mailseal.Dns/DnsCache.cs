@@ -6,25 +6,25 @@ namespace Mailseal.Dns;
 /// </summary>
 internal sealed class DnsCache
 {
-    private readonly int maxEntries;
-    private readonly TimeProvider time;
-    private readonly Dictionary<(string Name, DnsRecordType Type), LinkedListNode<Entry>> map = [];
-    private readonly LinkedList<Entry> order = new();
-    private readonly Lock gate = new();
+    private readonly int _maxEntries;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<(string Name, DnsRecordType Type), LinkedListNode<Entry>> _map = [];
+    private readonly LinkedList<Entry> _order = new();
+    private readonly Lock _gate = new();
 
     public DnsCache(int maxEntries, TimeProvider time)
     {
-        this.maxEntries = maxEntries;
-        this.time = time;
+        _maxEntries = maxEntries;
+        _time = time;
     }
 
     public int Count
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return map.Count;
+                return _map.Count;
             }
         }
     }
@@ -32,20 +32,20 @@ internal sealed class DnsCache
     public bool TryGet(string name, DnsRecordType type, out DnsAnswer answer)
     {
         var key = (DnsName.Key(name), type);
-        lock (gate)
+        lock (_gate)
         {
-            if (map.TryGetValue(key, out LinkedListNode<Entry>? node))
+            if (_map.TryGetValue(key, out LinkedListNode<Entry>? node))
             {
-                if (node.Value.Expires > time.GetUtcNow())
+                if (node.Value.Expires > _time.GetUtcNow())
                 {
-                    order.Remove(node);
-                    order.AddFirst(node);
+                    _order.Remove(node);
+                    _order.AddFirst(node);
                     answer = node.Value.Answer;
                     return true;
                 }
 
-                order.Remove(node);
-                map.Remove(key);
+                _order.Remove(node);
+                _map.Remove(key);
             }
         }
 
@@ -55,28 +55,28 @@ internal sealed class DnsCache
 
     public void Set(string name, DnsRecordType type, DnsAnswer answer, TimeSpan ttl)
     {
-        if (maxEntries <= 0 || ttl <= TimeSpan.Zero)
+        if (_maxEntries <= 0 || ttl <= TimeSpan.Zero)
         {
             return;
         }
 
         var key = (DnsName.Key(name), type);
-        var entry = new Entry(key, answer, time.GetUtcNow() + ttl);
-        lock (gate)
+        var entry = new Entry(key, answer, _time.GetUtcNow() + ttl);
+        lock (_gate)
         {
-            if (map.TryGetValue(key, out LinkedListNode<Entry>? existing))
+            if (_map.TryGetValue(key, out LinkedListNode<Entry>? existing))
             {
-                order.Remove(existing);
-                map.Remove(key);
+                _order.Remove(existing);
+                _map.Remove(key);
             }
 
-            while (map.Count >= maxEntries && order.Last is { } last)
+            while (_map.Count >= _maxEntries && _order.Last is { } last)
             {
-                order.RemoveLast();
-                map.Remove(last.Value.Key);
+                _order.RemoveLast();
+                _map.Remove(last.Value.Key);
             }
 
-            map[key] = order.AddFirst(entry);
+            _map[key] = _order.AddFirst(entry);
         }
     }
 

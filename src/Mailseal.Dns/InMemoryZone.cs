@@ -16,18 +16,18 @@ public sealed class InMemoryZone : IDnsResolver
     /// <summary>How many CNAME links a query follows before it answers <see cref="DnsStatus.ServFail"/>.</summary>
     public const int MaxCnameChain = 16;
 
-    private readonly Dictionary<string, Node> nodes = new(StringComparer.Ordinal);
-    private readonly Lock gate = new();
-    private int queryCount;
+    private readonly Dictionary<string, Node> _nodes = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private int _queryCount;
 
     /// <summary>How many queries this zone has answered (for tests that count lookups).</summary>
-    public int QueryCount => Volatile.Read(ref queryCount);
+    public int QueryCount => Volatile.Read(ref _queryCount);
 
     /// <summary>Adds a record.</summary>
     public void Add(DnsRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        lock (gate)
+        lock (_gate)
         {
             GetNode(record.Name).Records.Add(record);
         }
@@ -79,7 +79,7 @@ public sealed class InMemoryZone : IDnsResolver
     /// <summary>Makes <paramref name="name"/> exist with no records, so queries answer NODATA rather than NXDOMAIN.</summary>
     public void AddName(string name)
     {
-        lock (gate)
+        lock (_gate)
         {
             GetNode(name);
         }
@@ -88,7 +88,7 @@ public sealed class InMemoryZone : IDnsResolver
     /// <summary>Makes queries for <paramref name="name"/> time out, except for types it holds records of.</summary>
     public void AddTimeout(string name)
     {
-        lock (gate)
+        lock (_gate)
         {
             GetNode(name).Failure = DnsStatus.Timeout;
         }
@@ -97,7 +97,7 @@ public sealed class InMemoryZone : IDnsResolver
     /// <summary>Makes queries for <paramref name="name"/> answer SERVFAIL, except for types it holds records of.</summary>
     public void AddServFail(string name)
     {
-        lock (gate)
+        lock (_gate)
         {
             GetNode(name).Failure = DnsStatus.ServFail;
         }
@@ -106,18 +106,18 @@ public sealed class InMemoryZone : IDnsResolver
     /// <summary>True when the zone holds <paramref name="name"/> (with or without records).</summary>
     public bool Contains(string name)
     {
-        lock (gate)
+        lock (_gate)
         {
-            return nodes.ContainsKey(DnsName.Key(name));
+            return _nodes.ContainsKey(DnsName.Key(name));
         }
     }
 
     /// <summary>True when the zone holds a record of <paramref name="type"/> at exactly <paramref name="name"/> (no CNAME following).</summary>
     public bool Contains(string name, DnsRecordType type)
     {
-        lock (gate)
+        lock (_gate)
         {
-            return nodes.TryGetValue(DnsName.Key(name), out Node? node) && node.Records.Any(r => r.Type == type);
+            return _nodes.TryGetValue(DnsName.Key(name), out Node? node) && node.Records.Any(r => r.Type == type);
         }
     }
 
@@ -126,8 +126,8 @@ public sealed class InMemoryZone : IDnsResolver
     {
         ArgumentNullException.ThrowIfNull(name);
         cancellationToken.ThrowIfCancellationRequested();
-        Interlocked.Increment(ref queryCount);
-        lock (gate)
+        Interlocked.Increment(ref _queryCount);
+        lock (_gate)
         {
             return Task.FromResult(Resolve(name, type));
         }
@@ -151,7 +151,7 @@ public sealed class InMemoryZone : IDnsResolver
                 return new DnsAnswer(DnsStatus.ServFail, null, canonical);
             }
 
-            if (!nodes.TryGetValue(key, out Node? node))
+            if (!_nodes.TryGetValue(key, out Node? node))
             {
                 return new DnsAnswer(DnsStatus.NxDomain, null, canonical);
             }
@@ -180,10 +180,10 @@ public sealed class InMemoryZone : IDnsResolver
     {
         ArgumentNullException.ThrowIfNull(name);
         string key = DnsName.Key(name);
-        if (!nodes.TryGetValue(key, out Node? node))
+        if (!_nodes.TryGetValue(key, out Node? node))
         {
             node = new Node();
-            nodes.Add(key, node);
+            _nodes.Add(key, node);
         }
 
         return node;

@@ -26,14 +26,14 @@ public sealed class StubResolver : IDnsResolver, IDisposable
 {
     private const int MaxUdpMessage = 65535;
 
-    private readonly StubResolverOptions options;
-    private readonly DnsCache cache;
-    private readonly TimeProvider time;
-    private readonly SemaphoreSlim slots;
-    private readonly CancellationTokenSource lifetime = new();
-    private readonly Dictionary<(string Name, DnsRecordType Type), Task<DnsAnswer>> inFlight = [];
-    private readonly Lock inFlightGate = new();
-    private bool disposed;
+    private readonly StubResolverOptions _options;
+    private readonly DnsCache _cache;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _slots;
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly Dictionary<(string Name, DnsRecordType Type), Task<DnsAnswer>> _inFlight = [];
+    private readonly Lock _inFlightGate = new();
+    private bool _disposed;
 
     /// <summary>Creates a resolver.</summary>
     /// <param name="options">Servers, timeouts and limits.</param>
@@ -55,26 +55,26 @@ public sealed class StubResolver : IDnsResolver, IDisposable
             throw new ArgumentException("Attempts, Timeout and MaxConcurrentQueries must be positive.", nameof(options));
         }
 
-        slots = new SemaphoreSlim(options.MaxConcurrentQueries, options.MaxConcurrentQueries);
-        this.options = options;
-        this.time = time;
-        cache = new DnsCache(options.CacheMaxEntries, time);
+        _slots = new SemaphoreSlim(options.MaxConcurrentQueries, options.MaxConcurrentQueries);
+        _options = options;
+        _time = time;
+        _cache = new DnsCache(options.CacheMaxEntries, time);
     }
 
     /// <summary>Entries now in the cache (for tests and statistics).</summary>
-    public int CacheCount => cache.Count;
+    public int CacheCount => _cache.Count;
 
     /// <inheritdoc/>
     public async Task<DnsAnswer> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
-        ObjectDisposedException.ThrowIf(disposed, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (!DnsName.IsValidQueryName(name))
         {
             return new DnsAnswer(DnsStatus.FormatError);
         }
 
-        if (cache.TryGet(name, type, out DnsAnswer cached))
+        if (_cache.TryGet(name, type, out DnsAnswer cached))
         {
             return cached;
         }
@@ -85,13 +85,13 @@ public sealed class StubResolver : IDnsResolver, IDisposable
         var key = (DnsName.Key(name), type);
         TaskCompletionSource<DnsAnswer>? owner = null;
         Task<DnsAnswer>? shared;
-        lock (inFlightGate)
+        lock (_inFlightGate)
         {
-            if (!inFlight.TryGetValue(key, out shared))
+            if (!_inFlight.TryGetValue(key, out shared))
             {
                 owner = new TaskCompletionSource<DnsAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
                 shared = owner.Task;
-                inFlight.Add(key, shared);
+                _inFlight.Add(key, shared);
             }
         }
 
@@ -107,7 +107,7 @@ public sealed class StubResolver : IDnsResolver, IDisposable
     {
         try
         {
-            DnsAnswer answer = await ResolveAsync(name, type, lifetime.Token).ConfigureAwait(false);
+            DnsAnswer answer = await ResolveAsync(name, type, _lifetime.Token).ConfigureAwait(false);
             Forget(key);
             owner.SetResult(answer);
         }
@@ -127,9 +127,9 @@ public sealed class StubResolver : IDnsResolver, IDisposable
 
     private void Forget((string Name, DnsRecordType Type) key)
     {
-        lock (inFlightGate)
+        lock (_inFlightGate)
         {
-            inFlight.Remove(key);
+            _inFlight.Remove(key);
         }
     }
 
@@ -166,7 +166,7 @@ public sealed class StubResolver : IDnsResolver, IDisposable
                     break;
                 }
 
-                if (++links > options.MaxCnameChain || !seen.Add(DnsName.Key(alias.Target)))
+                if (++links > _options.MaxCnameChain || !seen.Add(DnsName.Key(alias.Target)))
                 {
                     return new DnsAnswer(DnsStatus.ServFail, null, alias.Target);
                 }
@@ -181,7 +181,7 @@ public sealed class StubResolver : IDnsResolver, IDisposable
             {
                 minTtl = found.Aggregate(minTtl, (ttl, r) => Math.Min(ttl, r.Ttl));
                 var answer = new DnsAnswer(DnsStatus.Ok, found, canonical);
-                cache.Set(name, type, answer, Cap(minTtl, options.CacheMaxTtl));
+                _cache.Set(name, type, answer, Cap(minTtl, _options.CacheMaxTtl));
                 return answer;
             }
 
@@ -197,7 +197,7 @@ public sealed class StubResolver : IDnsResolver, IDisposable
             DnsRecord? soa = message.Authority.FirstOrDefault(r => r.Type == DnsRecordType.Soa);
             if (soa is not null)
             {
-                cache.Set(name, type, negative, Cap(Math.Min(Math.Min(soa.Ttl, soa.SoaMinimum), minTtl), options.NegativeCacheMaxTtl));
+                _cache.Set(name, type, negative, Cap(Math.Min(Math.Min(soa.Ttl, soa.SoaMinimum), minTtl), _options.NegativeCacheMaxTtl));
             }
 
             return negative;
@@ -207,15 +207,15 @@ public sealed class StubResolver : IDnsResolver, IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        if (disposed)
+        if (_disposed)
         {
             return;
         }
 
-        disposed = true;
-        lifetime.Cancel();
-        lifetime.Dispose();
-        slots.Dispose();
+        _disposed = true;
+        _lifetime.Cancel();
+        _lifetime.Dispose();
+        _slots.Dispose();
     }
 
     private static TimeSpan Cap(uint ttl, TimeSpan max)
@@ -227,14 +227,14 @@ public sealed class StubResolver : IDnsResolver, IDisposable
     /// <summary>Asks the servers until one gives a usable answer (NOERROR or NXDOMAIN).</summary>
     private async Task<(DnsMessage? Message, DnsStatus Failure)> ExchangeAsync(string name, DnsRecordType type, CancellationToken cancellationToken)
     {
-        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return await ExchangeOnceAsync(name, type, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            slots.Release();
+            _slots.Release();
         }
     }
 
@@ -242,11 +242,11 @@ public sealed class StubResolver : IDnsResolver, IDisposable
     {
         DnsStatus failure = DnsStatus.Timeout;
         bool sawTimeout = false;
-        for (int attempt = 0; attempt < options.Attempts; attempt++)
+        for (int attempt = 0; attempt < _options.Attempts; attempt++)
         {
-            foreach (IPEndPoint server in options.Servers)
+            foreach (IPEndPoint server in _options.Servers)
             {
-                ushort edns = options.EdnsBufferSize;
+                ushort edns = _options.EdnsBufferSize;
                 Reply reply = await UdpAsync(server, name, type, edns, cancellationToken).ConfigureAwait(false);
                 if (reply.Message is { ResponseCode: 1 } && edns != 0)
                 {
@@ -298,7 +298,7 @@ public sealed class StubResolver : IDnsResolver, IDisposable
         byte[] query = DnsMessage.BuildQuery(id, name, type, edns);
         using var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.Timeout);
+        timeout.CancelAfter(_options.Timeout);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxUdpMessage);
         try
         {
@@ -349,7 +349,7 @@ public sealed class StubResolver : IDnsResolver, IDisposable
         query.CopyTo(framed, 2);
         using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.Timeout);
+        timeout.CancelAfter(_options.Timeout);
         try
         {
             await socket.ConnectAsync(server, timeout.Token).ConfigureAwait(false);
@@ -361,7 +361,7 @@ public sealed class StubResolver : IDnsResolver, IDisposable
             }
 
             int length = BinaryPrimitives.ReadUInt16BigEndian(lengthBytes);
-            if (length > options.MaxTcpMessageSize)
+            if (length > _options.MaxTcpMessageSize)
             {
                 return new Reply(null, true);
             }

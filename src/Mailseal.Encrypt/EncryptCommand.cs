@@ -24,13 +24,13 @@ internal sealed class EncryptCommand
     /// <summary>RFC 3463 X.7.5 "cryptographic failure": no usable key where one is needed.</summary>
     public const string NoKeyStatus = "4.7.5";
 
-    private readonly ToolContext context;
-    private readonly TimeProvider time;
+    private readonly ToolContext _context;
+    private readonly TimeProvider _time;
 
     public EncryptCommand(ToolContext context, TimeProvider? time = null)
     {
-        this.context = context;
-        this.time = time ?? TimeProvider.System;
+        _context = context;
+        _time = time ?? TimeProvider.System;
         Root = new RootCommand("Encrypt one message (stdin) to its local recipients' OpenPGP keys as PGP/MIME (stdout), as gpgit.pl did, and keep Postfix's contracts: a message that cannot be encrypted is deferred (exit 75), never passed on in plaintext.")
         {
             KeyDir, Database, LocalDomains, RecipientDelimiter, SyslogSocket, MissingKey, ProtectHeaders, HideSubject, DkimSignature,
@@ -125,7 +125,7 @@ internal sealed class EncryptCommand
         {
             LocalDomains = Core.Configuration.SharedValues.ParseDomains(parse.GetValue(LocalDomains) ?? ""),
             RecipientDelimiter = parse.GetValue(RecipientDelimiter) ?? "",
-            TimeProvider = time,
+            TimeProvider = _time,
         });
         var found = new List<KeyLookupResult>();
         try
@@ -184,7 +184,7 @@ internal sealed class EncryptCommand
         MessageEncryptionResult result;
         try
         {
-            result = await encryptor.EncryptAsync(context.Input, context.Output, keys, options, ct).ConfigureAwait(false);
+            result = await encryptor.EncryptAsync(_context.Input, _context.Output, keys, options, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OpenPgpFormatException or UnauthorizedAccessException)
         {
@@ -202,20 +202,20 @@ internal sealed class EncryptCommand
         var buffer = GC.AllocateUninitializedArray<byte>(64 * 1024);
         long total = 0;
         int n;
-        while ((n = await context.Input.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+        while ((n = await _context.Input.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
         {
-            await context.Output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+            await _context.Output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
             total += n;
         }
 
-        await context.Output.FlushAsync(ct).ConfigureAwait(false);
+        await _context.Output.FlushAsync(ct).ConfigureAwait(false);
         return total;
     }
 
     private async Task WriteErrorAsync(string line, CancellationToken ct)
     {
-        await context.Error.WriteLineAsync(line.AsMemory(), ct).ConfigureAwait(false);
-        await context.Error.FlushAsync(ct).ConfigureAwait(false);
+        await _context.Error.WriteLineAsync(line.AsMemory(), ct).ConfigureAwait(false);
+        await _context.Error.FlushAsync(ct).ConfigureAwait(false);
     }
 
     private static void LogLine(ILogger log, string? queueId, List<KeyLookupResult> found, string action,

@@ -197,13 +197,13 @@ public sealed class PipeBenchmark : IBenchmarkCommand
     /// <summary>One private Postfix instance, spamd and key material under a temp directory.</summary>
     private sealed class Instance(string root, IReadOnlyList<Contender> contenders)
     {
-        private readonly string etc = Path.Combine(root, "etc", "postfix");
-        private readonly string cgroup = CgroupPath(root);
-        private int spamdPort;
-        private int reinjectPort;
-        private bool postfixStarted;
-        private bool alternateAdded;
-        private LogWatcher? log;
+        private readonly string _etc = Path.Combine(root, "etc", "postfix");
+        private readonly string _cgroup = CgroupPath(root);
+        private int _spamdPort;
+        private int _reinjectPort;
+        private bool _postfixStarted;
+        private bool _alternateAdded;
+        private LogWatcher? _log;
 
         public bool CpuAccounting { get; private set; }
 
@@ -213,13 +213,13 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         {
             foreach (var c in contenders)
                 c.Port = FreePort();
-            spamdPort = FreePort();
-            reinjectPort = FreePort();
+            _spamdPort = FreePort();
+            _reinjectPort = FreePort();
             var gnupg = Path.Combine(root, "gnupg");
             await Sh($"""
                 set -e
                 getent passwd {PipeUser} >/dev/null || useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin {PipeUser}
-                install -d -m 755 '{root}' '{root}/etc' '{etc}' '{root}/log' '{root}/keys' '{root}/spool' '{root}/run'
+                install -d -m 755 '{root}' '{root}/etc' '{_etc}' '{root}/log' '{root}/keys' '{root}/spool' '{root}/run'
                 install -d -m 750 -o postfix -g postfix '{root}/data'
                 install -d -m 700 -o {PipeUser} -g {PipeUser} '{gnupg}'
                 chmod -R a+rX "$(dirname '{tool}')"
@@ -242,7 +242,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
             foreach (var spam in new[] { true, false })
             {
                 var script = Path.Combine(root, spam ? "wrapper.sh" : "wrapper-nospam.sh");
-                var first = spam ? $"spamc -d 127.0.0.1 -p {spamdPort}" : "cat";
+                var first = spam ? $"spamc -d 127.0.0.1 -p {_spamdPort}" : "cat";
                 await File.WriteAllTextAsync(script, $$"""
                     #!/bin/bash
                     # Test-only stand-in for the tutorial's filter: spamc | gpg | sendmail "$@".
@@ -252,7 +252,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                       while IFS= read -r line && [ -n "${line%$'\r'}" ]; do header+="$line"$'\n'; done
                       printf '%s\n' "$header"
                       gpg --homedir '{{gnupg}}' --batch --quiet --no-tty --trust-model always --armor --encrypt -r '{{fpr}}'
-                    } | /usr/sbin/sendmail -C '{{etc}}' "$@"
+                    } | /usr/sbin/sendmail -C '{{_etc}}' "$@"
                     exit ${PIPESTATUS[2]}
 
                     """, ct);
@@ -265,14 +265,14 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 local_domains = {Domain}
 
                 [pipe]
-                spamd = inet:127.0.0.1:{spamdPort}
-                postfix_config = {etc}
+                spamd = inet:127.0.0.1:{_spamdPort}
+                postfix_config = {_etc}
 
                 """, ct);
             File.SetUnixFileMode(conf, (UnixFileMode)0b110_100_100);
 
             var limits = string.Join('\n', contenders.Select(c => $"{c.Service}_destination_recipient_limit = 1"));
-            await File.WriteAllTextAsync(Path.Combine(etc, "main.cf"), $$"""
+            await File.WriteAllTextAsync(Path.Combine(_etc, "main.cf"), $$"""
                 compatibility_level = 3.6
                 queue_directory = {{root}}/spool
                 data_directory = {{root}}/data
@@ -300,15 +300,15 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 var noSpam = c.Spam ? string.Empty : " --spam-check false";
                 return c.Kind switch
                 {
-                    Kind.MailsealSmtp => $"{c.Service} unix - n n - - pipe flags=Rq user={PipeUser} argv={tool} --config {conf}{noSpam} --reinject smtp --reinject-smtp inet:127.0.0.1:{reinjectPort} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}",
+                    Kind.MailsealSmtp => $"{c.Service} unix - n n - - pipe flags=Rq user={PipeUser} argv={tool} --config {conf}{noSpam} --reinject smtp --reinject-smtp inet:127.0.0.1:{_reinjectPort} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}",
                     Kind.MailsealSendmail => $"{c.Service} unix - n n - - pipe flags=Rq user={PipeUser} argv={tool} --config {conf}{noSpam} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}",
                     _ => $"{c.Service} unix - n n - - pipe flags=Rq user={PipeUser} argv={root}/{(c.Spam ? "wrapper.sh" : "wrapper-nospam.sh")} -oi -f ${{sender}} ${{recipient}}",
                 };
             }));
-            await File.WriteAllTextAsync(Path.Combine(etc, "master.cf"), $$"""
+            await File.WriteAllTextAsync(Path.Combine(_etc, "master.cf"), $$"""
                 {{listeners}}
                 # the re-injection listener, as postfix/mailseal-pipe.postconf defines it
-                127.0.0.1:{{reinjectPort}} inet n - n - - smtpd -o content_filter= -o syslog_name=postfix/reinject -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks -o smtpd_helo_restrictions= -o smtpd_client_restrictions= -o smtpd_sender_restrictions= -o smtpd_relay_restrictions= -o smtpd_recipient_restrictions=permit_mynetworks,reject -o smtpd_data_restrictions= -o smtpd_end_of_data_restrictions= -o mynetworks=127.0.0.0/8 -o smtpd_tls_security_level=none
+                127.0.0.1:{{_reinjectPort}} inet n - n - - smtpd -o content_filter= -o syslog_name=postfix/reinject -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks -o smtpd_helo_restrictions= -o smtpd_client_restrictions= -o smtpd_sender_restrictions= -o smtpd_relay_restrictions= -o smtpd_recipient_restrictions=permit_mynetworks,reject -o smtpd_data_restrictions= -o smtpd_end_of_data_restrictions= -o mynetworks=127.0.0.0/8 -o smtpd_tls_security_level=none
                 pickup     unix  n       -       n       60      1       pickup
                 cleanup    unix  n       -       n       -       0       cleanup
                 qmgr       unix  n       -       n       300     1       qmgr
@@ -338,38 +338,38 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                     set -e
                     [ -f /etc/postfix/main.cf ] || { mkdir -p /etc/postfix; echo 'compatibility_level = 3.6' > /etc/postfix/main.cf; }
                     cur=$(postconf -c /etc/postfix -h alternate_config_directories)
-                    postconf -c /etc/postfix -e "alternate_config_directories = ${cur:+$cur, }{{etc}}"
+                    postconf -c /etc/postfix -e "alternate_config_directories = ${cur:+$cur, }{{_etc}}"
                     """, ct);
-                alternateAdded = true;
+                _alternateAdded = true;
             }
 
             // a cgroup of its own for everything the stack runs, so its CPU time can be read
-            CpuAccounting = cgroup.Length > 0 && TryCreateCgroup();
-            var join = CpuAccounting ? $"echo $$ > '{cgroup}/cgroup.procs'" : ":";
+            CpuAccounting = _cgroup.Length > 0 && TryCreateCgroup();
+            var join = CpuAccounting ? $"echo $$ > '{_cgroup}/cgroup.procs'" : ":";
             await Sh($"""
                 set -e
                 {join}
-                spamd --daemonize --listen=127.0.0.1:{spamdPort} --pidfile='{root}/run/spamd.pid' --username=debian-spamd --max-children=2 --min-children=2 --syslog='{root}/log/spamd.log' --nouser-config --helper-home-dir=/var/lib/spamassassin
-                touch -d '-1 min' '{etc}/main.cf' '{etc}/master.cf'
-                postfix -c '{etc}' start
+                spamd --daemonize --listen=127.0.0.1:{_spamdPort} --pidfile='{root}/run/spamd.pid' --username=debian-spamd --max-children=2 --min-children=2 --syslog='{root}/log/spamd.log' --nouser-config --helper-home-dir=/var/lib/spamassassin
+                touch -d '-1 min' '{_etc}/main.cf' '{_etc}/master.cf'
+                postfix -c '{_etc}' start
                 """, ct);
-            postfixStarted = true;
+            _postfixStarted = true;
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (!(contenders.All(c => Listening(c.Port)) && Listening(spamdPort) && Listening(reinjectPort)))
+            while (!(contenders.All(c => Listening(c.Port)) && Listening(_spamdPort) && Listening(_reinjectPort)))
             {
                 if (DateTime.UtcNow > deadline)
                     throw new InvalidOperationException($"Postfix or spamd did not listen within 60 s (see {root}/log)");
                 await Task.Delay(100, ct);
             }
 
-            log = new LogWatcher(Log);
+            _log = new LogWatcher(Log);
         }
 
         /// <summary>Sends <paramref name="count"/> messages in one SMTP session and waits until all are delivered.</summary>
         public async Task MeasureAsync(Contender contender, bool warmUp, int count, string body, TimeSpan limit, CancellationToken ct)
         {
             var rcpt = $"{(warmUp ? "warm-" : string.Empty)}{contender.Service}@{Domain}";
-            var before = log!.Delivered(rcpt);
+            var before = _log!.Delivered(rcpt);
             var cpuBefore = CpuUsage();
             var sw = Stopwatch.StartNew();
             using (var tcp = new TcpClient())
@@ -391,11 +391,11 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 await ExpectAsync(reader, "QUIT", s, "2", ct);
             }
 
-            while (log.Delivered(rcpt) - before < count)
+            while (_log.Delivered(rcpt) - before < count)
             {
                 if (sw.Elapsed > limit)
-                    throw new InvalidOperationException($"{rcpt}: {log.Delivered(rcpt) - before} of {count} delivered within {limit.TotalSeconds} s; see {Log}");
-                if (log.Failed(rcpt))
+                    throw new InvalidOperationException($"{rcpt}: {_log.Delivered(rcpt) - before} of {count} delivered within {limit.TotalSeconds} s; see {Log}");
+                if (_log.Failed(rcpt))
                     throw new InvalidOperationException($"{rcpt}: a delivery was deferred or bounced; see {Log}");
                 await Task.Delay(20, ct);
             }
@@ -411,16 +411,16 @@ public sealed class PipeBenchmark : IBenchmarkCommand
 
         public async Task TearDownAsync()
         {
-            if (postfixStarted)
-                await Sh($"postfix -c '{etc}' stop || true", CancellationToken.None);
+            if (_postfixStarted)
+                await Sh($"postfix -c '{_etc}' stop || true", CancellationToken.None);
             await Sh($"[ -f '{root}/run/spamd.pid' ] && kill $(cat '{root}/run/spamd.pid') 2>/dev/null; gpgconf --homedir '{root}/gnupg' --kill gpg-agent 2>/dev/null; true", CancellationToken.None);
-            if (alternateAdded)
+            if (_alternateAdded)
             {
                 using (await LockAsync(CancellationToken.None))
                 {
                     await Sh($"""
                         cur=$(postconf -c /etc/postfix -h alternate_config_directories)
-                        new=$(printf '%s' "$cur" | tr ',' '\n' | sed 's/^ *//; s/ *$//' | grep -vxF '{etc}' | paste -sd, - | sed 's/,/, /g')
+                        new=$(printf '%s' "$cur" | tr ',' '\n' | sed 's/^ *//; s/ *$//' | grep -vxF '{_etc}' | paste -sd, - | sed 's/,/, /g')
                         postconf -c /etc/postfix -e "alternate_config_directories = $new"
                         """, CancellationToken.None);
                 }
@@ -430,11 +430,11 @@ public sealed class PipeBenchmark : IBenchmarkCommand
             if (CpuAccounting)
             {
                 // the group empties once the last daemon has exited; an empty group is removed
-                for (var i = 0; i < 20 && Directory.Exists(cgroup); i++)
+                for (var i = 0; i < 20 && Directory.Exists(_cgroup); i++)
                 {
                     try
                     {
-                        Directory.Delete(cgroup);
+                        Directory.Delete(_cgroup);
                     }
                     catch (IOException)
                     {
@@ -461,7 +461,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         {
             try
             {
-                Directory.CreateDirectory(cgroup);
+                Directory.CreateDirectory(_cgroup);
                 return CpuUsage() is not null;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -475,10 +475,10 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         {
             try
             {
-                var v1 = Path.Combine(cgroup, "cpuacct.usage");
+                var v1 = Path.Combine(_cgroup, "cpuacct.usage");
                 if (File.Exists(v1))
                     return TimeSpan.FromTicks(long.Parse(File.ReadAllText(v1).Trim(), CultureInfo.InvariantCulture) / 100);
-                var v2 = Path.Combine(cgroup, "cpu.stat");
+                var v2 = Path.Combine(_cgroup, "cpu.stat");
                 if (File.Exists(v2))
                 {
                     var line = File.ReadLines(v2).FirstOrDefault(l => l.StartsWith("usage_usec ", StringComparison.Ordinal));
@@ -565,21 +565,21 @@ public sealed class PipeBenchmark : IBenchmarkCommand
     /// </summary>
     private sealed class LogWatcher(string path)
     {
-        private readonly Dictionary<string, int> delivered = new(StringComparer.Ordinal);
-        private readonly HashSet<string> failed = new(StringComparer.Ordinal);
-        private long offset;
-        private string partial = string.Empty;
+        private readonly Dictionary<string, int> _delivered = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
+        private long _offset;
+        private string _partial = string.Empty;
 
         public int Delivered(string rcpt)
         {
             Read();
-            return delivered.GetValueOrDefault(rcpt);
+            return _delivered.GetValueOrDefault(rcpt);
         }
 
         public bool Failed(string rcpt)
         {
             Read();
-            return failed.Contains(rcpt);
+            return _failed.Contains(rcpt);
         }
 
         private void Read()
@@ -587,15 +587,15 @@ public sealed class PipeBenchmark : IBenchmarkCommand
             if (!File.Exists(path))
                 return;
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            if (stream.Length <= offset)
+            if (stream.Length <= _offset)
                 return;
-            stream.Seek(offset, SeekOrigin.Begin);
-            var bytes = new byte[stream.Length - offset];
+            stream.Seek(_offset, SeekOrigin.Begin);
+            var bytes = new byte[stream.Length - _offset];
             stream.ReadExactly(bytes);
-            offset += bytes.Length;
-            var text = partial + Encoding.Latin1.GetString(bytes);
+            _offset += bytes.Length;
+            var text = _partial + Encoding.Latin1.GetString(bytes);
             var end = text.LastIndexOf('\n');
-            partial = end < 0 ? text : text[(end + 1)..];
+            _partial = end < 0 ? text : text[(end + 1)..];
             if (end < 0)
                 return;
             foreach (var line in text[..end].Split('\n'))
@@ -608,9 +608,9 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                     continue;
                 var rcpt = line[(to + 4)..close];
                 if (line.Contains("relay=none", StringComparison.Ordinal) && line.Contains("status=sent", StringComparison.Ordinal))
-                    delivered[rcpt] = delivered.GetValueOrDefault(rcpt) + 1;
+                    _delivered[rcpt] = _delivered.GetValueOrDefault(rcpt) + 1;
                 else if (line.Contains("status=bounced", StringComparison.Ordinal) || line.Contains("status=deferred", StringComparison.Ordinal))
-                    failed.Add(rcpt);
+                    _failed.Add(rcpt);
             }
         }
     }

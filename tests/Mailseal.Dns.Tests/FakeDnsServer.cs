@@ -13,16 +13,16 @@ namespace Mailseal.Dns.Tests;
 /// </summary>
 internal sealed class FakeDnsServer : IAsyncDisposable
 {
-    private readonly Socket udp;
-    private readonly TcpListener tcp;
-    private readonly Func<FakeQuery, IEnumerable<byte[]>> handler;
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task udpLoop;
-    private readonly Task tcpLoop;
+    private readonly Socket _udp;
+    private readonly TcpListener _tcp;
+    private readonly Func<FakeQuery, IEnumerable<byte[]>> _handler;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _udpLoop;
+    private readonly Task _tcpLoop;
 
     public FakeDnsServer(Func<FakeQuery, IEnumerable<byte[]>> handler)
     {
-        this.handler = handler;
+        _handler = handler;
         for (int attempt = 0; ; attempt++)
         {
             var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -39,14 +39,14 @@ internal sealed class FakeDnsServer : IAsyncDisposable
                 continue;
             }
 
-            udp = socket;
-            tcp = listener;
+            _udp = socket;
+            _tcp = listener;
             EndPoint = new IPEndPoint(IPAddress.Loopback, port);
             break;
         }
 
-        udpLoop = Task.Run(UdpLoopAsync);
-        tcpLoop = Task.Run(TcpLoopAsync);
+        _udpLoop = Task.Run(UdpLoopAsync);
+        _tcpLoop = Task.Run(TcpLoopAsync);
     }
 
     public IPEndPoint EndPoint { get; }
@@ -95,18 +95,18 @@ internal sealed class FakeDnsServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await stop.CancelAsync();
-        udp.Dispose();
-        tcp.Stop();
+        await _stop.CancelAsync();
+        _udp.Dispose();
+        _tcp.Stop();
         try
         {
-            await Task.WhenAll(udpLoop, tcpLoop);
+            await Task.WhenAll(_udpLoop, _tcpLoop);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
         {
         }
 
-        stop.Dispose();
+        _stop.Dispose();
     }
 
     private static byte[] BigEndian(uint value)
@@ -136,12 +136,12 @@ internal sealed class FakeDnsServer : IAsyncDisposable
     private async Task UdpLoopAsync()
     {
         byte[] buffer = new byte[65535];
-        while (!stop.IsCancellationRequested)
+        while (!_stop.IsCancellationRequested)
         {
             SocketReceiveFromResult received;
             try
             {
-                received = await udp.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), stop.Token);
+                received = await _udp.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), _stop.Token);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
             {
@@ -150,21 +150,21 @@ internal sealed class FakeDnsServer : IAsyncDisposable
 
             FakeQuery query = ParseQuery(buffer[..received.ReceivedBytes], overTcp: false, ((IPEndPoint)received.RemoteEndPoint).Port);
             Queries.Enqueue(query);
-            foreach (byte[] reply in handler(query))
+            foreach (byte[] reply in _handler(query))
             {
-                await udp.SendToAsync(reply, SocketFlags.None, received.RemoteEndPoint);
+                await _udp.SendToAsync(reply, SocketFlags.None, received.RemoteEndPoint);
             }
         }
     }
 
     private async Task TcpLoopAsync()
     {
-        while (!stop.IsCancellationRequested)
+        while (!_stop.IsCancellationRequested)
         {
             TcpClient client;
             try
             {
-                client = await tcp.AcceptTcpClientAsync(stop.Token);
+                client = await _tcp.AcceptTcpClientAsync(_stop.Token);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
             {
@@ -177,17 +177,17 @@ internal sealed class FakeDnsServer : IAsyncDisposable
                 {
                     NetworkStream stream = client.GetStream();
                     byte[] length = new byte[2];
-                    await stream.ReadExactlyAsync(length, stop.Token);
+                    await stream.ReadExactlyAsync(length, _stop.Token);
                     byte[] raw = new byte[BinaryPrimitives.ReadUInt16BigEndian(length)];
-                    await stream.ReadExactlyAsync(raw, stop.Token);
+                    await stream.ReadExactlyAsync(raw, _stop.Token);
                     FakeQuery query = ParseQuery(raw, overTcp: true, ((IPEndPoint)client.Client.RemoteEndPoint!).Port);
                     Queries.Enqueue(query);
-                    foreach (byte[] reply in handler(query))
+                    foreach (byte[] reply in _handler(query))
                     {
                         byte[] framed = new byte[reply.Length + 2];
                         BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)reply.Length);
                         reply.CopyTo(framed, 2);
-                        await stream.WriteAsync(framed, stop.Token);
+                        await stream.WriteAsync(framed, _stop.Token);
                     }
                 }
             });

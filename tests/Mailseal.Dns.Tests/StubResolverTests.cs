@@ -271,10 +271,10 @@ public sealed class StubResolverTests
 
     private sealed class ManualTime : TimeProvider
     {
-        private DateTimeOffset now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-        public override DateTimeOffset GetUtcNow() => now;
+        public override DateTimeOffset GetUtcNow() => _now;
 
-        public void Advance(TimeSpan by) => now += by;
+        public void Advance(TimeSpan by) => _now += by;
     }
 }

@@ -6,13 +6,13 @@ namespace Mailseal.Dns.Tests;
 /// <summary>The stub resolver and the SPF evaluator against a real unbound serving local zones.</summary>
 public sealed class StubResolverUnboundTests : IClassFixture<UnboundServer>
 {
-    private readonly UnboundServer unbound;
+    private readonly UnboundServer _unbound;
 
-    public StubResolverUnboundTests(UnboundServer unbound) => this.unbound = unbound;
+    public StubResolverUnboundTests(UnboundServer unbound) => _unbound = unbound;
 
     private StubResolver Resolver(ushort edns = 4096) => new(new StubResolverOptions
     {
-        Servers = [unbound.EndPoint],
+        Servers = [_unbound.EndPoint],
         Timeout = TimeSpan.FromSeconds(2),
         EdnsBufferSize = edns,
     });

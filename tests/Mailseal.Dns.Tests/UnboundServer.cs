@@ -17,9 +17,9 @@ public sealed class UnboundServer : IAsyncLifetime
     /// <summary>A TXT record too big for a 512-byte UDP answer: 6 strings of 200 characters.</summary>
     public static readonly string[] BigTxt = Enumerable.Range(0, 6).Select(i => new string((char)('a' + i), 200)).ToArray();
 
-    private readonly StringBuilder log = new();
-    private Process? process;
-    private string? directory;
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+    private string? _directory;
 
     public IPEndPoint EndPoint { get; private set; } = new(IPAddress.Loopback, 0);
 
@@ -27,9 +27,9 @@ public sealed class UnboundServer : IAsyncLifetime
     {
         get
         {
-            lock (log)
+            lock (_log)
             {
-                return log.ToString();
+                return _log.ToString();
             }
         }
     }
@@ -41,7 +41,7 @@ public sealed class UnboundServer : IAsyncLifetime
             throw new InvalidOperationException($"{Program} is not installed: install the Debian package 'unbound' (tools/install-deps.sh does)");
         }
 
-        directory = Directory.CreateTempSubdirectory("mailseal-unbound-").FullName;
+        _directory = Directory.CreateTempSubdirectory("mailseal-unbound-").FullName;
         int port = FreePort();
         EndPoint = new IPEndPoint(IPAddress.Loopback, port);
         string big = string.Join(' ', BigTxt.Select(s => "\"" + s + "\""));
@@ -54,8 +54,8 @@ public sealed class UnboundServer : IAsyncLifetime
               access-control: 127.0.0.0/8 allow
               username: ""
               chroot: ""
-              directory: "{{directory}}"
-              pidfile: "{{directory}}/unbound.pid"
+              directory: "{{_directory}}"
+              pidfile: "{{_directory}}/unbound.pid"
               use-syslog: no
               logfile: ""
               module-config: "iterator"
@@ -71,7 +71,7 @@ public sealed class UnboundServer : IAsyncLifetime
             remote-control:
               control-enable: no
             """;
-        string configPath = Path.Combine(directory, "unbound.conf");
+        string configPath = Path.Combine(_directory, "unbound.conf");
         await File.WriteAllTextAsync(configPath, config);
 
         var start = new ProcessStartInfo(Program)
@@ -82,11 +82,11 @@ public sealed class UnboundServer : IAsyncLifetime
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        process = Process.Start(start) ?? throw new InvalidOperationException($"{Program} did not start");
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        _process = Process.Start(start) ?? throw new InvalidOperationException($"{Program} did not start");
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
 
         using var probe = new StubResolver(new StubResolverOptions
         {
@@ -98,9 +98,9 @@ public sealed class UnboundServer : IAsyncLifetime
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(15))
         {
-            if (process.HasExited)
+            if (_process.HasExited)
             {
-                throw new InvalidOperationException($"unbound exited with {process.ExitCode}: {Log}");
+                throw new InvalidOperationException($"unbound exited with {_process.ExitCode}: {Log}");
             }
 
             DnsAnswer answer = await probe.QueryAsync("mail.mailseal.test", DnsRecordType.A, CancellationToken.None);
@@ -117,20 +117,20 @@ public sealed class UnboundServer : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (process is not null)
+        if (_process is not null)
         {
-            if (!process.HasExited)
+            if (!_process.HasExited)
             {
-                process.Kill();
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                _process.Kill();
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
             }
 
-            process.Dispose();
+            _process.Dispose();
         }
 
-        if (directory is not null)
+        if (_directory is not null)
         {
-            Directory.Delete(directory, recursive: true);
+            Directory.Delete(_directory, recursive: true);
         }
     }
 
@@ -161,11 +161,11 @@ public sealed class UnboundServer : IAsyncLifetime
             return;
         }
 
-        lock (log)
+        lock (_log)
         {
-            if (log.Length < 64 * 1024)
+            if (_log.Length < 64 * 1024)
             {
-                log.AppendLine(line);
+                _log.AppendLine(line);
             }
         }
     }

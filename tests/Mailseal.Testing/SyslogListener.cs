@@ -6,12 +6,12 @@ namespace Mailseal.Testing;
 /// <summary>A unix datagram socket standing in for /dev/log, so a test reads the tool's syslog lines.</summary>
 public sealed class SyslogListener : IDisposable
 {
-    private readonly Socket socket = new(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+    private readonly Socket _socket = new(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
 
     public SyslogListener(string path)
     {
         Path = path;
-        socket.Bind(new UnixDomainSocketEndPoint(path));
+        _socket.Bind(new UnixDomainSocketEndPoint(path));
     }
 
     /// <summary>The socket's path, for the tool's <c>--syslog-socket</c>.</summary>
@@ -29,9 +29,9 @@ public sealed class SyslogListener : IDisposable
     {
         var lines = new List<string>();
         var buffer = new byte[8192];
-        while (socket.Poll(200_000, SelectMode.SelectRead))
+        while (_socket.Poll(200_000, SelectMode.SelectRead))
         {
-            var n = socket.Receive(buffer);
+            var n = _socket.Receive(buffer);
             lines.Add(Encoding.UTF8.GetString(buffer, 0, n));
         }
 
@@ -41,7 +41,7 @@ public sealed class SyslogListener : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        socket.Dispose();
+        _socket.Dispose();
         File.Delete(Path);
     }
 }

@@ -8,23 +8,23 @@ namespace Mailseal.Core.Messages;
 /// </summary>
 public sealed class CiphertextSpool : Stream
 {
-    private readonly int memoryThreshold;
-    private readonly string directory;
-    private MemoryStream? memory = new();
-    private FileStream? file;
+    private readonly int _memoryThreshold;
+    private readonly string _directory;
+    private MemoryStream? _memory = new();
+    private FileStream? _file;
 
     /// <summary>A spool that stays in memory up to <paramref name="memoryThreshold"/> bytes, then moves to <paramref name="directory"/>.</summary>
     public CiphertextSpool(int memoryThreshold, string? directory = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(memoryThreshold);
-        this.memoryThreshold = memoryThreshold;
-        this.directory = string.IsNullOrEmpty(directory) ? Path.GetTempPath() : directory;
+        _memoryThreshold = memoryThreshold;
+        _directory = string.IsNullOrEmpty(directory) ? Path.GetTempPath() : directory;
     }
 
     /// <summary>True once the content moved to the unlinked temp file.</summary>
-    public bool IsOnDisk => file is not null;
+    public bool IsOnDisk => _file is not null;
 
-    private Stream Current => (Stream?)file ?? memory ?? throw new ObjectDisposedException(nameof(CiphertextSpool));
+    private Stream Current => (Stream?)_file ?? _memory ?? throw new ObjectDisposedException(nameof(CiphertextSpool));
 
     /// <inheritdoc/>
     public override bool CanRead => false;
@@ -47,7 +47,7 @@ public sealed class CiphertextSpool : Stream
     /// <inheritdoc/>
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        if (file is null && memory!.Length + buffer.Length > memoryThreshold)
+        if (_file is null && _memory!.Length + buffer.Length > _memoryThreshold)
             MoveToDisk();
         Current.Write(buffer);
     }
@@ -55,7 +55,7 @@ public sealed class CiphertextSpool : Stream
     /// <inheritdoc/>
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (file is null && memory!.Length + buffer.Length > memoryThreshold)
+        if (_file is null && _memory!.Length + buffer.Length > _memoryThreshold)
             MoveToDisk();
         return Current.WriteAsync(buffer, cancellationToken);
     }
@@ -108,10 +108,10 @@ public sealed class CiphertextSpool : Stream
     {
         if (disposing)
         {
-            memory?.Dispose();
-            file?.Dispose();
-            memory = null;
-            file = null;
+            _memory?.Dispose();
+            _file?.Dispose();
+            _memory = null;
+            _file = null;
         }
 
         base.Dispose(disposing);
@@ -119,7 +119,7 @@ public sealed class CiphertextSpool : Stream
 
     private void MoveToDisk()
     {
-        var path = Path.Combine(directory, "mailseal-spool-" + Guid.NewGuid().ToString("N") + ".tmp");
+        var path = Path.Combine(_directory, "mailseal-spool-" + Guid.NewGuid().ToString("N") + ".tmp");
         var options = new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
@@ -134,8 +134,8 @@ public sealed class CiphertextSpool : Stream
         try
         {
             File.Delete(path); // unlink now: the open handle keeps the data, no name points at it
-            memory!.Position = 0;
-            memory.CopyTo(f);
+            _memory!.Position = 0;
+            _memory.CopyTo(f);
         }
         catch
         {
@@ -143,8 +143,8 @@ public sealed class CiphertextSpool : Stream
             throw;
         }
 
-        memory.Dispose();
-        memory = null;
-        file = f;
+        _memory.Dispose();
+        _memory = null;
+        _file = f;
     }
 }

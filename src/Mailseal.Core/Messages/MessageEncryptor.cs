@@ -39,13 +39,13 @@ public sealed class MessageEncryptor
         "ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results", "Authentication-Results", "Received-SPF",
     ];
 
-    private readonly IContentEncryptor encryptor;
+    private readonly IContentEncryptor _encryptor;
 
     /// <summary>A pipeline that encrypts with <paramref name="encryptor"/>.</summary>
     public MessageEncryptor(IContentEncryptor encryptor)
     {
         ArgumentNullException.ThrowIfNull(encryptor);
-        this.encryptor = encryptor;
+        _encryptor = encryptor;
     }
 
     /// <summary>
@@ -212,7 +212,7 @@ public sealed class MessageEncryptor
         var armor = new NewLineStream(spool, nl);
         await using (armor.ConfigureAwait(false))
         {
-            var plain = encryptor.OpenEncryptingStream(armor, recipients);
+            var plain = _encryptor.OpenEncryptingStream(armor, recipients);
             await using (plain.ConfigureAwait(false))
             {
                 if (wholeMessage)

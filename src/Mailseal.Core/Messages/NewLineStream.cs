@@ -9,8 +9,8 @@ namespace Mailseal.Core.Messages;
 /// </summary>
 internal sealed class NewLineStream(Stream inner, string newLine) : WriteOnlyStream
 {
-    private readonly byte[] eol = System.Text.Encoding.ASCII.GetBytes(newLine);
-    private bool pendingCr;
+    private readonly byte[] _eol = System.Text.Encoding.ASCII.GetBytes(newLine);
+    private bool _pendingCr;
 
     /// <summary>True when the last byte written was a line feed (or nothing was written).</summary>
     public bool EndsWithNewLine { get; private set; } = true;
@@ -26,12 +26,12 @@ internal sealed class NewLineStream(Stream inner, string newLine) : WriteOnlyStr
         for (var i = 0; i < buffer.Length; i++)
         {
             var b = buffer[i];
-            if (pendingCr)
+            if (_pendingCr)
             {
-                pendingCr = false;
+                _pendingCr = false;
                 if (b == (byte)'\n')
                 {
-                    inner.Write(eol);
+                    inner.Write(_eol);
                     start = i + 1;
                     continue;
                 }
@@ -42,13 +42,13 @@ internal sealed class NewLineStream(Stream inner, string newLine) : WriteOnlyStr
             if (b == (byte)'\r')
             {
                 inner.Write(buffer[start..i]);
-                pendingCr = true;
+                _pendingCr = true;
                 start = i + 1;
             }
             else if (b == (byte)'\n')
             {
                 inner.Write(buffer[start..i]);
-                inner.Write(eol);
+                inner.Write(_eol);
                 start = i + 1;
             }
         }
@@ -58,10 +58,10 @@ internal sealed class NewLineStream(Stream inner, string newLine) : WriteOnlyStr
 
     public override void Flush()
     {
-        if (pendingCr)
+        if (_pendingCr)
         {
             inner.WriteByte((byte)'\r');
-            pendingCr = false;
+            _pendingCr = false;
         }
 
         inner.Flush();

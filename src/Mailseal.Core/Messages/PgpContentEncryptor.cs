@@ -11,12 +11,12 @@ namespace Mailseal.Core.Messages;
 /// </summary>
 public sealed class PgpContentEncryptor : IContentEncryptor
 {
-    private readonly PgpEncryptor encryptor;
+    private readonly PgpEncryptor _encryptor;
 
     /// <summary>An encryptor with the options above; <paramref name="allowSeipdV2"/> false forces SEIPD v1 for old readers.</summary>
     public PgpContentEncryptor(bool allowSeipdV2 = true)
     {
-        encryptor = new PgpEncryptor(new PgpEncryptOptions
+        _encryptor = new PgpEncryptor(new PgpEncryptOptions
         {
             Armor = true,
             Compression = CompressionAlgorithm.Uncompressed,
@@ -26,5 +26,5 @@ public sealed class PgpContentEncryptor : IContentEncryptor
 
     /// <inheritdoc/>
     public Stream OpenEncryptingStream(Stream output, IReadOnlyList<EncryptionRecipient> recipients) =>
-        encryptor.OpenEncryptingStream(output, recipients);
+        _encryptor.OpenEncryptingStream(output, recipients);
 }

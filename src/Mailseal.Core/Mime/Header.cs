@@ -9,27 +9,27 @@ namespace Mailseal.Core.Mime;
 /// </summary>
 public sealed class Header
 {
-    private readonly byte[] raw;
-    private readonly int valueOffset;
+    private readonly byte[] _raw;
+    private readonly int _valueOffset;
 
     private Header(string name, byte[] raw, int valueOffset)
     {
         Name = name;
-        this.raw = raw;
-        this.valueOffset = valueOffset;
+        _raw = raw;
+        _valueOffset = valueOffset;
     }
 
     /// <summary>The field name as written (case kept), without the colon or trailing blanks.</summary>
     public string Name { get; }
 
     /// <summary>The whole field: name, colon, value, folding and the line terminator, if any.</summary>
-    public ReadOnlyMemory<byte> RawBytes => raw;
+    public ReadOnlyMemory<byte> RawBytes => _raw;
 
     /// <summary>The bytes after the colon up to and including the final line terminator.</summary>
-    public ReadOnlyMemory<byte> RawValue => raw.AsMemory(valueOffset);
+    public ReadOnlyMemory<byte> RawValue => _raw.AsMemory(_valueOffset);
 
     /// <summary>True when the raw field ends with a line feed (the last field of a block may not).</summary>
-    public bool EndsWithNewLine => raw.Length > 0 && raw[^1] == (byte)'\n';
+    public bool EndsWithNewLine => _raw.Length > 0 && _raw[^1] == (byte)'\n';
 
     /// <summary>
     /// The value unfolded (line breaks removed) and trimmed. Bytes are read as UTF-8 when they
@@ -40,7 +40,7 @@ public sealed class Header
     {
         get
         {
-            var bytes = raw.AsSpan(valueOffset);
+            var bytes = _raw.AsSpan(_valueOffset);
             var text = Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : Encoding.Latin1.GetString(bytes);
             return Unfold(text).Trim(' ', '\t', '\r', '\n');
         }
@@ -77,7 +77,7 @@ public sealed class Header
     {
         ArgumentException.ThrowIfNullOrEmpty(newName);
         var nameBytes = Encoding.ASCII.GetBytes(newName);
-        var value = raw.AsSpan(valueOffset);
+        var value = _raw.AsSpan(_valueOffset);
         var bytes = new byte[nameBytes.Length + 1 + value.Length];
         nameBytes.CopyTo(bytes, 0);
         bytes[nameBytes.Length] = (byte)':';
@@ -92,21 +92,21 @@ public sealed class Header
     public Header AppendToValue(string text, string newLine)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var end = raw.Length;
-        if (end > 0 && raw[end - 1] == (byte)'\n')
+        var end = _raw.Length;
+        if (end > 0 && _raw[end - 1] == (byte)'\n')
         {
             end--;
-            if (end > 0 && raw[end - 1] == (byte)'\r')
+            if (end > 0 && _raw[end - 1] == (byte)'\r')
                 end--;
         }
 
         var insert = Encoding.UTF8.GetBytes(text);
-        var terminator = end == raw.Length ? Encoding.ASCII.GetBytes(newLine) : raw.AsSpan(end).ToArray();
+        var terminator = end == _raw.Length ? Encoding.ASCII.GetBytes(newLine) : _raw.AsSpan(end).ToArray();
         var bytes = new byte[end + insert.Length + terminator.Length];
-        raw.AsSpan(0, end).CopyTo(bytes);
+        _raw.AsSpan(0, end).CopyTo(bytes);
         insert.CopyTo(bytes, end);
         terminator.CopyTo(bytes, end + insert.Length);
-        return new Header(Name, bytes, valueOffset);
+        return new Header(Name, bytes, _valueOffset);
     }
 
     /// <inheritdoc/>

@@ -12,10 +12,10 @@ public sealed class MultipartScanner
     /// <summary>RFC 2046: a boundary is 1 to 70 characters.</summary>
     public const int MaxBoundaryLength = 70;
 
-    private readonly ReadOnlyMemory<byte> body;
-    private readonly byte[] delimiter;
-    private int position;
-    private bool started;
+    private readonly ReadOnlyMemory<byte> _body;
+    private readonly byte[] _delimiter;
+    private int _position;
+    private bool _started;
 
     /// <summary>Starts scanning <paramref name="body"/> for parts separated by <paramref name="boundary"/>.</summary>
     public MultipartScanner(ReadOnlyMemory<byte> body, string boundary)
@@ -23,8 +23,8 @@ public sealed class MultipartScanner
         ArgumentNullException.ThrowIfNull(boundary);
         if (boundary.Length is 0 or > MaxBoundaryLength)
             throw new ArgumentException($"a boundary is 1 to {MaxBoundaryLength} characters", nameof(boundary));
-        this.body = body;
-        delimiter = System.Text.Encoding.Latin1.GetBytes("--" + boundary);
+        _body = body;
+        _delimiter = System.Text.Encoding.Latin1.GetBytes("--" + boundary);
     }
 
     /// <summary>True once the closing delimiter ("--boundary--") has been read.</summary>
@@ -37,7 +37,7 @@ public sealed class MultipartScanner
     public int PreambleLength { get; private set; }
 
     /// <summary>The bytes after the closing delimiter line (the epilogue); empty until it was read.</summary>
-    public ReadOnlyMemory<byte> Epilogue => IsClosed && IsWellFormed ? body[Math.Min(position, body.Length)..] : ReadOnlyMemory<byte>.Empty;
+    public ReadOnlyMemory<byte> Epilogue => IsClosed && IsWellFormed ? _body[Math.Min(_position, _body.Length)..] : ReadOnlyMemory<byte>.Empty;
 
     /// <summary>The next part's bytes (its headers and body), or false at the end.</summary>
     public bool TryReadNextPart(out ReadOnlyMemory<byte> part)
@@ -45,10 +45,10 @@ public sealed class MultipartScanner
         part = default;
         if (IsClosed)
             return false;
-        if (!started)
+        if (!_started)
         {
-            started = true;
-            var first = FindDelimiter(position, out _, out var afterFirst, out var closing);
+            _started = true;
+            var first = FindDelimiter(_position, out _, out var afterFirst, out var closing);
             PreambleLength = Math.Max(first, 0);
             if (first < 0)
             {
@@ -57,7 +57,7 @@ public sealed class MultipartScanner
                 return false;
             }
 
-            position = afterFirst;
+            _position = afterFirst;
             if (closing)
             {
                 IsClosed = true;
@@ -65,26 +65,26 @@ public sealed class MultipartScanner
             }
         }
 
-        if (position >= body.Length)
+        if (_position >= _body.Length)
         {
             IsWellFormed = false;
             IsClosed = true;
             return false;
         }
 
-        var next = FindDelimiter(position, out var partEnd, out var after, out var isClosing);
+        var next = FindDelimiter(_position, out var partEnd, out var after, out var isClosing);
         if (next < 0)
         {
             // No further delimiter: the part runs to the end and the body is not closed.
-            part = body[position..];
-            position = body.Length;
+            part = _body[_position..];
+            _position = _body.Length;
             IsWellFormed = false;
             IsClosed = true;
             return true;
         }
 
-        part = body[position..partEnd];
-        position = after;
+        part = _body[_position..partEnd];
+        _position = after;
         if (isClosing)
             IsClosed = true;
         return true;
@@ -97,14 +97,14 @@ public sealed class MultipartScanner
     /// </summary>
     private int FindDelimiter(int from, out int partEnd, out int after, out bool closing)
     {
-        var span = body.Span;
+        var span = _body.Span;
         var p = from;
-        while (p <= span.Length - delimiter.Length)
+        while (p <= span.Length - _delimiter.Length)
         {
             var atLineStart = p == 0 || span[p - 1] == (byte)'\n';
-            if (atLineStart && span[p..].StartsWith(delimiter))
+            if (atLineStart && span[p..].StartsWith(_delimiter))
             {
-                var q = p + delimiter.Length;
+                var q = p + _delimiter.Length;
                 closing = span.Length - q >= 2 && span[q] == (byte)'-' && span[q + 1] == (byte)'-';
                 if (closing)
                     q += 2;

@@ -23,7 +23,7 @@ internal static partial class EdDsaVerifier
     /// <summary>OpenSSL's NID_ED448 (EVP_PKEY_ED448).</summary>
     private const int NidEd448 = 1088;
 
-    private static volatile bool s_openSslUnavailable;
+    private static volatile bool _openSslUnavailable;
 
     /// <summary>Verifies an Ed25519 signature (64 octets) by a 32-octet public key over <paramref name="message"/>.</summary>
     public static bool VerifyEd25519(ReadOnlySpan<byte> signature, ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message)
@@ -49,7 +49,7 @@ internal static partial class EdDsaVerifier
     /// </summary>
     internal static bool? VerifyWithOpenSsl(int nid, ReadOnlySpan<byte> signature, ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message)
     {
-        if (s_openSslUnavailable)
+        if (_openSslUnavailable)
             return null;
         try
         {
@@ -57,7 +57,7 @@ internal static partial class EdDsaVerifier
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
         {
-            s_openSslUnavailable = true;
+            _openSslUnavailable = true;
             return null;
         }
     }

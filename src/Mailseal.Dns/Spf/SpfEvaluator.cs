@@ -19,14 +19,14 @@ public sealed class SpfEvaluator
     /// <summary>Parsed records kept at most; the cache starts over when it is full.</summary>
     private const int ParsedRecordCacheSize = 4096;
 
-    private readonly IDnsResolver resolver;
-    private readonly SpfOptions options;
+    private readonly IDnsResolver _resolver;
+    private readonly SpfOptions _options;
 
     /// <summary>
     /// Record text to its parse (or its permerror reason): a busy server sees the same few
     /// hundred records again and again, and parsing is most of the work of a cached check.
     /// </summary>
-    private readonly ConcurrentDictionary<string, (SpfRecord? Record, string? Error)> parsedRecords = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (SpfRecord? Record, string? Error)> _parsedRecords = new(StringComparer.Ordinal);
 
     /// <summary>Creates an evaluator.</summary>
     /// <param name="resolver">Where DNS answers come from.</param>
@@ -34,16 +34,16 @@ public sealed class SpfEvaluator
     public SpfEvaluator(IDnsResolver resolver, SpfOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(resolver);
-        this.resolver = resolver;
-        this.options = options ?? new SpfOptions();
-        if (this.options.DnsMechanismLimit < 0 || this.options.VoidLookupLimit < 0 || this.options.MxAddressLimit < 0 ||
-            this.options.PtrAddressLimit < 0 || this.options.LookupTime <= TimeSpan.Zero || this.options.MaxRecordLength < 1 ||
-            this.options.MaxExplanationLength < 0)
+        _resolver = resolver;
+        _options = options ?? new SpfOptions();
+        if (_options.DnsMechanismLimit < 0 || _options.VoidLookupLimit < 0 || _options.MxAddressLimit < 0 ||
+            _options.PtrAddressLimit < 0 || _options.LookupTime <= TimeSpan.Zero || _options.MaxRecordLength < 1 ||
+            _options.MaxExplanationLength < 0)
         {
             throw new ArgumentException("SPF limits must not be negative and LookupTime must be positive.", nameof(options));
         }
 
-        ArgumentNullException.ThrowIfNull(this.options.ReceivingHost, nameof(options));
+        ArgumentNullException.ThrowIfNull(_options.ReceivingHost, nameof(options));
     }
 
     /// <summary>
@@ -134,20 +134,20 @@ public sealed class SpfEvaluator
             Domain = checkedDomain,
             Client = client,
             Helo = helo,
-            ReceivingHost = options.ReceivingHost,
-            Timestamp = options.Time.GetUtcNow().ToUnixTimeSeconds(),
+            ReceivingHost = _options.ReceivingHost,
+            Timestamp = _options.Time.GetUtcNow().ToUnixTimeSeconds(),
             ValidatedName = (target, ct) => ValidatedNameAsync(client, target, ct),
         };
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(options.LookupTime);
+        deadline.CancelAfter(_options.LookupTime);
         try
         {
             Outcome outcome = await CheckAsync(context, state, deadline.Token).ConfigureAwait(false);
             string? explanation = outcome.Explanation;
-            if (outcome.Code == SpfResultCode.Fail && explanation is null && options.DefaultExplanation is not null)
+            if (outcome.Code == SpfResultCode.Fail && explanation is null && _options.DefaultExplanation is not null)
             {
-                explanation = await ExpandExplanationAsync(options.DefaultExplanation, context, deadline.Token).ConfigureAwait(false);
+                explanation = await ExpandExplanationAsync(_options.DefaultExplanation, context, deadline.Token).ConfigureAwait(false);
             }
 
             return new SpfResult(outcome.Code, checkedDomain, outcome.Mechanism, explanation, outcome.Problem);
@@ -158,7 +158,7 @@ public sealed class SpfEvaluator
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new SpfResult(SpfResultCode.TempError, checkedDomain, problem: $"the check took longer than {options.LookupTime.TotalSeconds} s");
+            return new SpfResult(SpfResultCode.TempError, checkedDomain, problem: $"the check took longer than {_options.LookupTime.TotalSeconds} s");
         }
     }
 
@@ -182,7 +182,7 @@ public sealed class SpfEvaluator
             return new Outcome(SpfResultCode.None, null, null, $"'{domain}' is not a valid domain name");
         }
 
-        DnsAnswer answer = await resolver.QueryAsync(domain, DnsRecordType.Txt, cancellationToken).ConfigureAwait(false);
+        DnsAnswer answer = await _resolver.QueryAsync(domain, DnsRecordType.Txt, cancellationToken).ConfigureAwait(false);
         if (answer.IsTemporaryFailure)
         {
             throw SpfException.Temp($"DNS {answer.Status} looking up the SPF record of {domain}");
@@ -202,9 +202,9 @@ public sealed class SpfEvaluator
             throw SpfException.Perm($"{domain} publishes {records.Count} SPF records");
         }
 
-        if (records[0].Length > options.MaxRecordLength)
+        if (records[0].Length > _options.MaxRecordLength)
         {
-            throw SpfException.Perm($"the SPF record of {domain} is longer than {options.MaxRecordLength} characters");
+            throw SpfException.Perm($"the SPF record of {domain} is longer than {_options.MaxRecordLength} characters");
         }
 
         SpfRecord record = Parse(records[0]);
@@ -245,17 +245,17 @@ public sealed class SpfEvaluator
 
     private void CountDnsTerm(State state)
     {
-        if (++state.DnsTerms > options.DnsMechanismLimit)
+        if (++state.DnsTerms > _options.DnsMechanismLimit)
         {
-            throw SpfException.Perm($"more than {options.DnsMechanismLimit} DNS-querying terms");
+            throw SpfException.Perm($"more than {_options.DnsMechanismLimit} DNS-querying terms");
         }
     }
 
     private void CountVoid(State state, string name)
     {
-        if (++state.VoidLookups > options.VoidLookupLimit)
+        if (++state.VoidLookups > _options.VoidLookupLimit)
         {
-            throw SpfException.Perm($"more than {options.VoidLookupLimit} void lookups (the last for {name})");
+            throw SpfException.Perm($"more than {_options.VoidLookupLimit} void lookups (the last for {name})");
         }
     }
 
@@ -293,9 +293,9 @@ public sealed class SpfEvaluator
 
                     var exchanges = mx.Records.Where(r => r.Type == DnsRecordType.Mx && r.Exchange is { Length: > 0 } e && e != ".")
                         .Select(r => r.Exchange!).ToList();
-                    if (exchanges.Count > options.MxAddressLimit)
+                    if (exchanges.Count > _options.MxAddressLimit)
                     {
-                        throw SpfException.Perm($"{target} has more than {options.MxAddressLimit} MX records");
+                        throw SpfException.Perm($"{target} has more than {_options.MxAddressLimit} MX records");
                     }
 
                     foreach (string exchange in exchanges)
@@ -365,7 +365,7 @@ public sealed class SpfEvaluator
             return new DnsAnswer(DnsStatus.NxDomain);
         }
 
-        DnsAnswer answer = await resolver.QueryAsync(name, type, cancellationToken).ConfigureAwait(false);
+        DnsAnswer answer = await _resolver.QueryAsync(name, type, cancellationToken).ConfigureAwait(false);
         if (answer.IsTemporaryFailure)
         {
             throw SpfException.Temp($"DNS {answer.Status} looking up {type.ToString().ToUpperInvariant()} of {name}");
@@ -398,7 +398,7 @@ public sealed class SpfEvaluator
     private async Task<IReadOnlyList<string>> ValidatedNamesAsync(IPAddress client, State? state, CancellationToken cancellationToken)
     {
         string reverse = DnsName.ReverseName(client);
-        DnsAnswer ptr = await resolver.QueryAsync(reverse, DnsRecordType.Ptr, cancellationToken).ConfigureAwait(false);
+        DnsAnswer ptr = await _resolver.QueryAsync(reverse, DnsRecordType.Ptr, cancellationToken).ConfigureAwait(false);
         if (ptr.Status != DnsStatus.Ok || ptr.Records.Count == 0)
         {
             if (state is not null && ptr.IsEmpty)
@@ -411,7 +411,7 @@ public sealed class SpfEvaluator
 
         bool v4 = client.AddressFamily == AddressFamily.InterNetwork;
         var validated = new List<string>();
-        foreach (DnsRecord record in ptr.Records.Where(r => r.Target is not null).Take(options.PtrAddressLimit))
+        foreach (DnsRecord record in ptr.Records.Where(r => r.Target is not null).Take(_options.PtrAddressLimit))
         {
             string name = record.Target!;
             if (!DnsName.IsValidQueryName(name))
@@ -419,7 +419,7 @@ public sealed class SpfEvaluator
                 continue;
             }
 
-            DnsAnswer forward = await resolver.QueryAsync(name, v4 ? DnsRecordType.A : DnsRecordType.Aaaa, cancellationToken).ConfigureAwait(false);
+            DnsAnswer forward = await _resolver.QueryAsync(name, v4 ? DnsRecordType.A : DnsRecordType.Aaaa, cancellationToken).ConfigureAwait(false);
             if (forward.Status == DnsStatus.Ok && forward.Records.Any(r => client.Equals(r.Address)))
             {
                 validated.Add(name);
@@ -455,7 +455,7 @@ public sealed class SpfEvaluator
                 return null;
             }
 
-            DnsAnswer answer = await resolver.QueryAsync(name, DnsRecordType.Txt, cancellationToken).ConfigureAwait(false);
+            DnsAnswer answer = await _resolver.QueryAsync(name, DnsRecordType.Txt, cancellationToken).ConfigureAwait(false);
             if (answer.Status != DnsStatus.Ok || answer.Records.Count != 1 || answer.Records[0].Text is not { } text)
             {
                 return null;
@@ -490,7 +490,7 @@ public sealed class SpfEvaluator
             }
         }
 
-        return explanation.Length > options.MaxExplanationLength ? explanation[..options.MaxExplanationLength] : explanation;
+        return explanation.Length > _options.MaxExplanationLength ? explanation[.._options.MaxExplanationLength] : explanation;
     }
 
     private static bool InNetwork(IPAddress address, IPAddress network, int prefix)
@@ -530,19 +530,19 @@ public sealed class SpfEvaluator
 
     private SpfRecord Parse(string text)
     {
-        if (parsedRecords.TryGetValue(text, out var known))
+        if (_parsedRecords.TryGetValue(text, out var known))
             return known.Record ?? throw SpfException.Perm(known.Error!);
-        if (parsedRecords.Count >= ParsedRecordCacheSize)
-            parsedRecords.Clear();
+        if (_parsedRecords.Count >= ParsedRecordCacheSize)
+            _parsedRecords.Clear();
         try
         {
             SpfRecord record = SpfRecord.Parse(text);
-            parsedRecords[text] = (record, null);
+            _parsedRecords[text] = (record, null);
             return record;
         }
         catch (SpfException e)
         {
-            parsedRecords[text] = (null, e.Message);
+            _parsedRecords[text] = (null, e.Message);
             throw;
         }
     }

@@ -95,7 +95,7 @@ public sealed class MessageEncryptorTests(OracleKeys keys) : IClassFixture<Oracl
     /// <summary>Serves <c>data</c> and throws once <c>failAfter</c> bytes were read: a sender that hangs up, a disk that fails.</summary>
     private sealed class FailingStream(byte[] data, int failAfter) : Stream
     {
-        private int position;
+        private int _position;
 
         public override bool CanRead => true;
 
@@ -105,17 +105,17 @@ public sealed class MessageEncryptorTests(OracleKeys keys) : IClassFixture<Oracl
 
         public override long Length => data.Length;
 
-        public override long Position { get => position; set => throw new NotSupportedException(); }
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
-            if (position >= failAfter)
+            if (_position >= failAfter)
                 throw new IOException("simulated read failure");
-            var n = Math.Min(buffer.Length, failAfter - position);
-            data.AsSpan(position, n).CopyTo(buffer);
-            position += n;
+            var n = Math.Min(buffer.Length, failAfter - _position);
+            data.AsSpan(_position, n).CopyTo(buffer);
+            _position += n;
             return n;
         }
 

@@ -12,9 +12,9 @@ namespace Mailseal.Dns.Tests.Spf;
 /// </summary>
 public sealed class SpfConformanceTests
 {
-    private readonly ITestOutputHelper output;
+    private readonly ITestOutputHelper _output;
 
-    public SpfConformanceTests(ITestOutputHelper output) => this.output = output;
+    public SpfConformanceTests(ITestOutputHelper output) => _output = output;
 
     [Theory]
     [InlineData("rfc7208-tests.yml", 203)]
@@ -42,7 +42,7 @@ public sealed class SpfConformanceTests
             report.Append("  FAIL ").AppendLine(failure);
         }
 
-        output.WriteLine(report.ToString());
+        _output.WriteLine(report.ToString());
         Assert.Equal(expectedCases, cases.Count);
         Assert.True(failures.Count == 0, report.ToString());
     }

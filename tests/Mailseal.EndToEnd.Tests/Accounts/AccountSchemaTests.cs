@@ -8,14 +8,14 @@ namespace Mailseal.EndToEnd.Tests.Accounts;
 [Collection(MailStackCollection.Name)]
 public sealed class AccountSchemaTests
 {
-    private readonly MailStack stack;
+    private readonly MailStack _stack;
 
-    public AccountSchemaTests(MailStack stack) => this.stack = stack;
+    public AccountSchemaTests(MailStack stack) => _stack = stack;
 
     [Fact]
     public async Task Apply_creates_the_schema_of_the_design_and_running_it_again_changes_nothing()
     {
-        await using var scratch = await ScratchDatabase.CreateAsync(stack);
+        await using var scratch = await ScratchDatabase.CreateAsync(_stack);
         await using var db = await scratch.OpenAsync();
         await AccountSchema.ApplyAsync(db, CancellationToken.None);
         await AccountSchema.ApplyAsync(db, CancellationToken.None);
@@ -44,7 +44,7 @@ public sealed class AccountSchemaTests
     [Fact]
     public async Task The_tutorial_schema_is_migrated_bare_alias_local_parts_get_the_target_domain()
     {
-        await using var scratch = await ScratchDatabase.CreateAsync(stack);
+        await using var scratch = await ScratchDatabase.CreateAsync(_stack);
         await using var db = await scratch.OpenAsync();
         // exactly the tutorial's tables and rows
         await Exec(db, """
@@ -73,7 +73,7 @@ public sealed class AccountSchemaTests
     [Fact]
     public async Task Migrating_an_empty_database_creates_the_schema()
     {
-        await using var scratch = await ScratchDatabase.CreateAsync(stack);
+        await using var scratch = await ScratchDatabase.CreateAsync(_stack);
         await using var db = await scratch.OpenAsync();
         await AccountSchema.MigrateTutorialSchemaAsync(db, CancellationToken.None);
         Assert.Equal(8, (await Columns(db)).Count);
@@ -115,10 +115,10 @@ public sealed class AccountSchemaTests
 
     private sealed class ScratchDatabase : IAsyncDisposable
     {
-        private readonly MailStack stack;
-        private readonly string name;
+        private readonly MailStack _stack;
+        private readonly string _name;
 
-        private ScratchDatabase(MailStack stack, string name) => (this.stack, this.name) = (stack, name);
+        private ScratchDatabase(MailStack stack, string name) => (_stack, _name) = (stack, name);
 
         public static async Task<ScratchDatabase> CreateAsync(MailStack stack)
         {
@@ -130,15 +130,15 @@ public sealed class AccountSchemaTests
 
         public async Task<NpgsqlConnection> OpenAsync()
         {
-            var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(stack.DatabaseConnectionString) { Database = name }.ConnectionString);
+            var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_stack.DatabaseConnectionString) { Database = _name }.ConnectionString);
             await c.OpenAsync();
             return c;
         }
 
         public async ValueTask DisposeAsync()
         {
-            await using var db = await stack.OpenDatabaseAsync();
-            await Exec(db, $"DROP DATABASE {name} WITH (FORCE)");
+            await using var db = await _stack.OpenDatabaseAsync();
+            await Exec(db, $"DROP DATABASE {_name} WITH (FORCE)");
         }
     }
 }

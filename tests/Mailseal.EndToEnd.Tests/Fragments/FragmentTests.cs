@@ -6,37 +6,37 @@ namespace Mailseal.EndToEnd.Tests.Fragments;
 [Collection(MailStackCollection.Name)]
 public sealed class FragmentTests
 {
-    private readonly MailStack stack;
+    private readonly MailStack _stack;
 
-    public FragmentTests(MailStack stack) => this.stack = stack;
+    public FragmentTests(MailStack stack) => _stack = stack;
 
     [Fact]
     public async Task Postfix_check_passes_on_the_applied_fragments_and_they_are_in_effect()
     {
-        var check = await stack.PostfixCheckAsync();
-        Assert.True(check.ExitCode == 0, $"postfix check exited {check.ExitCode}: {check.Output}\n{stack.TailLog(MailService.Postfix)}");
+        var check = await _stack.PostfixCheckAsync();
+        Assert.True(check.ExitCode == 0, $"postfix check exited {check.ExitCode}: {check.Output}\n{_stack.TailLog(MailService.Postfix)}");
 
         var main = await Postconf("-h", "virtual_transport", "virtual_mailbox_domains", "virtual_mailbox_maps", "virtual_alias_maps");
         Assert.Equal(
-            [$"lmtp:unix:{stack.LmtpSocket}", MailStack.Domain,
+            [$"lmtp:unix:{_stack.LmtpSocket}", MailStack.Domain,
              "proxy:pgsql:$config_directory/mailseal-pgsql-mailboxes.cf", "proxy:pgsql:$config_directory/mailseal-pgsql-aliases.cf"],
             main.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        var submission = await Postconf("-M", $"127.0.0.1:{stack.SubmissionPort}/inet");
+        var submission = await Postconf("-M", $"127.0.0.1:{_stack.SubmissionPort}/inet");
         Assert.Contains("smtpd_sasl_auth_enable=yes", submission, StringComparison.Ordinal);
-        Assert.Contains($"smtpd_sasl_path={stack.DovecotAuthSocket}", submission, StringComparison.Ordinal);
+        Assert.Contains($"smtpd_sasl_path={_stack.DovecotAuthSocket}", submission, StringComparison.Ordinal);
 
-        var map = Path.Combine(stack.PostfixConfigDirectory, "mailseal-pgsql-mailboxes.cf");
+        var map = Path.Combine(_stack.PostfixConfigDirectory, "mailseal-pgsql-mailboxes.cf");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(map));
         Assert.DoesNotContain("@", (await File.ReadAllTextAsync(map)).Replace("%s", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
 
         // Postfix answers the map query through proxymap and the database
-        var account = await stack.CreateAccountAsync($"map-{Guid.NewGuid():N}@{MailStack.Domain}");
-        var lookup = await ProcessRunner.RunCheckedAsync("postmap", ["-c", stack.PostfixConfigDirectory, "-q", account.Email, $"pgsql:{map}"]);
+        var account = await _stack.CreateAccountAsync($"map-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var lookup = await ProcessRunner.RunCheckedAsync("postmap", ["-c", _stack.PostfixConfigDirectory, "-q", account.Email, $"pgsql:{map}"]);
         Assert.Equal(account.Maildir, lookup.StandardOutput.Trim());
 
-        var dovecot = await ProcessRunner.RunCheckedAsync("doveconf", ["-c", stack.DovecotConfigFile, "-n"]);
+        var dovecot = await ProcessRunner.RunCheckedAsync("doveconf", ["-c", _stack.DovecotConfigFile, "-n"]);
         Assert.Contains("driver = sql", dovecot.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains($"unix_listener {stack.LmtpSocket}", dovecot.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"unix_listener {_stack.LmtpSocket}", dovecot.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -46,12 +46,12 @@ public sealed class FragmentTests
         var port = FreePorts.Take(1)[0];
         try
         {
-            await stack.ApplyPostfixFragmentAsync("tests/Mailseal.EndToEnd.Tests/TestData/postfix/extra-listener.postconf", new Dictionary<string, string>
+            await _stack.ApplyPostfixFragmentAsync("tests/Mailseal.EndToEnd.Tests/TestData/postfix/extra-listener.postconf", new Dictionary<string, string>
             {
                 ["BANNER_WORD"] = word,
                 ["EXTRA_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
-            Assert.Equal(0, (await stack.PostfixCheckAsync()).ExitCode);
+            Assert.Equal(0, (await _stack.PostfixCheckAsync()).ExitCode);
             await WaitForListener(port, open: true);
             await using (var smtp = await SmtpTestClient.ConnectAsync(port))
             {
@@ -61,15 +61,15 @@ public sealed class FragmentTests
             }
 
             Assert.Contains("syslog_name=postfix/extra", await Postconf("-M", $"127.0.0.1:{port}/inet"), StringComparison.Ordinal);
-            Assert.Contains(word, await Greeting(stack.SmtpPort), StringComparison.Ordinal);
+            Assert.Contains(word, await Greeting(_stack.SmtpPort), StringComparison.Ordinal);
         }
         finally
         {
-            await stack.ResetPostfixConfigAsync();
+            await _stack.ResetPostfixConfigAsync();
         }
 
         await WaitForListener(port, open: false);
-        Assert.DoesNotContain(word, await Greeting(stack.SmtpPort), StringComparison.Ordinal);
+        Assert.DoesNotContain(word, await Greeting(_stack.SmtpPort), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public sealed class FragmentTests
 
     private string ScratchConfigDirectory()
     {
-        var dir = Path.Combine(stack.TempDirectory, "scratch-" + Guid.NewGuid().ToString("N")[..8]);
+        var dir = Path.Combine(_stack.TempDirectory, "scratch-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "main.cf"), "compatibility_level = 3.6\n");
         File.WriteAllText(Path.Combine(dir, "master.cf"), "smtp inet n - n - - smtpd\n");
@@ -120,7 +120,7 @@ public sealed class FragmentTests
 
     private async Task<string> Postconf(params string[] args)
     {
-        var r = await ProcessRunner.RunCheckedAsync("postconf", ["-c", stack.PostfixConfigDirectory, .. args]);
+        var r = await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, .. args]);
         return r.StandardOutput;
     }
 

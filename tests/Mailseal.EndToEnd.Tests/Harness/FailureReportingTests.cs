@@ -4,9 +4,9 @@ namespace Mailseal.EndToEnd.Tests.Harness;
 [Collection(MailStackCollection.Name)]
 public sealed class FailureReportingTests
 {
-    private readonly MailStack stack;
+    private readonly MailStack _stack;
 
-    public FailureReportingTests(MailStack stack) => this.stack = stack;
+    public FailureReportingTests(MailStack stack) => _stack = stack;
 
     [Fact]
     public async Task A_missing_program_fails_with_its_name()
@@ -20,12 +20,12 @@ public sealed class FailureReportingTests
     public async Task A_server_that_will_not_start_fails_with_its_log()
     {
         // a second postmaster on the same data directory refuses to start
-        var pid = stack.PidOf(MailService.Postgres);
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => stack.StartServiceAsync(MailService.Postgres));
+        var pid = _stack.PidOf(MailService.Postgres);
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => _stack.StartServiceAsync(MailService.Postgres));
         Assert.Contains("pg_ctl start exited", e.Message, StringComparison.Ordinal);
         Assert.Contains("postgresql.log", e.Message, StringComparison.Ordinal);
         Assert.Contains("another server", e.Message, StringComparison.OrdinalIgnoreCase);
-        Assert.Equal(pid, stack.PidOf(MailService.Postgres));
-        Assert.True(stack.IsRunning(MailService.Postgres));
+        Assert.Equal(pid, _stack.PidOf(MailService.Postgres));
+        Assert.True(_stack.IsRunning(MailService.Postgres));
     }
 }

@@ -11,14 +11,14 @@ namespace Mailseal.EndToEnd.Tests.Harness;
 /// </summary>
 public sealed class ImapTestClient : IAsyncDisposable
 {
-    private readonly TcpClient client;
-    private readonly BufferedStream stream;
-    private int tag;
+    private readonly TcpClient _client;
+    private readonly BufferedStream _stream;
+    private int _tag;
 
     private ImapTestClient(TcpClient client)
     {
-        this.client = client;
-        stream = new BufferedStream(client.GetStream(), 16384);
+        _client = client;
+        _stream = new BufferedStream(client.GetStream(), 16384);
     }
 
     /// <summary>The longest wait for one response line.</summary>
@@ -94,8 +94,8 @@ public sealed class ImapTestClient : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        await stream.DisposeAsync().ConfigureAwait(false);
-        client.Dispose();
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _client.Dispose();
     }
 
     private static string Quote(string s) =>
@@ -103,10 +103,10 @@ public sealed class ImapTestClient : IAsyncDisposable
 
     private async Task RunAsync(string command, string name, CancellationToken ct, SortedDictionary<int, byte[]>? bodies = null)
     {
-        var t = "a" + (++tag).ToString(CultureInfo.InvariantCulture);
+        var t = "a" + (++_tag).ToString(CultureInfo.InvariantCulture);
         var bytes = Encoding.UTF8.GetBytes($"{t} {command}\r\n");
-        await stream.WriteAsync(bytes, ct).ConfigureAwait(false);
-        await stream.FlushAsync(ct).ConfigureAwait(false);
+        await _stream.WriteAsync(bytes, ct).ConfigureAwait(false);
+        await _stream.FlushAsync(ct).ConfigureAwait(false);
         while (true)
         {
             var line = await ReadLineAsync(ct).ConfigureAwait(false);
@@ -159,7 +159,7 @@ public sealed class ImapTestClient : IAsyncDisposable
         timer.CancelAfter(Timeout);
         try
         {
-            await stream.ReadExactlyAsync(buffer, timer.Token).ConfigureAwait(false);
+            await _stream.ReadExactlyAsync(buffer, timer.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -177,7 +177,7 @@ public sealed class ImapTestClient : IAsyncDisposable
         {
             while (true)
             {
-                var n = await stream.ReadAsync(one, timer.Token).ConfigureAwait(false);
+                var n = await _stream.ReadAsync(one, timer.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
                     throw new IOException("the IMAP server closed the connection");

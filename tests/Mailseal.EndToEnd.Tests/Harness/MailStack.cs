@@ -57,20 +57,20 @@ public sealed class MailStack : IAsyncLifetime
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
-    private readonly IMessageSink? sink;
-    private readonly Stopwatch clock = new();
-    private readonly List<string> timings = new();
-    private Task<string>? tools;
-    private readonly SemaphoreSlim publishLock = new(1, 1);
-    private Dictionary<string, string> variables = new(StringComparer.Ordinal);
-    private int varsCounter;
-    private string vmailUid = string.Empty;
-    private bool stopped;
+    private readonly IMessageSink? _sink;
+    private readonly Stopwatch _clock = new();
+    private readonly List<string> _timings = new();
+    private Task<string>? _tools;
+    private readonly SemaphoreSlim _publishLock = new(1, 1);
+    private Dictionary<string, string> _variables = new(StringComparer.Ordinal);
+    private int _varsCounter;
+    private string _vmailUid = string.Empty;
+    private bool _stopped;
 
     /// <summary>Creates the fixture; xunit passes its diagnostic sink (timings go there).</summary>
     public MailStack(IMessageSink diagnosticSink)
     {
-        sink = diagnosticSink;
+        _sink = diagnosticSink;
         Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         TempDirectory = Path.Combine(RootDirectory, Id);
         MarkerFile = Path.Combine(RootDirectory, "runs", Id);
@@ -145,7 +145,7 @@ public sealed class MailStack : IAsyncLifetime
         $"Host=127.0.0.1;Port={PostgresPort};Username={DatabaseReader};Password={ReaderPassword};Database={DatabaseName};Pooling=false;Timeout=15";
 
     /// <summary>The placeholder values the base fragments were applied with (DOMAINS, LMTP_SOCKET, PG_HOSTS, ...).</summary>
-    public IReadOnlyDictionary<string, string> FragmentVariables => variables;
+    public IReadOnlyDictionary<string, string> FragmentVariables => _variables;
 
     /// <summary>The repository checkout the tests run from (holds Toolkit.sln).</summary>
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
@@ -161,7 +161,7 @@ public sealed class MailStack : IAsyncLifetime
     /// <inheritdoc/>
     public async Task InitializeAsync()
     {
-        clock.Start();
+        _clock.Start();
         var ct = CancellationToken.None;
         try
         {
@@ -177,7 +177,7 @@ public sealed class MailStack : IAsyncLifetime
             Lap("users, template, marker");
             await CreateDirectoriesAsync(ct).ConfigureAwait(false);
             Lap("directories");
-            variables = BaseVariables();
+            _variables = BaseVariables();
 
             var spamd = StartSpamdAsync(ct);
             var unbound = StartUnboundAsync(ct);
@@ -189,9 +189,9 @@ public sealed class MailStack : IAsyncLifetime
             await postfixConfig.ConfigureAwait(false);
             var postfix = StartPostfixAsync(ct);
             await Task.WhenAll(spamd, unbound, dovecot, postfix).ConfigureAwait(false);
-            StartupTime = clock.Elapsed;
+            StartupTime = _clock.Elapsed;
             Lap("all up");
-            Report($"mail stack {Id} up in {StartupTime.TotalMilliseconds:F0} ms in {TempDirectory} ({string.Join(", ", timings)})");
+            Report($"mail stack {Id} up in {StartupTime.TotalMilliseconds:F0} ms in {TempDirectory} ({string.Join(", ", _timings)})");
         }
         catch (Exception e)
         {
@@ -220,22 +220,22 @@ public sealed class MailStack : IAsyncLifetime
             return;
         }
 
-        var alive = clock.Elapsed;
+        var alive = _clock.Elapsed;
         var down = Stopwatch.StartNew();
         await StopEverythingAsync().ConfigureAwait(false);
         Report($"mail stack {Id} down in {down.ElapsedMilliseconds} ms; it ran {alive.TotalSeconds:F1} s (start-up {StartupTime.TotalMilliseconds:F0} ms)");
-        publishLock.Dispose();
+        _publishLock.Dispose();
     }
 
     /// <summary>Stops every service (by pid file), deletes the temp dir and the marker, and removes this run's alternate_config_directories entry.</summary>
     public async Task StopEverythingAsync()
     {
-        if (stopped)
+        if (_stopped)
         {
             return;
         }
 
-        stopped = true;
+        _stopped = true;
         var sw = Stopwatch.StartNew();
         await Task.WhenAll(
             StopServiceAsync(MailService.Postfix),
@@ -585,7 +585,7 @@ public sealed class MailStack : IAsyncLifetime
     /// <summary>Runs postfix/apply.sh on <paramref name="targetDirectory"/> with the harness's variables plus <paramref name="extraVariables"/>; throws with its message on failure.</summary>
     public async Task<ProcessResult> ApplyFragmentsAsync(string targetDirectory, IEnumerable<string> fragments, IReadOnlyDictionary<string, string>? extraVariables = null, CancellationToken ct = default)
     {
-        var merged = new Dictionary<string, string>(variables, StringComparer.Ordinal);
+        var merged = new Dictionary<string, string>(_variables, StringComparer.Ordinal);
         if (extraVariables is not null)
         {
             foreach (var (k, v) in extraVariables)
@@ -594,7 +594,7 @@ public sealed class MailStack : IAsyncLifetime
             }
         }
 
-        var varsFile = Path.Combine(TempDirectory, "etc", $"fragment-{Interlocked.Increment(ref varsCounter)}.vars");
+        var varsFile = Path.Combine(TempDirectory, "etc", $"fragment-{Interlocked.Increment(ref _varsCounter)}.vars");
         await File.WriteAllTextAsync(varsFile, string.Concat(merged.Select(kv => $"{kv.Key}={kv.Value}\n")), ct).ConfigureAwait(false);
         File.SetUnixFileMode(varsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         try
@@ -679,17 +679,17 @@ public sealed class MailStack : IAsyncLifetime
     /// <returns>The directory holding <c>mailseal-encrypt</c>, <c>mailseal-pipe</c>, ...</returns>
     public async Task<string> ToolsDirectoryAsync(CancellationToken ct = default)
     {
-        await publishLock.WaitAsync(ct).ConfigureAwait(false);
+        await _publishLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            tools ??= CopyToolsAsync();
+            _tools ??= CopyToolsAsync();
         }
         finally
         {
-            publishLock.Release();
+            _publishLock.Release();
         }
 
-        return await tools.WaitAsync(ct).ConfigureAwait(false);
+        return await _tools.WaitAsync(ct).ConfigureAwait(false);
     }
 
     // ------------------------------------------------------------------ start-up steps
@@ -719,7 +719,7 @@ public sealed class MailStack : IAsyncLifetime
         ["SUBMISSION_TLS_LEVEL"] = "none",
         ["VMAIL_USER"] = VmailUser,
         ["VMAIL_GROUP"] = VmailUser,
-        ["VMAIL_UID"] = vmailUid,
+        ["VMAIL_UID"] = _vmailUid,
         ["DOVECOT_SQL_CONF"] = Path.Combine(TempDirectory, "etc", "dovecot", "conf.d", "mailseal-sql.conf.ext"),
         ["DOVECOT_PG_CONNECT"] = $"host=127.0.0.1 port={PostgresPort} dbname={DatabaseName} user={DatabaseReader} password={ReaderPassword}",
         ["MAIL_ROOT"] = MailRoot,
@@ -776,7 +776,7 @@ public sealed class MailStack : IAsyncLifetime
             id -u {VmailUser}
             """;
         var r = await ProcessRunner.RunCheckedAsync("/bin/sh", ["-c", script], ct: ct).ConfigureAwait(false);
-        vmailUid = r.StandardOutput.Trim();
+        _vmailUid = r.StandardOutput.Trim();
         await File.WriteAllTextAsync(Path.Combine(t, "stop.sh"), StopScript(), ct).ConfigureAwait(false);
     }
 
@@ -1158,15 +1158,15 @@ public sealed class MailStack : IAsyncLifetime
 
     private void Lap(string what)
     {
-        lock (timings)
+        lock (_timings)
         {
-            timings.Add($"{what} {clock.ElapsedMilliseconds} ms");
+            _timings.Add($"{what} {_clock.ElapsedMilliseconds} ms");
         }
     }
 
     private void Report(string message)
     {
-        sink?.OnMessage(new DiagnosticMessage(message));
+        _sink?.OnMessage(new DiagnosticMessage(message));
         Console.Error.WriteLine($"[mailseal-e2e] {message}");
     }
 
@@ -1208,7 +1208,7 @@ public sealed class MailStack : IAsyncLifetime
     {
         if (PidOf(service) is { } pid)
         {
-            lock (timings)
+            lock (_timings)
             {
                 File.AppendAllText(MarkerFile, $"pid {service} {pid}\n");
             }

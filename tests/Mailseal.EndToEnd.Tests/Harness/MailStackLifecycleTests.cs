@@ -7,14 +7,14 @@ namespace Mailseal.EndToEnd.Tests.Harness;
 [Collection(MailStackCollection.Name)]
 public sealed class MailStackLifecycleTests
 {
-    private readonly ITestOutputHelper output;
+    private readonly ITestOutputHelper _output;
 
-    public MailStackLifecycleTests(ITestOutputHelper output) => this.output = output;
+    public MailStackLifecycleTests(ITestOutputHelper output) => _output = output;
 
     [Fact]
     public async Task A_stopped_stack_leaves_no_process_port_directory_or_main_cf_entry_behind()
     {
-        var stack = new MailStack(new OutputSink(output));
+        var stack = new MailStack(new OutputSink(_output));
         await stack.InitializeAsync();
         var pids = Enum.GetValues<MailService>().ToDictionary(s => s, s => stack.PidOf(s));
         int[] ports = [stack.SmtpPort, stack.SubmissionPort, stack.ImapPort, stack.SpamdPort, stack.DnsPort, stack.PostgresPort];

@@ -6,14 +6,14 @@ namespace Mailseal.EndToEnd.Tests.Harness;
 [Collection(MailStackCollection.Name)]
 public sealed class PublishTests
 {
-    private readonly MailStack stack;
+    private readonly MailStack _stack;
 
-    public PublishTests(MailStack stack) => this.stack = stack;
+    public PublishTests(MailStack stack) => _stack = stack;
 
     [Fact]
     public async Task A_published_tool_runs_as_the_pipe_user_and_is_copied_once_per_run()
     {
-        var dir = await stack.ToolsDirectoryAsync();
+        var dir = await _stack.ToolsDirectoryAsync();
         var tool = Path.Combine(dir, "mailseal-encrypt");
         Assert.True(File.Exists(tool), $"{tool} missing");
         Assert.False(dir.StartsWith("/root", StringComparison.Ordinal));
@@ -36,7 +36,7 @@ public sealed class PublishTests
         Assert.True(env.ExitCode == 0, "mailseal-encrypt --version with no DOTNET_ variables: " + env.Output);
 
         var again = Stopwatch.StartNew();
-        Assert.Equal(dir, await stack.ToolsDirectoryAsync());
+        Assert.Equal(dir, await _stack.ToolsDirectoryAsync());
         Assert.True(again.Elapsed < TimeSpan.FromSeconds(1), "the second ToolsDirectoryAsync copied again");
     }
 }

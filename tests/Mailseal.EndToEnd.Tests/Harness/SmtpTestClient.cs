@@ -13,15 +13,15 @@ public sealed class SmtpTestClient : IAsyncDisposable
 {
     private const int MaxReplyLines = 100;
     private const int MaxLineLength = 4096;
-    private readonly TcpClient client;
-    private readonly NetworkStream stream;
-    private readonly StreamReader reader;
+    private readonly TcpClient _client;
+    private readonly NetworkStream _stream;
+    private readonly StreamReader _reader;
 
     private SmtpTestClient(TcpClient client)
     {
-        this.client = client;
-        stream = client.GetStream();
-        reader = new StreamReader(stream, Encoding.Latin1, false, 1024, leaveOpen: true);
+        _client = client;
+        _stream = client.GetStream();
+        _reader = new StreamReader(_stream, Encoding.Latin1, false, 1024, leaveOpen: true);
     }
 
     /// <summary>The longest wait for one reply.</summary>
@@ -101,7 +101,7 @@ public sealed class SmtpTestClient : IAsyncDisposable
 
         sb.Append(".\r\n");
         var bytes = Encoding.UTF8.GetBytes(sb.ToString());
-        await stream.WriteAsync(bytes, ct).ConfigureAwait(false);
+        await _stream.WriteAsync(bytes, ct).ConfigureAwait(false);
         var reply = await ReadReplyAsync(ct).ConfigureAwait(false);
         return reply.Code == 250 ? reply : throw new SmtpReplyException("DATA (end of message)", reply);
     }
@@ -135,9 +135,9 @@ public sealed class SmtpTestClient : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        reader.Dispose();
-        await stream.DisposeAsync().ConfigureAwait(false);
-        client.Dispose();
+        _reader.Dispose();
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _client.Dispose();
     }
 
     /// <summary>The queue id in a Postfix "250 2.0.0 Ok: queued as ID" reply, or null.</summary>
@@ -159,7 +159,7 @@ public sealed class SmtpTestClient : IAsyncDisposable
     private async Task WriteLineAsync(string line, CancellationToken ct)
     {
         var bytes = Encoding.UTF8.GetBytes(line + "\r\n");
-        await stream.WriteAsync(bytes, ct).ConfigureAwait(false);
+        await _stream.WriteAsync(bytes, ct).ConfigureAwait(false);
     }
 
     private async Task<SmtpReply> ReadReplyAsync(CancellationToken ct)
@@ -172,7 +172,7 @@ public sealed class SmtpTestClient : IAsyncDisposable
             string? line;
             try
             {
-                line = await reader.ReadLineAsync(timer.Token).ConfigureAwait(false);
+                line = await _reader.ReadLineAsync(timer.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {

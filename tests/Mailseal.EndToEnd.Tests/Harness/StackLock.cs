@@ -7,9 +7,9 @@ namespace Mailseal.EndToEnd.Tests.Harness;
 /// </summary>
 internal sealed class StackLock : IDisposable
 {
-    private readonly FileStream stream;
+    private readonly FileStream _stream;
 
-    private StackLock(FileStream stream) => this.stream = stream;
+    private StackLock(FileStream stream) => _stream = stream;
 
     /// <summary>Waits up to two minutes for the lock.</summary>
     public static async Task<StackLock> AcquireAsync(CancellationToken ct)
@@ -30,5 +30,5 @@ internal sealed class StackLock : IDisposable
         }
     }
 
-    public void Dispose() => stream.Dispose();
+    public void Dispose() => _stream.Dispose();
 }

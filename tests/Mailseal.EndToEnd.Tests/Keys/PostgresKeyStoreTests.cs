@@ -10,18 +10,18 @@ namespace Mailseal.EndToEnd.Tests.Keys;
 [Collection(MailStackCollection.Name)]
 public sealed class PostgresKeyStoreTests
 {
-    private readonly MailStack stack;
+    private readonly MailStack _stack;
 
-    public PostgresKeyStoreTests(MailStack stack) => this.stack = stack;
+    public PostgresKeyStoreTests(MailStack stack) => _stack = stack;
 
     private static string Unique(string name) => $"{name}-{Guid.NewGuid():N}@{MailStack.Domain}";
 
     private PostgresKeyStore Store(CertificateCache cache) =>
-        PostgresKeyStore.Create(stack.ReaderConnectionString, new KeyDirectoryOptions { LocalDomains = [MailStack.Domain] }, cache);
+        PostgresKeyStore.Create(_stack.ReaderConnectionString, new KeyDirectoryOptions { LocalDomains = [MailStack.Domain] }, cache);
 
     private async Task UpdateKeyAsync(string email, string pgpKey, string? fingerprint)
     {
-        await using NpgsqlConnection db = await stack.OpenDatabaseAsync();
+        await using NpgsqlConnection db = await _stack.OpenDatabaseAsync();
         await using var command = new NpgsqlCommand("UPDATE users SET pgpkey = $1, key_fingerprint = $2 WHERE email = $3", db);
         command.Parameters.Add(new NpgsqlParameter { Value = pgpKey });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)fingerprint ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
@@ -32,9 +32,9 @@ public sealed class PostgresKeyStoreTests
     [Fact]
     public async Task A_user_and_an_alias_resolve_to_the_users_key_as_the_read_only_role()
     {
-        MailAccount alice = await stack.CreateAccountAsync(Unique("alice"));
+        MailAccount alice = await _stack.CreateAccountAsync(Unique("alice"));
         string alias = Unique("info");
-        await stack.AddAliasAsync(alias, alice.Email);
+        await _stack.AddAliasAsync(alias, alice.Email);
         await using PostgresKeyStore store = Store(new CertificateCache());
 
         KeyLookupResult direct = await store.LookupAsync(alice.Email.ToUpperInvariant(), CancellationToken.None);
@@ -71,7 +71,7 @@ public sealed class PostgresKeyStoreTests
     [Fact]
     public async Task Certificates_are_parsed_once_per_row_version()
     {
-        MailAccount bob = await stack.CreateAccountAsync(Unique("bob"));
+        MailAccount bob = await _stack.CreateAccountAsync(Unique("bob"));
         var cache = new CertificateCache();
         await using PostgresKeyStore store = Store(cache);
 
@@ -83,7 +83,7 @@ public sealed class PostgresKeyStoreTests
         Assert.Equal(1, cache.ParseCount);
         Assert.Equal(19, cache.HitCount);
 
-        TestKey newKey = await stack.GenerateKeyAsync(bob.Email);
+        TestKey newKey = await _stack.GenerateKeyAsync(bob.Email);
         await UpdateKeyAsync(bob.Email, newKey.PublicKeyArmored, newKey.Fingerprint);
 
         KeyLookupResult after = await store.LookupAsync(bob.Email, CancellationToken.None);
@@ -94,8 +94,8 @@ public sealed class PostgresKeyStoreTests
     [Fact]
     public async Task Key_fingerprint_picks_among_several_certificates()
     {
-        MailAccount carol = await stack.CreateAccountAsync(Unique("carol"));
-        TestKey second = await stack.GenerateKeyAsync(carol.Email);
+        MailAccount carol = await _stack.CreateAccountAsync(Unique("carol"));
+        TestKey second = await _stack.GenerateKeyAsync(carol.Email);
         string both = carol.Key.PublicKeyArmored + "\n" + second.PublicKeyArmored;
         await UpdateKeyAsync(carol.Email, both, second.Fingerprint.ToLowerInvariant());
         await using PostgresKeyStore store = Store(new CertificateCache());
@@ -113,7 +113,7 @@ public sealed class PostgresKeyStoreTests
     [Fact]
     public async Task A_garbage_key_is_local_and_unusable_with_the_reason()
     {
-        MailAccount dave = await stack.CreateAccountAsync(Unique("dave"));
+        MailAccount dave = await _stack.CreateAccountAsync(Unique("dave"));
         await UpdateKeyAsync(dave.Email, "not a key", null);
         await using PostgresKeyStore store = Store(new CertificateCache());
 
@@ -148,7 +148,7 @@ public sealed class PostgresKeyStoreTests
     [Fact]
     public async Task A_missing_schema_is_reported_as_a_key_database_error()
     {
-        string connection = new NpgsqlConnectionStringBuilder(stack.DatabaseConnectionString) { Database = "postgres" }.ConnectionString;
+        string connection = new NpgsqlConnectionStringBuilder(_stack.DatabaseConnectionString) { Database = "postgres" }.ConnectionString;
         await using PostgresKeyStore store = PostgresKeyStore.Create(connection, new KeyDirectoryOptions(), new CertificateCache());
         var e = await Assert.ThrowsAsync<KeyDirectoryException>(() => store.LookupAsync($"a@{MailStack.Domain}", CancellationToken.None));
         Assert.StartsWith("key database: 42P01 ", e.Message, StringComparison.Ordinal);

@@ -22,66 +22,66 @@ public sealed partial class PipeStackTests : IAsyncLifetime
 
     private const string Gtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 
-    private readonly MailStack stack;
-    private SmtpSink sink = null!;
-    private string tool = string.Empty;
-    private string stateDirectory = string.Empty;
-    private string configFile = string.Empty;
-    private string reinjectService = string.Empty;
+    private readonly MailStack _stack;
+    private SmtpSink _sink = null!;
+    private string _tool = string.Empty;
+    private string _stateDirectory = string.Empty;
+    private string _configFile = string.Empty;
+    private string _reinjectService = string.Empty;
 
-    public PipeStackTests(MailStack stack) => this.stack = stack;
+    public PipeStackTests(MailStack stack) => _stack = stack;
 
     public async Task InitializeAsync()
     {
-        var dir = await stack.ToolsDirectoryAsync();
-        tool = Path.Combine(dir, "mailseal-pipe");
-        stateDirectory = Path.Combine(stack.TempDirectory, "pipe-" + Guid.NewGuid().ToString("N")[..8]);
-        await ProcessRunner.RunCheckedAsync("install", ["-d", "-m", "750", "-o", MailStack.PipeUser, "-g", MailStack.PipeUser, stateDirectory]);
-        configFile = Path.Combine(stateDirectory, "mailseal.conf");
-        reinjectService = $"127.0.0.1:{FreePorts.Take(1)[0]}";
-        await WriteConfigAsync(stack.PostfixConfigDirectory);
-        sink = SmtpSink.Start();
-        await stack.ApplyFragmentsAsync(stack.PostfixConfigDirectory, ["tests/Mailseal.EndToEnd.Tests/TestData/postfix/pipe-relay.postconf"], new Dictionary<string, string> { ["SINK_PORT"] = sink.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-        await ApplyPipeFragmentAsync(tool);
+        var dir = await _stack.ToolsDirectoryAsync();
+        _tool = Path.Combine(dir, "mailseal-pipe");
+        _stateDirectory = Path.Combine(_stack.TempDirectory, "pipe-" + Guid.NewGuid().ToString("N")[..8]);
+        await ProcessRunner.RunCheckedAsync("install", ["-d", "-m", "750", "-o", MailStack.PipeUser, "-g", MailStack.PipeUser, _stateDirectory]);
+        _configFile = Path.Combine(_stateDirectory, "mailseal.conf");
+        _reinjectService = $"127.0.0.1:{FreePorts.Take(1)[0]}";
+        await WriteConfigAsync(_stack.PostfixConfigDirectory);
+        _sink = SmtpSink.Start();
+        await _stack.ApplyFragmentsAsync(_stack.PostfixConfigDirectory, ["tests/Mailseal.EndToEnd.Tests/TestData/postfix/pipe-relay.postconf"], new Dictionary<string, string> { ["SINK_PORT"] = _sink.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await ApplyPipeFragmentAsync(_tool);
     }
 
     public async Task DisposeAsync()
     {
-        await stack.ResetPostfixConfigAsync();
-        if (sink is not null)
+        await _stack.ResetPostfixConfigAsync();
+        if (_sink is not null)
         {
-            await sink.DisposeAsync();
+            await _sink.DisposeAsync();
         }
     }
 
     [Fact]
     public async Task The_pipe_fragment_passes_postfix_check_and_sets_content_filter_only_on_the_listeners()
     {
-        var check = await stack.PostfixCheckAsync();
+        var check = await _stack.PostfixCheckAsync();
         Assert.True(check.ExitCode == 0 && check.StandardError.Trim().Length == 0, $"postfix check: {check.Output}");
-        var main = await ProcessRunner.RunCheckedAsync("postconf", ["-c", stack.PostfixConfigDirectory, "-h", "content_filter", "message_size_limit", "mailseal-pipe_destination_recipient_limit"]);
+        var main = await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, "-h", "content_filter", "message_size_limit", "mailseal-pipe_destination_recipient_limit"]);
         Assert.Equal(["", ReinjectSizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture), "1"], main.StandardOutput.TrimEnd('\n').Split('\n'));
-        var services = await ProcessRunner.RunCheckedAsync("postconf", ["-c", stack.PostfixConfigDirectory, "-P"]);
-        Assert.Contains($"{stack.FragmentVariables["SMTP_SERVICE"]}/inet/content_filter = mailseal-pipe:dummy", services.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains($"{stack.FragmentVariables["SUBMISSION_SERVICE"]}/inet/content_filter = mailseal-pipe-submission:dummy", services.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains($"{stack.FragmentVariables["SMTP_SERVICE"]}/inet/message_size_limit = {MessageSizeLimit}", services.StandardOutput, StringComparison.Ordinal);
-        var master = await ProcessRunner.RunCheckedAsync("postconf", ["-c", stack.PostfixConfigDirectory, "-M", "mailseal-pipe/unix"]);
-        Assert.Contains($"user={MailStack.PipeUser} argv={tool} --config {configFile} --reinject smtp --reinject-smtp inet:{reinjectService} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}", master.StandardOutput, StringComparison.Ordinal);
+        var services = await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, "-P"]);
+        Assert.Contains($"{_stack.FragmentVariables["SMTP_SERVICE"]}/inet/content_filter = mailseal-pipe:dummy", services.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{_stack.FragmentVariables["SUBMISSION_SERVICE"]}/inet/content_filter = mailseal-pipe-submission:dummy", services.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{_stack.FragmentVariables["SMTP_SERVICE"]}/inet/message_size_limit = {MessageSizeLimit}", services.StandardOutput, StringComparison.Ordinal);
+        var master = await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, "-M", "mailseal-pipe/unix"]);
+        Assert.Contains($"user={MailStack.PipeUser} argv={_tool} --config {_configFile} --reinject smtp --reinject-smtp inet:{_reinjectService} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}", master.StandardOutput, StringComparison.Ordinal);
         // the re-injection listener: loopback, no content_filter (or every copy would come back), mail from loopback only
-        Assert.Contains(services.StandardOutput.Split('\n'), l => l.TrimEnd() == $"{reinjectService}/inet/content_filter =");
-        Assert.Contains($"{reinjectService}/inet/smtpd_recipient_restrictions = permit_mynetworks,reject", services.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains($"{reinjectService}/inet/mynetworks = 127.0.0.0/8", services.StandardOutput, StringComparison.Ordinal);
-        Assert.True(FreePorts.IsListening(int.Parse(reinjectService.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture)), $"nothing listens on {reinjectService}");
+        Assert.Contains(services.StandardOutput.Split('\n'), l => l.TrimEnd() == $"{_reinjectService}/inet/content_filter =");
+        Assert.Contains($"{_reinjectService}/inet/smtpd_recipient_restrictions = permit_mynetworks,reject", services.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{_reinjectService}/inet/mynetworks = 127.0.0.0/8", services.StandardOutput, StringComparison.Ordinal);
+        Assert.True(FreePorts.IsListening(int.Parse(_reinjectService.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture)), $"nothing listens on {_reinjectService}");
     }
 
     [Fact]
     public async Task Mail_from_outside_to_a_local_user_arrives_encrypted_and_gpg_decrypts_it_to_the_original()
     {
-        var alice = await stack.CreateAccountAsync($"alice-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var alice = await _stack.CreateAccountAsync($"alice-{Guid.NewGuid():N}@{MailStack.Domain}");
         var body = $"the original text {Guid.NewGuid():N}";
-        await stack.SendAsync(Outside, [alice.Email], MailStack.BuildMessage(Outside, alice.Email, "inbound", body));
+        await _stack.SendAsync(Outside, [alice.Email], MailStack.BuildMessage(Outside, alice.Email, "inbound", body));
 
-        var stored = Text(Assert.Single(await stack.WaitForMessagesAsync(alice, 1)));
+        var stored = Text(Assert.Single(await _stack.WaitForMessagesAsync(alice, 1)));
         Assert.DoesNotContain(body, stored, StringComparison.Ordinal);
         Assert.Contains("multipart/encrypted", stored, StringComparison.Ordinal);
         Assert.Contains("X-Spam-Status:", stored, StringComparison.Ordinal);
@@ -93,10 +93,10 @@ public sealed partial class PipeStackTests : IAsyncLifetime
     [Fact]
     public async Task Gtube_arrives_flagged_as_spam_on_the_outer_header_with_the_body_encrypted()
     {
-        var bob = await stack.CreateAccountAsync($"bob-{Guid.NewGuid():N}@{MailStack.Domain}");
-        await stack.SendAsync(Outside, [bob.Email], MailStack.BuildMessage(Outside, bob.Email, "cheap pills", $"Buy now.\n{Gtube}\n"));
+        var bob = await _stack.CreateAccountAsync($"bob-{Guid.NewGuid():N}@{MailStack.Domain}");
+        await _stack.SendAsync(Outside, [bob.Email], MailStack.BuildMessage(Outside, bob.Email, "cheap pills", $"Buy now.\n{Gtube}\n"));
 
-        var stored = Text(Assert.Single(await stack.WaitForMessagesAsync(bob, 1, TimeSpan.FromSeconds(60))));
+        var stored = Text(Assert.Single(await _stack.WaitForMessagesAsync(bob, 1, TimeSpan.FromSeconds(60))));
         var header = stored[..stored.IndexOf("\r\n\r\n", StringComparison.Ordinal)];
         Assert.Matches(new Regex("^X-Spam-Flag: YES", RegexOptions.Multiline), header);
         Assert.Matches(new Regex("^X-Spam-Status: Yes", RegexOptions.Multiline), header);
@@ -108,13 +108,13 @@ public sealed partial class PipeStackTests : IAsyncLifetime
     [Fact]
     public async Task Submission_to_an_outside_address_leaves_unencrypted_with_scrubbed_headers()
     {
-        var carol = await stack.CreateAccountAsync($"carol-{Guid.NewGuid():N}@{MailStack.Domain}", "carol-password");
+        var carol = await _stack.CreateAccountAsync($"carol-{Guid.NewGuid():N}@{MailStack.Domain}", "carol-password");
         var body = $"outbound {Guid.NewGuid():N}";
         var message = MailStack.BuildMessage(carol.Email, Outside, "outbound", body)
             .Replace("MIME-Version:", "User-Agent: Mutt/2.2.9\r\nX-Mailer: Secret Client 1.0\r\nX-Originating-IP: [198.51.100.7]\r\nMIME-Version:", StringComparison.Ordinal);
-        await stack.SubmitAsync(carol.Email, carol.Password, carol.Email, [Outside], message);
+        await _stack.SubmitAsync(carol.Email, carol.Password, carol.Email, [Outside], message);
 
-        var sent = Assert.Single(await sink.WaitForAsync(1));
+        var sent = Assert.Single(await _sink.WaitForAsync(1));
         Assert.Equal([Outside], sent.Recipients);
         Assert.Contains(body, sent.Data, StringComparison.Ordinal);
         Assert.DoesNotContain("BEGIN PGP MESSAGE", sent.Data, StringComparison.Ordinal);
@@ -128,61 +128,61 @@ public sealed partial class PipeStackTests : IAsyncLifetime
         // so the HELO name is what shows the rewrite)
         var submission = Assert.Single(received, h => h.Contains("with ESMTPA", StringComparison.Ordinal) || h.Contains("with ESMTPSA", StringComparison.Ordinal));
         Assert.StartsWith("Received: from [127.0.0.1] (localhost [127.0.0.1])", submission, StringComparison.Ordinal);
-        await stack.WaitForQueueAsync(q => q.Count == 0);
+        await _stack.WaitForQueueAsync(q => q.Count == 0);
         await Task.Delay(TimeSpan.FromSeconds(3));
-        Assert.Single(sink.Messages);
+        Assert.Single(_sink.Messages);
     }
 
     [Fact]
     public async Task One_message_to_two_local_users_and_one_outside_address_gives_each_its_own_copy()
     {
-        var dave = await stack.CreateAccountAsync($"dave-{Guid.NewGuid():N}@{MailStack.Domain}");
-        var erin = await stack.CreateAccountAsync($"erin-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var dave = await _stack.CreateAccountAsync($"dave-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var erin = await _stack.CreateAccountAsync($"erin-{Guid.NewGuid():N}@{MailStack.Domain}");
         var body = $"to three {Guid.NewGuid():N}";
-        await stack.SendAsync(Outside, [dave.Email, erin.Email, "friend@example.org"], MailStack.BuildMessage(Outside, dave.Email, "three", body));
+        await _stack.SendAsync(Outside, [dave.Email, erin.Email, "friend@example.org"], MailStack.BuildMessage(Outside, dave.Email, "three", body));
 
         foreach (var (owner, other) in new[] { (dave, erin), (erin, dave) })
         {
-            var stored = Text(Assert.Single(await stack.WaitForMessagesAsync(owner, 1)));
+            var stored = Text(Assert.Single(await _stack.WaitForMessagesAsync(owner, 1)));
             Assert.DoesNotContain(body, stored, StringComparison.Ordinal);
             Assert.Contains(body, await DecryptAsync(owner.Key, stored), StringComparison.Ordinal);
             var refused = await TryDecryptAsync(other.Key, stored);
             Assert.True(refused.ExitCode != 0, $"{other.Email}'s key decrypted {owner.Email}'s copy");
         }
 
-        var remote = Assert.Single(await sink.WaitForAsync(1));
+        var remote = Assert.Single(await _sink.WaitForAsync(1));
         Assert.Equal(["friend@example.org"], remote.Recipients);
         Assert.Contains(body, remote.Data, StringComparison.Ordinal);
         Assert.DoesNotContain("BEGIN PGP MESSAGE", remote.Data, StringComparison.Ordinal);
         await AssertExactlyOnceAsync(dave, 1);
-        Assert.Single(await stack.FetchMessagesAsync(erin.Email, erin.Password));
-        Assert.Single(sink.Messages);
+        Assert.Single(await _stack.FetchMessagesAsync(erin.Email, erin.Password));
+        Assert.Single(_sink.Messages);
     }
 
     [Fact]
     public async Task A_stopped_spamd_keeps_the_mail_queued_with_a_4xx_reason_and_a_flush_delivers_it_once()
     {
-        var frank = await stack.CreateAccountAsync($"frank-{Guid.NewGuid():N}@{MailStack.Domain}");
-        await stack.StopServiceAsync(MailService.Spamd);
+        var frank = await _stack.CreateAccountAsync($"frank-{Guid.NewGuid():N}@{MailStack.Domain}");
+        await _stack.StopServiceAsync(MailService.Spamd);
         string queueId;
         try
         {
-            queueId = await stack.SendAsync(Outside, [frank.Email], MailStack.BuildMessage(Outside, frank.Email, "spamd down", "waits for spamd"));
-            var queue = await stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)));
+            queueId = await _stack.SendAsync(Outside, [frank.Email], MailStack.BuildMessage(Outside, frank.Email, "spamd down", "waits for spamd"));
+            var queue = await _stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)));
             var reason = queue.Single(m => m.QueueId == queueId).Recipients.Single().DelayReason!;
             Assert.Contains("spamd", reason, StringComparison.OrdinalIgnoreCase);
             AssertDeferredWith4xx(queueId);
-            var postqueue = await ProcessRunner.RunCheckedAsync("postqueue", ["-c", stack.PostfixConfigDirectory, "-p"]);
+            var postqueue = await ProcessRunner.RunCheckedAsync("postqueue", ["-c", _stack.PostfixConfigDirectory, "-p"]);
             Assert.Contains(queueId, postqueue.StandardOutput, StringComparison.Ordinal);
-            Assert.Empty(await stack.FetchMessagesAsync(frank.Email, frank.Password));
+            Assert.Empty(await _stack.FetchMessagesAsync(frank.Email, frank.Password));
         }
         finally
         {
-            await stack.StartServiceAsync(MailService.Spamd);
+            await _stack.StartServiceAsync(MailService.Spamd);
         }
 
-        await stack.FlushQueueAsync();
-        Assert.Single(await stack.WaitForMessagesAsync(frank, 1, TimeSpan.FromSeconds(60)));
+        await _stack.FlushQueueAsync();
+        Assert.Single(await _stack.WaitForMessagesAsync(frank, 1, TimeSpan.FromSeconds(60)));
         await AssertExactlyOnceAsync(frank, 1);
     }
 
@@ -191,17 +191,17 @@ public sealed partial class PipeStackTests : IAsyncLifetime
     [InlineData("sendmail-bs")]
     public async Task Mailseal_pipe_killed_with_sigkill_in_the_middle_of_a_large_message_delivers_nothing_and_a_retry_delivers_once(string reinjection)
     {
-        var grace = await stack.CreateAccountAsync($"grace-{Guid.NewGuid():N}@{MailStack.Domain}");
-        var wrapper = Path.Combine(stateDirectory, "kill-once.sh");
-        var flag = Path.Combine(stateDirectory, "killed-once");
+        var grace = await _stack.CreateAccountAsync($"grace-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var wrapper = Path.Combine(_stateDirectory, "kill-once.sh");
+        var flag = Path.Combine(_stateDirectory, "killed-once");
         // Test-only wrapper: the first run hands mailseal-pipe the first 200 kB of the message,
         // SIGKILLs it while it waits for the rest, and dies of the same signal, as if the kernel
         // had killed mailseal-pipe itself; later runs exec the tool.
         await File.WriteAllTextAsync(wrapper, $$"""
             #!/bin/bash
-            if [ -e '{{flag}}' ]; then exec '{{tool}}' "$@"; fi
+            if [ -e '{{flag}}' ]; then exec '{{_tool}}' "$@"; fi
             : > '{{flag}}'
-            { head -c 200000; sleep 3; } | '{{tool}}' "$@" &
+            { head -c 200000; sleep 3; } | '{{_tool}}' "$@" &
             pid=$!
             sleep 1.5
             kill -KILL "$pid"
@@ -217,14 +217,14 @@ public sealed partial class PipeStackTests : IAsyncLifetime
         }
 
         var body = LargeBody(600_000);
-        var queueId = await stack.SendAsync(Outside, [grace.Email], MailStack.BuildMessage(Outside, grace.Email, "large", body));
-        var queue = await stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)));
+        var queueId = await _stack.SendAsync(Outside, [grace.Email], MailStack.BuildMessage(Outside, grace.Email, "large", body));
+        var queue = await _stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)));
         Assert.Contains("signal", queue.Single(m => m.QueueId == queueId).Recipients.Single().DelayReason, StringComparison.OrdinalIgnoreCase);
         Assert.True(File.Exists(flag), "the wrapper did not run");
-        Assert.Empty(await stack.FetchMessagesAsync(grace.Email, grace.Password));
+        Assert.Empty(await _stack.FetchMessagesAsync(grace.Email, grace.Password));
 
-        await stack.FlushQueueAsync();
-        var stored = Text(Assert.Single(await stack.WaitForMessagesAsync(grace, 1, TimeSpan.FromSeconds(60))));
+        await _stack.FlushQueueAsync();
+        var stored = Text(Assert.Single(await _stack.WaitForMessagesAsync(grace, 1, TimeSpan.FromSeconds(60))));
         Assert.Equal(Normalize(body), Normalize(Body(await DecryptAsync(grace.Key, stored))));
         await AssertExactlyOnceAsync(grace, 1);
     }
@@ -232,35 +232,35 @@ public sealed partial class PipeStackTests : IAsyncLifetime
     [Fact]
     public async Task A_refusing_reinjection_listener_makes_mailseal_pipe_exit_75_and_the_mail_stays_queued()
     {
-        var kim = await stack.CreateAccountAsync($"kim-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var kim = await _stack.CreateAccountAsync($"kim-{Guid.NewGuid():N}@{MailStack.Domain}");
         // the re-injection smtpd refuses every recipient: nothing may be queued, the original stays
-        await ProcessRunner.RunCheckedAsync("postconf", ["-c", stack.PostfixConfigDirectory, "-P", $"{reinjectService}/inet/smtpd_recipient_restrictions=reject"]);
-        await stack.ReloadPostfixAsync();
+        await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, "-P", $"{_reinjectService}/inet/smtpd_recipient_restrictions=reject"]);
+        await _stack.ReloadPostfixAsync();
         string queueId;
         try
         {
-            queueId = await stack.SendAsync(Outside, [kim.Email], MailStack.BuildMessage(Outside, kim.Email, "listener refuses", "stays queued"));
+            queueId = await _stack.SendAsync(Outside, [kim.Email], MailStack.BuildMessage(Outside, kim.Email, "listener refuses", "stays queued"));
             // each retry fails within a second or two and the harness's backoff is short, so the
             // deferral is read from the log rather than caught in the queue
             var deferred = await WaitForLogLineAsync(l => l.Contains(queueId + ":", StringComparison.Ordinal) && l.Contains("relay=mailseal-pipe", StringComparison.Ordinal) && l.Contains("status=deferred", StringComparison.Ordinal));
             Assert.Contains("re-injection refused at RCPT TO", deferred, StringComparison.Ordinal);
             AssertDeferredWith4xx(queueId);
-            var postqueue = await ProcessRunner.RunCheckedAsync("postqueue", ["-c", stack.PostfixConfigDirectory, "-p"]);
+            var postqueue = await ProcessRunner.RunCheckedAsync("postqueue", ["-c", _stack.PostfixConfigDirectory, "-p"]);
             Assert.Contains(queueId, postqueue.StandardOutput, StringComparison.Ordinal);
-            Assert.Empty(await stack.FetchMessagesAsync(kim.Email, kim.Password));
+            Assert.Empty(await _stack.FetchMessagesAsync(kim.Email, kim.Password));
         }
         finally
         {
-            await ApplyPipeFragmentAsync(tool);
+            await ApplyPipeFragmentAsync(_tool);
         }
 
-        await stack.FlushQueueAsync();
-        Assert.Single(await stack.WaitForMessagesAsync(kim, 1, TimeSpan.FromSeconds(60)));
+        await _stack.FlushQueueAsync();
+        Assert.Single(await _stack.WaitForMessagesAsync(kim, 1, TimeSpan.FromSeconds(60)));
         // a retry may have been in flight during the reload above: its queue file, every recipient
         // done, then waits for the next queue scan of the restarted qmgr; ask for that scan once
         // pipe(8) has recorded the delivery
         await WaitForLogLineAsync(l => l.Contains(queueId + ":", StringComparison.Ordinal) && l.Contains("relay=mailseal-pipe", StringComparison.Ordinal) && l.Contains("status=sent", StringComparison.Ordinal));
-        await stack.FlushQueueAsync();
+        await _stack.FlushQueueAsync();
         await AssertExactlyOnceAsync(kim, 1);
     }
 
@@ -268,15 +268,15 @@ public sealed partial class PipeStackTests : IAsyncLifetime
     public async Task With_sendmail_bs_reinjection_instead_of_the_listener_mail_arrives_encrypted_once()
     {
         // the route the fragment's comment offers for a server without the re-injection listener
-        await UseSendmailReinjectionAsync(tool);
-        var lena = await stack.CreateAccountAsync($"lena-{Guid.NewGuid():N}@{MailStack.Domain}");
+        await UseSendmailReinjectionAsync(_tool);
+        var lena = await _stack.CreateAccountAsync($"lena-{Guid.NewGuid():N}@{MailStack.Domain}");
         var body = $"through sendmail -bs {Guid.NewGuid():N}";
-        await stack.SendAsync(Outside, [lena.Email], MailStack.BuildMessage(Outside, lena.Email, "sendmail -bs", body));
+        await _stack.SendAsync(Outside, [lena.Email], MailStack.BuildMessage(Outside, lena.Email, "sendmail -bs", body));
 
-        var stored = Text(Assert.Single(await stack.WaitForMessagesAsync(lena, 1)));
+        var stored = Text(Assert.Single(await _stack.WaitForMessagesAsync(lena, 1)));
         Assert.DoesNotContain(body, stored, StringComparison.Ordinal);
         Assert.Contains(body, await DecryptAsync(lena.Key, stored), StringComparison.Ordinal);
-        var log = File.ReadAllLines(Path.Combine(stack.LogDirectory, "postfix.log"));
+        var log = File.ReadAllLines(Path.Combine(_stack.LogDirectory, "postfix.log"));
         Assert.Contains(log, l => l.Contains("postfix/pickup", StringComparison.Ordinal) && l.Contains("uid=", StringComparison.Ordinal));
         await AssertExactlyOnceAsync(lena, 1);
     }
@@ -284,23 +284,23 @@ public sealed partial class PipeStackTests : IAsyncLifetime
     [Fact]
     public async Task A_failing_sendmail_makes_mailseal_pipe_exit_75_and_the_mail_stays_queued()
     {
-        await UseSendmailReinjectionAsync(tool);
-        var heidi = await stack.CreateAccountAsync($"heidi-{Guid.NewGuid():N}@{MailStack.Domain}");
+        await UseSendmailReinjectionAsync(_tool);
+        var heidi = await _stack.CreateAccountAsync($"heidi-{Guid.NewGuid():N}@{MailStack.Domain}");
         // a Postfix configuration whose queue directory the pipe user cannot write
-        var broken = Path.Combine(stack.TempDirectory, "etc", "postfix-broken-" + Guid.NewGuid().ToString("N")[..8]);
+        var broken = Path.Combine(_stack.TempDirectory, "etc", "postfix-broken-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(broken);
         var unwritable = Path.Combine(broken, "queue");
         Directory.CreateDirectory(unwritable, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var mainCf = (await File.ReadAllTextAsync(Path.Combine(stack.PostfixConfigDirectory, "main.cf")))
-            .Replace($"queue_directory = {stack.PostfixQueueDirectory}", $"queue_directory = {unwritable}", StringComparison.Ordinal);
+        var mainCf = (await File.ReadAllTextAsync(Path.Combine(_stack.PostfixConfigDirectory, "main.cf")))
+            .Replace($"queue_directory = {_stack.PostfixQueueDirectory}", $"queue_directory = {unwritable}", StringComparison.Ordinal);
         await File.WriteAllTextAsync(Path.Combine(broken, "main.cf"), mainCf);
-        File.Copy(Path.Combine(stack.PostfixConfigDirectory, "master.cf"), Path.Combine(broken, "master.cf"));
+        File.Copy(Path.Combine(_stack.PostfixConfigDirectory, "master.cf"), Path.Combine(broken, "master.cf"));
         await ProcessRunner.RunCheckedAsync("chmod", ["-R", "a+rX", broken]);
         await ProcessRunner.RunCheckedAsync("chmod", ["700", unwritable]);
 
         var direct = await ProcessRunner.RunAsync(
             "runuser",
-            ["-u", MailStack.PipeUser, "--", tool, "--config", configFile, "--postfix-config", broken, "-q", "TEST", "-f", Outside, "--", heidi.Email],
+            ["-u", MailStack.PipeUser, "--", _tool, "--config", _configFile, "--postfix-config", broken, "-q", "TEST", "-f", Outside, "--", heidi.Email],
             MailStack.BuildMessage(Outside, heidi.Email, "direct", "sendmail cannot queue this"));
         Assert.True(direct.ExitCode == 75, $"mailseal-pipe exited {direct.ExitCode}, expected 75: {direct.Output}");
         Assert.Matches(new Regex(@"^4\.\d{1,3}\.\d{1,3} mailseal-pipe: ", RegexOptions.Multiline), direct.StandardError);
@@ -308,39 +308,39 @@ public sealed partial class PipeStackTests : IAsyncLifetime
         await WriteConfigAsync(broken);
         try
         {
-            var queueId = await stack.SendAsync(Outside, [heidi.Email], MailStack.BuildMessage(Outside, heidi.Email, "sendmail broken", "stays queued"));
-            var queue = await stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)));
+            var queueId = await _stack.SendAsync(Outside, [heidi.Email], MailStack.BuildMessage(Outside, heidi.Email, "sendmail broken", "stays queued"));
+            var queue = await _stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)));
             Assert.Contains("mailseal-pipe", queue.Single(m => m.QueueId == queueId).Recipients.Single().DelayReason, StringComparison.Ordinal);
             AssertDeferredWith4xx(queueId);
-            Assert.Empty(await stack.FetchMessagesAsync(heidi.Email, heidi.Password));
+            Assert.Empty(await _stack.FetchMessagesAsync(heidi.Email, heidi.Password));
         }
         finally
         {
-            await WriteConfigAsync(stack.PostfixConfigDirectory);
+            await WriteConfigAsync(_stack.PostfixConfigDirectory);
         }
 
-        await stack.FlushQueueAsync();
+        await _stack.FlushQueueAsync();
         await AssertExactlyOnceAsync(heidi, 1);
     }
 
     [Fact]
     public async Task A_message_just_under_message_size_limit_is_delivered_encrypted()
     {
-        var ivan = await stack.CreateAccountAsync($"ivan-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var ivan = await _stack.CreateAccountAsync($"ivan-{Guid.NewGuid():N}@{MailStack.Domain}");
         var envelope = MailStack.BuildMessage(Outside, ivan.Email, "just under the limit", string.Empty);
         var body = LargeBody((MessageSizeLimit - envelope.Length - 4_000) * 76 / 78); // smtpd counts the Received: header it adds too
         var message = MailStack.BuildMessage(Outside, ivan.Email, "just under the limit", body);
         Assert.InRange(message.Length, MessageSizeLimit - 5_000, MessageSizeLimit - 3_000);
 
-        await stack.SendAsync(Outside, [ivan.Email], message);
-        var stored = Text(Assert.Single(await stack.WaitForMessagesAsync(ivan, 1, TimeSpan.FromSeconds(60))));
+        await _stack.SendAsync(Outside, [ivan.Email], message);
+        var stored = Text(Assert.Single(await _stack.WaitForMessagesAsync(ivan, 1, TimeSpan.FromSeconds(60))));
         Assert.True(stored.Length > MessageSizeLimit, $"the stored (encrypted) copy is {stored.Length} bytes: not larger than the client's limit, so the test proves nothing");
         Assert.Equal(Normalize(body), Normalize(Body(await DecryptAsync(ivan.Key, stored))));
         await AssertExactlyOnceAsync(ivan, 1);
 
         // and one byte over the client's limit is refused at the door
         var over = await Assert.ThrowsAsync<SmtpReplyException>(() =>
-            stack.SendAsync(Outside, [ivan.Email], MailStack.BuildMessage(Outside, ivan.Email, "over", LargeBody(MessageSizeLimit + 10_000))));
+            _stack.SendAsync(Outside, [ivan.Email], MailStack.BuildMessage(Outside, ivan.Email, "over", LargeBody(MessageSizeLimit + 10_000))));
         Assert.Equal(552, over.Reply.Code);
     }
 
@@ -349,31 +349,31 @@ public sealed partial class PipeStackTests : IAsyncLifetime
     {
         // the limit that matters on the way back is main.cf's (sendmail -bs, postdrop, pickup, cleanup read it):
         // the same limit for clients and for re-injection makes a message just under it undeliverable
-        await ApplyPipeFragmentAsync(tool, reinjectLimit: MessageSizeLimit);
-        var judy = await stack.CreateAccountAsync($"judy-{Guid.NewGuid():N}@{MailStack.Domain}");
+        await ApplyPipeFragmentAsync(_tool, reinjectLimit: MessageSizeLimit);
+        var judy = await _stack.CreateAccountAsync($"judy-{Guid.NewGuid():N}@{MailStack.Domain}");
         var envelope = MailStack.BuildMessage(Outside, judy.Email, "too big once encrypted", string.Empty);
-        var queueId = await stack.SendAsync(Outside, [judy.Email], MailStack.BuildMessage(Outside, judy.Email, "too big once encrypted", LargeBody((MessageSizeLimit - envelope.Length - 4_000) * 76 / 78)));
+        var queueId = await _stack.SendAsync(Outside, [judy.Email], MailStack.BuildMessage(Outside, judy.Email, "too big once encrypted", LargeBody((MessageSizeLimit - envelope.Length - 4_000) * 76 / 78)));
 
-        var queue = await stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)), TimeSpan.FromSeconds(60));
+        var queue = await _stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)), TimeSpan.FromSeconds(60));
         var reason = queue.Single(m => m.QueueId == queueId).Recipients.Single().DelayReason!;
         Assert.Contains("552", reason, StringComparison.Ordinal);
         AssertDeferredWith4xx(queueId);
-        Assert.Empty(await stack.FetchMessagesAsync(judy.Email, judy.Password));
+        Assert.Empty(await _stack.FetchMessagesAsync(judy.Email, judy.Password));
 
         // the shipped setting fixes it, and the queued mail is delivered once
-        await ApplyPipeFragmentAsync(tool);
-        await stack.FlushQueueAsync();
-        Assert.Single(await stack.WaitForMessagesAsync(judy, 1, TimeSpan.FromSeconds(60)));
+        await ApplyPipeFragmentAsync(_tool);
+        await _stack.FlushQueueAsync();
+        Assert.Single(await _stack.WaitForMessagesAsync(judy, 1, TimeSpan.FromSeconds(60)));
         await AssertExactlyOnceAsync(judy, 1);
     }
 
     private async Task ApplyPipeFragmentAsync(string program, int reinjectLimit = ReinjectSizeLimit) =>
-        await stack.ApplyPostfixFragmentAsync("postfix/mailseal-pipe.postconf", new Dictionary<string, string>
+        await _stack.ApplyPostfixFragmentAsync("postfix/mailseal-pipe.postconf", new Dictionary<string, string>
         {
             ["MAILSEAL_PIPE"] = program,
-            ["MAILSEAL_CONF"] = configFile,
+            ["MAILSEAL_CONF"] = _configFile,
             ["PIPE_USER"] = MailStack.PipeUser,
-            ["REINJECT_SERVICE"] = reinjectService,
+            ["REINJECT_SERVICE"] = _reinjectService,
             ["MESSAGE_SIZE_LIMIT"] = MessageSizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["REINJECT_SIZE_LIMIT"] = reinjectLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
@@ -381,32 +381,32 @@ public sealed partial class PipeStackTests : IAsyncLifetime
     /// <summary>The fragment's mailseal-pipe entry with its argv as before the listener: re-injection through sendmail -bs.</summary>
     private async Task UseSendmailReinjectionAsync(string program)
     {
-        await ProcessRunner.RunCheckedAsync("postconf", ["-c", stack.PostfixConfigDirectory, "-M",
-            $"mailseal-pipe/unix=mailseal-pipe unix - n n - - pipe flags=Rq user={MailStack.PipeUser} argv={program} --config {configFile} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}"]);
-        await stack.ReloadPostfixAsync();
+        await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, "-M",
+            $"mailseal-pipe/unix=mailseal-pipe unix - n n - - pipe flags=Rq user={MailStack.PipeUser} argv={program} --config {_configFile} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}"]);
+        await _stack.ReloadPostfixAsync();
     }
 
     private async Task WriteConfigAsync(string postfixConfig)
     {
-        var tmp = configFile + ".tmp";
+        var tmp = _configFile + ".tmp";
         await File.WriteAllTextAsync(tmp, $"""
-            database = {stack.ReaderConnectionString}
+            database = {_stack.ReaderConnectionString}
             local_domains = {MailStack.Domain}
-            key_dir = {stateDirectory}
+            key_dir = {_stateDirectory}
 
             [pipe]
-            spamd = inet:127.0.0.1:{stack.SpamdPort}
+            spamd = inet:127.0.0.1:{_stack.SpamdPort}
             postfix_config = {postfixConfig}
 
             """);
         await ProcessRunner.RunCheckedAsync("chown", [$"root:{MailStack.PipeUser}", tmp]);
         File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
-        File.Move(tmp, configFile, overwrite: true);
+        File.Move(tmp, _configFile, overwrite: true);
     }
 
     private async Task<string> WaitForLogLineAsync(Func<string, bool> match)
     {
-        var log = Path.Combine(stack.LogDirectory, "postfix.log");
+        var log = Path.Combine(_stack.LogDirectory, "postfix.log");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
@@ -423,7 +423,7 @@ public sealed partial class PipeStackTests : IAsyncLifetime
     /// <summary>pipe(8) takes the leading X.Y.Z of the tool's stderr line as the DSN status: the log shows it.</summary>
     private void AssertDeferredWith4xx(string queueId)
     {
-        var log = File.ReadAllLines(Path.Combine(stack.LogDirectory, "postfix.log"));
+        var log = File.ReadAllLines(Path.Combine(_stack.LogDirectory, "postfix.log"));
         var line = log.LastOrDefault(l => l.Contains(queueId + ":", StringComparison.Ordinal) && l.Contains("relay=mailseal-pipe", StringComparison.Ordinal));
         Assert.True(line is not null, $"no mailseal-pipe delivery line for {queueId} in postfix.log");
         Assert.Matches(new Regex(@"dsn=4\.\d{1,3}\.\d{1,3}, status=deferred"), line);
@@ -438,9 +438,9 @@ public sealed partial class PipeStackTests : IAsyncLifetime
 
     private async Task AssertExactlyOnceAsync(MailAccount account, int count)
     {
-        await stack.WaitForQueueAsync(q => q.Count == 0);
+        await _stack.WaitForQueueAsync(q => q.Count == 0);
         await Task.Delay(TimeSpan.FromSeconds(3)); // longer than the retry backoff: a second copy would show now
-        Assert.Equal(count, (await stack.FetchMessagesAsync(account.Email, account.Password)).Count);
+        Assert.Equal(count, (await _stack.FetchMessagesAsync(account.Email, account.Password)).Count);
     }
 
     private static async Task<string> DecryptAsync(TestKey key, string stored)

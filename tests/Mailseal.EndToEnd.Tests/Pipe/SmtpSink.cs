@@ -13,18 +13,18 @@ public sealed class SmtpSink : IAsyncDisposable
 {
     private const int MaxLine = 4096;
     private const long MaxMessage = 16 * 1024 * 1024;
-    private readonly TcpListener listener;
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task acceptLoop;
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _acceptLoop;
 
     private SmtpSink(TcpListener listener)
     {
-        this.listener = listener;
-        acceptLoop = Task.Run(AcceptLoopAsync);
+        _listener = listener;
+        _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
     /// <summary>The port the sink listens on.</summary>
-    public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     /// <summary>Every message accepted so far.</summary>
     public ConcurrentQueue<SinkMessage> Messages { get; } = new();
@@ -57,25 +57,25 @@ public sealed class SmtpSink : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        await stop.CancelAsync();
-        listener.Stop();
+        await _stop.CancelAsync();
+        _listener.Stop();
         try
         {
-            await acceptLoop;
+            await _acceptLoop;
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
             // stopped
         }
 
-        stop.Dispose();
+        _stop.Dispose();
     }
 
     private async Task AcceptLoopAsync()
     {
-        while (!stop.IsCancellationRequested)
+        while (!_stop.IsCancellationRequested)
         {
-            var client = await listener.AcceptTcpClientAsync(stop.Token);
+            var client = await _listener.AcceptTcpClientAsync(_stop.Token);
             _ = Task.Run(() => ServeAsync(client));
         }
     }

@@ -8,24 +8,24 @@ namespace Mailseal.EndToEnd.Tests.Smoke;
 [Collection(MailStackCollection.Name)]
 public sealed class SmokeTests
 {
-    private readonly MailStack stack;
+    private readonly MailStack _stack;
 
-    public SmokeTests(MailStack stack) => this.stack = stack;
+    public SmokeTests(MailStack stack) => _stack = stack;
 
     [Fact]
     public async Task An_account_created_through_the_schema_receives_smtp_mail_and_reads_it_over_imap()
     {
-        var account = await stack.CreateAccountAsync($"alice-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var account = await _stack.CreateAccountAsync($"alice-{Guid.NewGuid():N}@{MailStack.Domain}");
         var subject = $"smoke {Guid.NewGuid():N}";
 
-        var queueId = await stack.SendAsync("sender@example.org", [account.Email], MailStack.BuildMessage("sender@example.org", account.Email, subject, "hello over smtp"));
+        var queueId = await _stack.SendAsync("sender@example.org", [account.Email], MailStack.BuildMessage("sender@example.org", account.Email, subject, "hello over smtp"));
 
-        var messages = await stack.WaitForMessagesAsync(account, 1);
+        var messages = await _stack.WaitForMessagesAsync(account, 1);
         var text = Encoding.UTF8.GetString(Assert.Single(messages));
         Assert.Contains($"Subject: {subject}", text, StringComparison.Ordinal);
         Assert.Contains("hello over smtp", text, StringComparison.Ordinal);
         Assert.Contains(queueId, text, StringComparison.Ordinal); // Postfix's Received: header names it
-        Assert.True(Directory.Exists(Path.Combine(stack.MailRoot, account.Maildir, "Maildir")), "the mail is stored under users.maildir");
+        Assert.True(Directory.Exists(Path.Combine(_stack.MailRoot, account.Maildir, "Maildir")), "the mail is stored under users.maildir");
     }
 
     [Theory]
@@ -33,15 +33,15 @@ public sealed class SmokeTests
     [InlineData(PasswordScheme.Sha512Crypt)]
     public async Task Submission_with_auth_is_accepted_and_a_wrong_password_is_refused(PasswordScheme scheme)
     {
-        var sender = await stack.CreateAccountAsync($"sender-{Guid.NewGuid():N}@{MailStack.Domain}", "right-password", scheme: scheme);
-        var rcpt = await stack.CreateAccountAsync($"rcpt-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var sender = await _stack.CreateAccountAsync($"sender-{Guid.NewGuid():N}@{MailStack.Domain}", "right-password", scheme: scheme);
+        var rcpt = await _stack.CreateAccountAsync($"rcpt-{Guid.NewGuid():N}@{MailStack.Domain}");
 
         var wrong = await Assert.ThrowsAsync<SmtpReplyException>(() =>
-            stack.SubmitAsync(sender.Email, "wrong-password", sender.Email, [rcpt.Email], MailStack.BuildMessage(sender.Email, rcpt.Email, "refused", "x")));
+            _stack.SubmitAsync(sender.Email, "wrong-password", sender.Email, [rcpt.Email], MailStack.BuildMessage(sender.Email, rcpt.Email, "refused", "x")));
         Assert.Equal(535, wrong.Reply.Code);
 
         // without AUTH the submission service refuses the recipient
-        await using (var smtp = await SmtpTestClient.ConnectAsync(stack.SubmissionPort))
+        await using (var smtp = await SmtpTestClient.ConnectAsync(_stack.SubmissionPort))
         {
             await smtp.EhloAsync();
             await smtp.MailFromAsync(sender.Email);
@@ -50,17 +50,17 @@ public sealed class SmokeTests
         }
 
         var subject = $"submitted {Guid.NewGuid():N}";
-        await stack.SubmitAsync(sender.Email, "right-password", sender.Email, [rcpt.Email], MailStack.BuildMessage(sender.Email, rcpt.Email, subject, "sent with AUTH"));
-        var got = await stack.WaitForMessagesAsync(rcpt, 1);
+        await _stack.SubmitAsync(sender.Email, "right-password", sender.Email, [rcpt.Email], MailStack.BuildMessage(sender.Email, rcpt.Email, subject, "sent with AUTH"));
+        var got = await _stack.WaitForMessagesAsync(rcpt, 1);
         Assert.Contains(subject, Encoding.UTF8.GetString(Assert.Single(got)), StringComparison.Ordinal);
-        Assert.Contains("sasl_username=" + sender.Email, File.ReadAllText(Path.Combine(stack.LogDirectory, "postfix.log")), StringComparison.Ordinal);
+        Assert.Contains("sasl_username=" + sender.Email, File.ReadAllText(Path.Combine(_stack.LogDirectory, "postfix.log")), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Imap_login_with_a_wrong_password_is_refused()
     {
-        var account = await stack.CreateAccountAsync($"imap-{Guid.NewGuid():N}@{MailStack.Domain}", "the-password");
-        await using var imap = await ImapTestClient.ConnectAsync(stack.ImapPort);
+        var account = await _stack.CreateAccountAsync($"imap-{Guid.NewGuid():N}@{MailStack.Domain}", "the-password");
+        await using var imap = await ImapTestClient.ConnectAsync(_stack.ImapPort);
         var e = await Assert.ThrowsAsync<ImapCommandException>(() => imap.LoginAsync(account.Email, "not-the-password"));
         Assert.StartsWith("NO", e.Response, StringComparison.Ordinal);
     }
@@ -68,97 +68,97 @@ public sealed class SmokeTests
     [Fact]
     public async Task A_stopped_dovecot_makes_postfix_queue_and_a_restarted_one_gets_exactly_one_copy()
     {
-        var account = await stack.CreateAccountAsync($"outage-{Guid.NewGuid():N}@{MailStack.Domain}");
-        await stack.StopServiceAsync(MailService.Dovecot);
+        var account = await _stack.CreateAccountAsync($"outage-{Guid.NewGuid():N}@{MailStack.Domain}");
+        await _stack.StopServiceAsync(MailService.Dovecot);
         try
         {
-            Assert.False(stack.IsRunning(MailService.Dovecot));
-            var queueId = await stack.SendAsync("sender@example.org", [account.Email], MailStack.BuildMessage("sender@example.org", account.Email, "during the outage", "queued, then delivered"));
+            Assert.False(_stack.IsRunning(MailService.Dovecot));
+            var queueId = await _stack.SendAsync("sender@example.org", [account.Email], MailStack.BuildMessage("sender@example.org", account.Email, "during the outage", "queued, then delivered"));
 
-            var queue = await stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.QueueName == "deferred"));
+            var queue = await _stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.QueueName == "deferred"));
             var deferred = queue.Single(m => m.QueueId == queueId);
             Assert.Equal(account.Email, Assert.Single(deferred.Recipients).Address);
             Assert.False(string.IsNullOrEmpty(deferred.Recipients[0].DelayReason));
         }
         finally
         {
-            await stack.StartServiceAsync(MailService.Dovecot);
+            await _stack.StartServiceAsync(MailService.Dovecot);
         }
 
-        await stack.FlushQueueAsync();
-        var messages = await stack.WaitForMessagesAsync(account, 1);
+        await _stack.FlushQueueAsync();
+        var messages = await _stack.WaitForMessagesAsync(account, 1);
         Assert.Single(messages);
-        await stack.WaitForQueueAsync(q => q.Count == 0);
+        await _stack.WaitForQueueAsync(q => q.Count == 0);
         await Task.Delay(TimeSpan.FromSeconds(3)); // longer than the retry backoff: a second copy would show now
-        Assert.Single(await stack.FetchMessagesAsync(account.Email, account.Password));
+        Assert.Single(await _stack.FetchMessagesAsync(account.Email, account.Password));
     }
 
     [Fact]
     public async Task A_stopped_postgres_makes_postfix_answer_with_a_temporary_error_and_a_restarted_one_serves_again()
     {
-        var account = await stack.CreateAccountAsync($"dbdown-{Guid.NewGuid():N}@{MailStack.Domain}");
-        await stack.StopServiceAsync(MailService.Postgres);
+        var account = await _stack.CreateAccountAsync($"dbdown-{Guid.NewGuid():N}@{MailStack.Domain}");
+        await _stack.StopServiceAsync(MailService.Postgres);
         try
         {
-            Assert.False(stack.IsRunning(MailService.Postgres));
+            Assert.False(_stack.IsRunning(MailService.Postgres));
             var refused = await Assert.ThrowsAsync<SmtpReplyException>(() =>
-                stack.SendAsync("sender@example.org", [account.Email], MailStack.BuildMessage("sender@example.org", account.Email, "db down", "x")));
+                _stack.SendAsync("sender@example.org", [account.Email], MailStack.BuildMessage("sender@example.org", account.Email, "db down", "x")));
             Assert.Equal(4, refused.Reply.Code / 100); // a lookup failure is temporary: the sender retries
         }
         finally
         {
-            await stack.StartServiceAsync(MailService.Postgres);
-            await stack.ReloadPostfixAsync();
+            await _stack.StartServiceAsync(MailService.Postgres);
+            await _stack.ReloadPostfixAsync();
         }
 
-        await stack.SendAsync("sender@example.org", [account.Email], MailStack.BuildMessage("sender@example.org", account.Email, "db back", "delivered"));
-        Assert.Single(await stack.WaitForMessagesAsync(account, 1));
+        await _stack.SendAsync("sender@example.org", [account.Email], MailStack.BuildMessage("sender@example.org", account.Email, "db back", "delivered"));
+        Assert.Single(await _stack.WaitForMessagesAsync(account, 1));
     }
 
     [Fact]
     public async Task The_pipe_user_can_reinject_with_sendmail_bs_into_the_private_postfix()
     {
         // NOTES.md pitfall 1: postdrop refuses a private config dir unless /etc/postfix/main.cf lists it
-        var account = await stack.CreateAccountAsync($"reinject-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var account = await _stack.CreateAccountAsync($"reinject-{Guid.NewGuid():N}@{MailStack.Domain}");
         var subject = $"reinjected {Guid.NewGuid():N}";
         var dialogue = string.Join("\r\n",
             "HELO localhost", "MAIL FROM:<sender@example.org>", $"RCPT TO:<{account.Email}>", "DATA",
             MailStack.BuildMessage("sender@example.org", account.Email, subject, "through sendmail -bs").TrimEnd(), ".", "QUIT", string.Empty);
 
-        var r = await ProcessRunner.RunAsync("runuser", ["-u", MailStack.PipeUser, "--", "/usr/sbin/sendmail", "-C", stack.PostfixConfigDirectory, "-bs"], dialogue);
+        var r = await ProcessRunner.RunAsync("runuser", ["-u", MailStack.PipeUser, "--", "/usr/sbin/sendmail", "-C", _stack.PostfixConfigDirectory, "-bs"], dialogue);
 
         Assert.True(r.ExitCode == 0, $"sendmail -bs as {MailStack.PipeUser} exited {r.ExitCode}: {r.Output}");
         Assert.Contains("250 2.0.0 Ok: queued as", r.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains(subject, Encoding.UTF8.GetString(Assert.Single(await stack.WaitForMessagesAsync(account, 1))), StringComparison.Ordinal);
+        Assert.Contains(subject, Encoding.UTF8.GetString(Assert.Single(await _stack.WaitForMessagesAsync(account, 1))), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Unbound_answers_the_zone_a_test_gave_it_and_nothing_else()
     {
         var zone = $"z{Guid.NewGuid():N}.example.org";
-        await stack.SetDnsZoneAsync(zone, [
+        await _stack.SetDnsZoneAsync(zone, [
             $"{zone}. 300 IN TXT \"v=spf1 ip4:192.0.2.1 -all\"",
             $"{zone}. 300 IN MX 5 mx.{zone}.",
             $"mx.{zone}. 300 IN A 192.0.2.25",
         ]);
 
-        var txt = await stack.QueryDnsAsync(zone, DnsTestClient.Txt);
+        var txt = await _stack.QueryDnsAsync(zone, DnsTestClient.Txt);
         Assert.Equal(0, txt.Rcode);
         Assert.Equal("v=spf1 ip4:192.0.2.1 -all", Assert.Single(txt.Answers));
-        Assert.Equal($"5 mx.{zone}.", Assert.Single((await stack.QueryDnsAsync(zone, DnsTestClient.Mx)).Answers));
-        Assert.Equal("192.0.2.25", Assert.Single((await stack.QueryDnsAsync("mx." + zone, DnsTestClient.A)).Answers));
-        Assert.Equal(3, (await stack.QueryDnsAsync("other." + zone, DnsTestClient.A)).Rcode);
-        Assert.Equal(3, (await stack.QueryDnsAsync("example.net", DnsTestClient.A)).Rcode); // no upstream: NXDOMAIN at once
+        Assert.Equal($"5 mx.{zone}.", Assert.Single((await _stack.QueryDnsAsync(zone, DnsTestClient.Mx)).Answers));
+        Assert.Equal("192.0.2.25", Assert.Single((await _stack.QueryDnsAsync("mx." + zone, DnsTestClient.A)).Answers));
+        Assert.Equal(3, (await _stack.QueryDnsAsync("other." + zone, DnsTestClient.A)).Rcode);
+        Assert.Equal(3, (await _stack.QueryDnsAsync("example.net", DnsTestClient.A)).Rcode); // no upstream: NXDOMAIN at once
 
-        await stack.RemoveDnsZoneAsync(zone);
-        Assert.Equal(3, (await stack.QueryDnsAsync(zone, DnsTestClient.Txt)).Rcode);
+        await _stack.RemoveDnsZoneAsync(zone);
+        Assert.Equal(3, (await _stack.QueryDnsAsync(zone, DnsTestClient.Txt)).Rcode);
     }
 
     [Fact]
     public async Task Spamd_answers_on_its_port()
     {
         using var tcp = new TcpClient();
-        await tcp.ConnectAsync("127.0.0.1", stack.SpamdPort);
+        await tcp.ConnectAsync("127.0.0.1", _stack.SpamdPort);
         var s = tcp.GetStream();
         await s.WriteAsync(Encoding.ASCII.GetBytes("PING SPAMC/1.5\r\n\r\n"));
         using var reader = new StreamReader(s, Encoding.ASCII);

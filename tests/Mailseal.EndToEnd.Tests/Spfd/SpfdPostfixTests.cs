@@ -16,27 +16,27 @@ namespace Mailseal.EndToEnd.Tests.Spfd;
 public sealed class SpfdPostfixTests : IAsyncLifetime
 {
     private const string Zone = "spfd.test";
-    private readonly MailStack stack;
-    private readonly List<Process> daemons = [];
-    private Socket? blackHole;
+    private readonly MailStack _stack;
+    private readonly List<Process> _daemons = [];
+    private Socket? _blackHole;
 
-    public SpfdPostfixTests(MailStack stack) => this.stack = stack;
+    public SpfdPostfixTests(MailStack stack) => _stack = stack;
 
     public async Task InitializeAsync()
     {
-        await stack.SetDnsZoneAsync(Zone, [
+        await _stack.SetDnsZoneAsync(Zone, [
             $"pass.{Zone}. 300 IN TXT \"v=spf1 ip4:127.0.0.1 -all\"",
             $"fail.{Zone}. 300 IN TXT \"v=spf1 -all\"",
             $"soft.{Zone}. 300 IN TXT \"v=spf1 ~all\"",
             $"perm.{Zone}. 300 IN TXT \"v=spf1 foo:bar -all\"",
         ]);
-        blackHole = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        blackHole.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _blackHole = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        _blackHole.Bind(new IPEndPoint(IPAddress.Loopback, 0));
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var d in daemons)
+        foreach (var d in _daemons)
         {
             if (!d.HasExited)
             {
@@ -47,9 +47,9 @@ public sealed class SpfdPostfixTests : IAsyncLifetime
             d.Dispose();
         }
 
-        blackHole?.Dispose();
-        await stack.ResetPostfixConfigAsync();
-        await stack.RemoveDnsZoneAsync(Zone);
+        _blackHole?.Dispose();
+        await _stack.ResetPostfixConfigAsync();
+        await _stack.RemoveDnsZoneAsync(Zone);
     }
 
     public static TheoryData<string, string> Cases()
@@ -68,16 +68,16 @@ public sealed class SpfdPostfixTests : IAsyncLifetime
     [MemberData(nameof(Cases))]
     public async Task Postfix_acts_on_the_spf_result(string mode, string result)
     {
-        var bin = Path.Combine(await stack.ToolsDirectoryAsync(), "mailseal-spfd");
+        var bin = Path.Combine(await _stack.ToolsDirectoryAsync(), "mailseal-spfd");
         Assert.True(File.Exists(bin), $"publishing Mailseal.Spfd gave no {bin}");
-        var dnsPort = result == "temperror" ? ((IPEndPoint)blackHole!.LocalEndPoint!).Port : stack.DnsPort;
+        var dnsPort = result == "temperror" ? ((IPEndPoint)_blackHole!.LocalEndPoint!).Port : _stack.DnsPort;
 
         // The test client connects from 127.0.0.1, which policyd-spf's default skip list covers:
         // narrow it so the loopback client is checked like a remote one.
-        var args = $"--dns-servers 127.0.0.1:{dnsPort} --skip-addresses 192.0.2.255 --permerror-reject True --temperror-defer True --lookup-time 2 --syslog-socket {Path.Combine(stack.TempDirectory, "run", "no-syslog")}";
+        var args = $"--dns-servers 127.0.0.1:{dnsPort} --skip-addresses 192.0.2.255 --permerror-reject True --temperror-defer True --lookup-time 2 --syslog-socket {Path.Combine(_stack.TempDirectory, "run", "no-syslog")}";
         if (mode == "spawn")
         {
-            await stack.ApplyPostfixFragmentAsync("postfix/mailseal-spfd.postconf", new Dictionary<string, string>
+            await _stack.ApplyPostfixFragmentAsync("postfix/mailseal-spfd.postconf", new Dictionary<string, string>
             {
                 ["SPFD_USER"] = MailStack.PipeUser,
                 ["SPFD_COMMAND"] = bin + " " + args,
@@ -87,16 +87,16 @@ public sealed class SpfdPostfixTests : IAsyncLifetime
         {
             var port = FreePorts.Take(1)[0];
             await StartDaemonAsync(bin, $"--listen inet:127.0.0.1:{port} " + args, port);
-            await stack.ApplyPostfixFragmentAsync("postfix/mailseal-spfd-daemon.postconf", new Dictionary<string, string>
+            await _stack.ApplyPostfixFragmentAsync("postfix/mailseal-spfd-daemon.postconf", new Dictionary<string, string>
             {
                 ["SPFD_LISTEN"] = $"inet:127.0.0.1:{port}",
             });
         }
 
-        var check = await stack.PostfixCheckAsync();
+        var check = await _stack.PostfixCheckAsync();
         Assert.True(check.ExitCode == 0, "postfix check: " + check.Output);
 
-        var account = await stack.CreateAccountAsync($"spf-{mode}-{result}-{Guid.NewGuid():N}"[..40] + "@" + MailStack.Domain);
+        var account = await _stack.CreateAccountAsync($"spf-{mode}-{result}-{Guid.NewGuid():N}"[..40] + "@" + MailStack.Domain);
         var domain = result switch
         {
             "pass" => "pass." + Zone,
@@ -108,7 +108,7 @@ public sealed class SpfdPostfixTests : IAsyncLifetime
         var sender = $"someone@{domain}";
         var subject = $"spf {mode} {result} {Guid.NewGuid():N}";
 
-        await using var smtp = await SmtpTestClient.ConnectAsync(stack.SmtpPort);
+        await using var smtp = await SmtpTestClient.ConnectAsync(_stack.SmtpPort);
         await smtp.EhloAsync("client.example.org");
         await smtp.MailFromAsync(sender);
         switch (result)
@@ -118,7 +118,7 @@ public sealed class SpfdPostfixTests : IAsyncLifetime
                 await smtp.RcptToAsync(account.Email);
                 await smtp.DataAsync(MailStack.BuildMessage(sender, account.Email, subject, "spf test"));
                 await smtp.QuitAsync();
-                var text = Encoding.UTF8.GetString(Assert.Single(await stack.WaitForMessagesAsync(account, 1)));
+                var text = Encoding.UTF8.GetString(Assert.Single(await _stack.WaitForMessagesAsync(account, 1)));
                 var word = result == "pass" ? "Pass" : "Softfail";
                 Assert.Contains($"Received-SPF: {word} (mailfrom) identity=mailfrom; client-ip=127.0.0.1; helo=client.example.org; envelope-from={sender}; receiver={MailStack.Domain}", text, StringComparison.Ordinal);
                 Assert.Single(text.Split('\n'), l => l.StartsWith("Received-SPF:", StringComparison.Ordinal));
@@ -154,7 +154,7 @@ public sealed class SpfdPostfixTests : IAsyncLifetime
         foreach (var a in args.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             info.ArgumentList.Add(a);
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start mailseal-spfd");
-        daemons.Add(process);
+        _daemons.Add(process);
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
