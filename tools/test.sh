@@ -24,6 +24,12 @@ if ! dotnet build Toolkit.sln -c Release -nologo -v quiet; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+# One code style: whitespace, naming (.editorconfig) and analyzers, as `dotnet format` checks them.
+if ! dotnet format Toolkit.sln --verify-no-changes --no-restore -v q; then
+  echo "test.sh: dotnet format --verify-no-changes found code to reformat (run: dotnet format Toolkit.sln)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 # The tests that start a tool start the published native binary, as an admin runs it.
 if ! bash tools/publish.sh artifacts/bin; then
   echo "test.sh: publishing the native binaries failed"

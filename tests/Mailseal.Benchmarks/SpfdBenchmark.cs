@@ -254,7 +254,8 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                     if (Stopwatch.GetTimestamp() < stopAt)
                         Interlocked.CompareExchange(ref failure, e, null);
                 }
-            }) { IsBackground = true, Name = "load " + w }).ToList();
+            })
+            { IsBackground = true, Name = "load " + w }).ToList();
             threads.ForEach(t => t.Start());
             using (var watchdog = new Timer(_ => connections.ForEach(c => c.Dispose()), null, limit + TimeSpan.FromSeconds(10), Timeout.InfiniteTimeSpan))
             {

@@ -242,28 +242,28 @@ public sealed class HostileFuzzTests(ToolKeys keys) : IClassFixture<ToolKeys>
             case 1:
                 return text.Replace("\r\n", "\n", StringComparison.Ordinal).Replace("\n", "\r\n", StringComparison.Ordinal);
             case 2:
-            {
-                // Mixed: each line end becomes LF, CR or CRLF at random.
-                var sb = new StringBuilder(text.Length + 64);
-                foreach (var line in text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))
                 {
-                    if (sb.Length > 0)
-                        sb.Append(rng.Next(3) switch { 0 => "\n", 1 => "\r", _ => "\r\n" });
-                    sb.Append(line);
+                    // Mixed: each line end becomes LF, CR or CRLF at random.
+                    var sb = new StringBuilder(text.Length + 64);
+                    foreach (var line in text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))
+                    {
+                        if (sb.Length > 0)
+                            sb.Append(rng.Next(3) switch { 0 => "\n", 1 => "\r", _ => "\r\n" });
+                        sb.Append(line);
+                    }
+
+                    return sb.ToString();
                 }
 
-                return sb.ToString();
-            }
-
             case 3:
-            {
-                // A bare CR and the marker inside the header block.
-                var end = Math.Max(1, text.IndexOf("\n\n", StringComparison.Ordinal));
-                var at = text.LastIndexOf('\n', rng.Next(end)) + 1;
-                var lineEnd = text.IndexOf('\n', at);
-                lineEnd = lineEnd < 0 ? text.Length : lineEnd;
-                return text[..lineEnd] + "\r" + Marker + " after a bare CR" + (rng.Next(2) == 0 ? "\r" : "") + text[lineEnd..];
-            }
+                {
+                    // A bare CR and the marker inside the header block.
+                    var end = Math.Max(1, text.IndexOf("\n\n", StringComparison.Ordinal));
+                    var at = text.LastIndexOf('\n', rng.Next(end)) + 1;
+                    var lineEnd = text.IndexOf('\n', at);
+                    lineEnd = lineEnd < 0 ? text.Length : lineEnd;
+                    return text[..lineEnd] + "\r" + Marker + " after a bare CR" + (rng.Next(2) == 0 ? "\r" : "") + text[lineEnd..];
+                }
 
             case 4:
                 return InsertPreamble(text, PreambleNotes[rng.Next(PreambleNotes.Length)]);
@@ -278,77 +278,77 @@ public sealed class HostileFuzzTests(ToolKeys keys) : IClassFixture<ToolKeys>
                     _ => "X-" + Marker + ": y\n",
                 }, StringComparison.Ordinal);
             case 7:
-            {
-                // The armor data replaced: base64 of plaintext, only a checksum, nothing.
-                var b = text.IndexOf("-----BEGIN PGP MESSAGE-----", StringComparison.Ordinal);
-                var e = text.IndexOf("-----END PGP MESSAGE-----", StringComparison.Ordinal);
-                if (b < 0 || e < b)
-                    return text;
-                var data = rng.Next(3) switch
                 {
-                    0 => Convert.ToBase64String(Encoding.ASCII.GetBytes(Marker + " base64 plaintext " + new string('p', rng.Next(200)))) + "\n",
-                    1 => "=abcd\n",
-                    _ => "",
-                };
-                return text[..b] + "-----BEGIN PGP MESSAGE-----\n\n" + data + text[e..];
-            }
+                    // The armor data replaced: base64 of plaintext, only a checksum, nothing.
+                    var b = text.IndexOf("-----BEGIN PGP MESSAGE-----", StringComparison.Ordinal);
+                    var e = text.IndexOf("-----END PGP MESSAGE-----", StringComparison.Ordinal);
+                    if (b < 0 || e < b)
+                        return text;
+                    var data = rng.Next(3) switch
+                    {
+                        0 => Convert.ToBase64String(Encoding.ASCII.GetBytes(Marker + " base64 plaintext " + new string('p', rng.Next(200)))) + "\n",
+                        1 => "=abcd\n",
+                        _ => "",
+                    };
+                    return text[..b] + "-----BEGIN PGP MESSAGE-----\n\n" + data + text[e..];
+                }
 
             case 8:
-            {
-                // A marker line inside the armor, or a line of the armor dropped.
-                var e = text.IndexOf("-----END PGP MESSAGE-----", StringComparison.Ordinal);
-                if (e < 0)
-                    return text;
-                if (rng.Next(2) == 0)
-                    return text[..e] + Marker + "\n" + text[e..];
-                var prev = text.LastIndexOf('\n', Math.Max(0, e - 2));
-                return prev < 0 ? text : text.Remove(prev + 1, e - prev - 1);
-            }
+                {
+                    // A marker line inside the armor, or a line of the armor dropped.
+                    var e = text.IndexOf("-----END PGP MESSAGE-----", StringComparison.Ordinal);
+                    if (e < 0)
+                        return text;
+                    if (rng.Next(2) == 0)
+                        return text[..e] + Marker + "\n" + text[e..];
+                    var prev = text.LastIndexOf('\n', Math.Max(0, e - 2));
+                    return prev < 0 ? text : text.Remove(prev + 1, e - prev - 1);
+                }
 
             case 9:
-            {
-                // A marker as a part of its own, or in a part header.
-                var d = text.IndexOf("\n--", StringComparison.Ordinal);
-                if (d < 0)
-                    return text;
-                var eol = text.IndexOf('\n', d + 1);
-                if (eol < 0)
-                    return text;
-                var delimiter = text[(d + 1)..eol].TrimEnd('\r');
-                return rng.Next(2) == 0
-                    ? text[..(eol + 1)] + "Content-Type: text/plain\n\n" + Marker + " extra part\n" + delimiter + "\n" + text[(eol + 1)..]
-                    : text[..(eol + 1)] + "Content-Description: " + Marker + "\n" + text[(eol + 1)..];
-            }
+                {
+                    // A marker as a part of its own, or in a part header.
+                    var d = text.IndexOf("\n--", StringComparison.Ordinal);
+                    if (d < 0)
+                        return text;
+                    var eol = text.IndexOf('\n', d + 1);
+                    if (eol < 0)
+                        return text;
+                    var delimiter = text[(d + 1)..eol].TrimEnd('\r');
+                    return rng.Next(2) == 0
+                        ? text[..(eol + 1)] + "Content-Type: text/plain\n\n" + Marker + " extra part\n" + delimiter + "\n" + text[(eol + 1)..]
+                        : text[..(eol + 1)] + "Content-Description: " + Marker + "\n" + text[(eol + 1)..];
+                }
 
             case 10:
-            {
-                var pos = rng.Next(text.Length + 1);
-                return text[..pos] + (rng.Next(4) switch { 0 => "\r", 1 => "\n", 2 => "\r\n", _ => "\n\n" }) + text[pos..];
-            }
+                {
+                    var pos = rng.Next(text.Length + 1);
+                    return text[..pos] + (rng.Next(4) switch { 0 => "\r", 1 => "\n", 2 => "\r\n", _ => "\n\n" }) + text[pos..];
+                }
 
             case 11:
-            {
-                if (text.Length == 0)
-                    return text;
-                var pos = rng.Next(text.Length);
-                return text.Remove(pos, Math.Min(rng.Next(1, 40), text.Length - pos));
-            }
+                {
+                    if (text.Length == 0)
+                        return text;
+                    var pos = rng.Next(text.Length);
+                    return text.Remove(pos, Math.Min(rng.Next(1, 40), text.Length - pos));
+                }
 
             case 12:
-            {
-                if (text.Length == 0)
-                    return text;
-                var chars = text.ToCharArray();
-                var pos = rng.Next(chars.Length);
-                chars[pos] = (char)(chars[pos] ^ (1 << rng.Next(7)));
-                return new string(chars);
-            }
+                {
+                    if (text.Length == 0)
+                        return text;
+                    var chars = text.ToCharArray();
+                    var pos = rng.Next(chars.Length);
+                    chars[pos] = (char)(chars[pos] ^ (1 << rng.Next(7)));
+                    return new string(chars);
+                }
 
             default:
-            {
-                var pos = rng.Next(text.Length + 1);
-                return text[..pos] + Marker + text[pos..];
-            }
+                {
+                    var pos = rng.Next(text.Length + 1);
+                    return text[..pos] + Marker + text[pos..];
+                }
         }
     }
 

@@ -34,42 +34,42 @@ internal static class KeyMaterialCheck
                     r.ReadMpi("DSA y", maxBits);
                     return null;
                 case PublicKeyAlgorithm.Ecdh:
-                {
-                    var curve = CurveOids.Identify(r.ReadLengthPrefixed("ECDH curve OID"));
-                    if (curve is EllipticCurve.Unknown or EllipticCurve.Ed25519Legacy)
-                        return "ECDH on an unsupported curve";
-                    if (curve == EllipticCurve.Curve25519Legacy && key.Version == 6)
-                        return "Curve25519Legacy ECDH is not allowed in a v6 key";
-                    r.ReadMpi("ECDH point", 1100);
-                    var kdf = r.ReadLengthPrefixed("ECDH KDF parameters");
-                    return kdf.Length != 3 || kdf[0] != 1 ? "ECDH KDF parameters are malformed" : null;
-                }
+                    {
+                        var curve = CurveOids.Identify(r.ReadLengthPrefixed("ECDH curve OID"));
+                        if (curve is EllipticCurve.Unknown or EllipticCurve.Ed25519Legacy)
+                            return "ECDH on an unsupported curve";
+                        if (curve == EllipticCurve.Curve25519Legacy && key.Version == 6)
+                            return "Curve25519Legacy ECDH is not allowed in a v6 key";
+                        r.ReadMpi("ECDH point", 1100);
+                        var kdf = r.ReadLengthPrefixed("ECDH KDF parameters");
+                        return kdf.Length != 3 || kdf[0] != 1 ? "ECDH KDF parameters are malformed" : null;
+                    }
 
                 case PublicKeyAlgorithm.Ecdsa:
-                {
-                    var curve = CurveOids.Find(r.ReadLengthPrefixed("ECDSA curve OID"));
-                    if (curve is not { Weierstrass: not null })
-                        return "ECDSA on an unsupported curve";
-                    var point = r.ReadMpi("ECDSA point", 1100);
-                    return curve.IsWellFormedPoint(point) ? null : "ECDSA point is not an uncompressed point of its curve";
-                }
+                    {
+                        var curve = CurveOids.Find(r.ReadLengthPrefixed("ECDSA curve OID"));
+                        if (curve is not { Weierstrass: not null })
+                            return "ECDSA on an unsupported curve";
+                        var point = r.ReadMpi("ECDSA point", 1100);
+                        return curve.IsWellFormedPoint(point) ? null : "ECDSA point is not an uncompressed point of its curve";
+                    }
 
                 case PublicKeyAlgorithm.EdDsaLegacy:
-                {
-                    var curve = CurveOids.Find(r.ReadLengthPrefixed("EdDSA curve OID"));
-                    if (curve is not { Id: EllipticCurve.Ed25519Legacy })
-                        return "EdDSALegacy on an unsupported curve";
-                    if (key.Version == 6)
-                        return "EdDSALegacy is not allowed in a v6 key";
-                    var point = r.ReadMpi("EdDSA point", 300);
-                    return curve.IsWellFormedPoint(point) ? null : "EdDSALegacy point is malformed";
-                }
+                    {
+                        var curve = CurveOids.Find(r.ReadLengthPrefixed("EdDSA curve OID"));
+                        if (curve is not { Id: EllipticCurve.Ed25519Legacy })
+                            return "EdDSALegacy on an unsupported curve";
+                        if (key.Version == 6)
+                            return "EdDSALegacy is not allowed in a v6 key";
+                        var point = r.ReadMpi("EdDSA point", 300);
+                        return curve.IsWellFormedPoint(point) ? null : "EdDSALegacy point is malformed";
+                    }
 
                 case PublicKeyAlgorithm.X25519 or PublicKeyAlgorithm.X448 or PublicKeyAlgorithm.Ed25519 or PublicKeyAlgorithm.Ed448:
-                {
-                    int length = NativeKeyLength(key.Algorithm);
-                    return key.KeyMaterial.Length == length ? null : $"{key.Algorithm} key is not {length} octets";
-                }
+                    {
+                        int length = NativeKeyLength(key.Algorithm);
+                        return key.KeyMaterial.Length == length ? null : $"{key.Algorithm} key is not {length} octets";
+                    }
 
                 default:
                     return $"unknown public-key algorithm {(int)key.Algorithm}";

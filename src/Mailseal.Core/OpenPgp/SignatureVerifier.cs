@@ -92,64 +92,64 @@ internal static class SignatureVerifier
         switch (key.Algorithm)
         {
             case PublicKeyAlgorithm.Rsa or PublicKeyAlgorithm.RsaSignOnly:
-            {
-                byte[] n = k.ReadMpi("RSA modulus").ToArray();
-                byte[] e = k.ReadMpi("RSA exponent").ToArray();
-                var m = s.ReadMpi("RSA signature");
-                if (m.Length > n.Length)
-                    return false;
-                byte[] padded = new byte[n.Length];
-                m.CopyTo(padded.AsSpan(n.Length - m.Length));
-                return VerifyRsa(n, e, padded, digest, sig.Hash);
-            }
+                {
+                    byte[] n = k.ReadMpi("RSA modulus").ToArray();
+                    byte[] e = k.ReadMpi("RSA exponent").ToArray();
+                    var m = s.ReadMpi("RSA signature");
+                    if (m.Length > n.Length)
+                        return false;
+                    byte[] padded = new byte[n.Length];
+                    m.CopyTo(padded.AsSpan(n.Length - m.Length));
+                    return VerifyRsa(n, e, padded, digest, sig.Hash);
+                }
 
             case PublicKeyAlgorithm.Dsa:
-            {
-                var p = Big(k.ReadMpi("DSA p"));
-                var q = Big(k.ReadMpi("DSA q"));
-                var g = Big(k.ReadMpi("DSA g"));
-                var y = Big(k.ReadMpi("DSA y"));
-                var r = Big(s.ReadMpi("DSA r"));
-                var ss = Big(s.ReadMpi("DSA s"));
-                var signer = new DsaSigner();
-                signer.Init(false, new DsaPublicKeyParameters(y, new DsaParameters(p, q, g)));
-                return signer.VerifySignature(digest, r, ss);
-            }
+                {
+                    var p = Big(k.ReadMpi("DSA p"));
+                    var q = Big(k.ReadMpi("DSA q"));
+                    var g = Big(k.ReadMpi("DSA g"));
+                    var y = Big(k.ReadMpi("DSA y"));
+                    var r = Big(s.ReadMpi("DSA r"));
+                    var ss = Big(s.ReadMpi("DSA s"));
+                    var signer = new DsaSigner();
+                    signer.Init(false, new DsaPublicKeyParameters(y, new DsaParameters(p, q, g)));
+                    return signer.VerifySignature(digest, r, ss);
+                }
 
             case PublicKeyAlgorithm.Ecdsa:
-            {
-                var curve = CurveOids.Find(k.ReadLengthPrefixed("ECDSA curve OID"));
-                var point = k.ReadMpi("ECDSA point");
-                var r = s.ReadMpi("ECDSA r");
-                var ss = s.ReadMpi("ECDSA s");
-                return VerifyEcdsa(curve, point, r, ss, digest);
-            }
+                {
+                    var curve = CurveOids.Find(k.ReadLengthPrefixed("ECDSA curve OID"));
+                    var point = k.ReadMpi("ECDSA point");
+                    var r = s.ReadMpi("ECDSA r");
+                    var ss = s.ReadMpi("ECDSA s");
+                    return VerifyEcdsa(curve, point, r, ss, digest);
+                }
 
             case PublicKeyAlgorithm.EdDsaLegacy:
-            {
-                k.ReadLengthPrefixed("EdDSA curve OID");
-                var point = k.ReadMpi("EdDSA point");
-                if (point.Length != 33 || point[0] != 0x40)
-                    return false;
-                var r = s.ReadMpi("EdDSA r");
-                var ss = s.ReadMpi("EdDSA s");
-                if (r.Length > 32 || ss.Length > 32)
-                    return false;
-                byte[] sigBytes = new byte[64];
-                r.CopyTo(sigBytes.AsSpan(32 - r.Length));
-                ss.CopyTo(sigBytes.AsSpan(64 - ss.Length));
-                return EdDsaVerifier.VerifyEd25519(sigBytes, point[1..], digest);
-            }
+                {
+                    k.ReadLengthPrefixed("EdDSA curve OID");
+                    var point = k.ReadMpi("EdDSA point");
+                    if (point.Length != 33 || point[0] != 0x40)
+                        return false;
+                    var r = s.ReadMpi("EdDSA r");
+                    var ss = s.ReadMpi("EdDSA s");
+                    if (r.Length > 32 || ss.Length > 32)
+                        return false;
+                    byte[] sigBytes = new byte[64];
+                    r.CopyTo(sigBytes.AsSpan(32 - r.Length));
+                    ss.CopyTo(sigBytes.AsSpan(64 - ss.Length));
+                    return EdDsaVerifier.VerifyEd25519(sigBytes, point[1..], digest);
+                }
 
             case PublicKeyAlgorithm.Ed25519:
-            {
-                return EdDsaVerifier.VerifyEd25519(sig.SignatureMaterial.Span, key.KeyMaterial.Span, digest);
-            }
+                {
+                    return EdDsaVerifier.VerifyEd25519(sig.SignatureMaterial.Span, key.KeyMaterial.Span, digest);
+                }
 
             case PublicKeyAlgorithm.Ed448:
-            {
-                return EdDsaVerifier.VerifyEd448(sig.SignatureMaterial.Span, key.KeyMaterial.Span, digest);
-            }
+                {
+                    return EdDsaVerifier.VerifyEd448(sig.SignatureMaterial.Span, key.KeyMaterial.Span, digest);
+                }
 
             default:
                 return false;

@@ -114,37 +114,37 @@ public sealed class SpfdPostfixTests : IAsyncLifetime
         switch (result)
         {
             case "pass" or "softfail":
-            {
-                await smtp.RcptToAsync(account.Email);
-                await smtp.DataAsync(MailStack.BuildMessage(sender, account.Email, subject, "spf test"));
-                await smtp.QuitAsync();
-                var text = Encoding.UTF8.GetString(Assert.Single(await _stack.WaitForMessagesAsync(account, 1)));
-                var word = result == "pass" ? "Pass" : "Softfail";
-                Assert.Contains($"Received-SPF: {word} (mailfrom) identity=mailfrom; client-ip=127.0.0.1; helo=client.example.org; envelope-from={sender}; receiver={MailStack.Domain}", text, StringComparison.Ordinal);
-                Assert.Single(text.Split('\n'), l => l.StartsWith("Received-SPF:", StringComparison.Ordinal));
-                break;
-            }
+                {
+                    await smtp.RcptToAsync(account.Email);
+                    await smtp.DataAsync(MailStack.BuildMessage(sender, account.Email, subject, "spf test"));
+                    await smtp.QuitAsync();
+                    var text = Encoding.UTF8.GetString(Assert.Single(await _stack.WaitForMessagesAsync(account, 1)));
+                    var word = result == "pass" ? "Pass" : "Softfail";
+                    Assert.Contains($"Received-SPF: {word} (mailfrom) identity=mailfrom; client-ip=127.0.0.1; helo=client.example.org; envelope-from={sender}; receiver={MailStack.Domain}", text, StringComparison.Ordinal);
+                    Assert.Single(text.Split('\n'), l => l.StartsWith("Received-SPF:", StringComparison.Ordinal));
+                    break;
+                }
 
             case "fail" or "permerror":
-            {
-                var refused = await Assert.ThrowsAsync<SmtpReplyException>(() => smtp.RcptToAsync(account.Email));
-                Assert.Equal(550, refused.Reply.Code);
-                var status = result == "fail" ? "5.7.23" : "5.7.24";
-                Assert.StartsWith($"{status} <{account.Email}>: Recipient address rejected: Message rejected due to: {(result == "fail" ? "SPF fail - not authorized" : "permanent error in processing")}", refused.Reply.Lines[0], StringComparison.Ordinal);
-                Assert.Contains($"s=mfrom;id={sender};ip=127.0.0.1;r={MailStack.Domain}", refused.Reply.ToString(), StringComparison.Ordinal);
-                break;
-            }
+                {
+                    var refused = await Assert.ThrowsAsync<SmtpReplyException>(() => smtp.RcptToAsync(account.Email));
+                    Assert.Equal(550, refused.Reply.Code);
+                    var status = result == "fail" ? "5.7.23" : "5.7.24";
+                    Assert.StartsWith($"{status} <{account.Email}>: Recipient address rejected: Message rejected due to: {(result == "fail" ? "SPF fail - not authorized" : "permanent error in processing")}", refused.Reply.Lines[0], StringComparison.Ordinal);
+                    Assert.Contains($"s=mfrom;id={sender};ip=127.0.0.1;r={MailStack.Domain}", refused.Reply.ToString(), StringComparison.Ordinal);
+                    break;
+                }
 
             default:
-            {
-                var watch = Stopwatch.StartNew();
-                var deferred = await Assert.ThrowsAsync<SmtpReplyException>(() => smtp.RcptToAsync(account.Email));
-                watch.Stop();
-                Assert.Equal(450, deferred.Reply.Code);
-                Assert.StartsWith($"4.7.24 <{account.Email}>: Recipient address rejected: Message deferred due to: temporary DNS error in processing", deferred.Reply.Lines[0], StringComparison.Ordinal);
-                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"temperror took {watch.Elapsed} with --lookup-time 2");
-                break;
-            }
+                {
+                    var watch = Stopwatch.StartNew();
+                    var deferred = await Assert.ThrowsAsync<SmtpReplyException>(() => smtp.RcptToAsync(account.Email));
+                    watch.Stop();
+                    Assert.Equal(450, deferred.Reply.Code);
+                    Assert.StartsWith($"4.7.24 <{account.Email}>: Recipient address rejected: Message deferred due to: temporary DNS error in processing", deferred.Reply.Lines[0], StringComparison.Ordinal);
+                    Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"temperror took {watch.Elapsed} with --lookup-time 2");
+                    break;
+                }
         }
     }
 

@@ -15,7 +15,7 @@ public sealed class Rfc9580SampleTests
         var salt = Hex("20 a6 61 f7 31 fc 9a 30 32 b5 62 33 26 02 7e 3a 5d 8d b5 74 8e be ff 0b 0c 59 10 d0 9e cd d6 41");
         // The sample's inner packets: a Literal Data packet ('b', no name, date 0, "Hello, world!")
         // and a Padding packet with 14 octets.
-        var inner = Hex("cb 13 62 00 00 00 00 00") .Concat("Hello, world!"u8.ToArray())
+        var inner = Hex("cb 13 62 00 00 00 00 00").Concat("Hello, world!"u8.ToArray())
             .Concat(Hex("d5 0e ae 6a a1 64 9b 56 aa 83 5b 26 13 90 2b d2")).ToArray();
         var expected = Hex("""
             d2 69 02 07 02 06
