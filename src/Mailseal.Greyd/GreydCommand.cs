@@ -274,11 +274,16 @@ internal static class GreydCommand
         }
 
         // An embedded store that cannot open is the admin's to fix (75). A database that is
-        // down at start is not: requests are answered as "store unavailable" until it is back.
+        // down or hung at start is not: the daemon listens at once, requests are answered as
+        // "store unavailable" and the schema is created in the background once it answers.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var ready = await TryInitializeAsync(store, settings, logger, stop.Token).ConfigureAwait(false);
-        if (!ready && store is SqliteGreylistStore)
-            throw new MailsealException($"cannot open the greylist store {store.Description}", MailsealException.DefaultEnhancedStatusCode, isTransient: true, ExitCodes.TempFail, null);
+        var ready = false;
+        if (store is SqliteGreylistStore)
+        {
+            ready = await TryInitializeAsync(store, settings, logger, stop.Token).ConfigureAwait(false);
+            if (!ready)
+                throw new MailsealException($"cannot open the greylist store {store.Description}", MailsealException.DefaultEnhancedStatusCode, isTransient: true, ExitCodes.TempFail, null);
+        }
 
         var handler = new GreylistHandler(settings, store, clients, recipients, logger);
         await using var server = new PolicyServer(handler, serverOptions, logger);
@@ -316,9 +321,11 @@ internal static class GreydCommand
     {
         try
         {
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            limit.CancelAfter(settings.StoreTimeout + TimeSpan.FromSeconds(10));
-            await store.InitializeAsync(limit.Token).ConfigureAwait(false);
+            // WaitAsync bounds the wait even where a driver does not heed its token mid-handshake.
+            var limit = settings.StoreTimeout + TimeSpan.FromSeconds(10);
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(limit);
+            await store.InitializeAsync(cts.Token).WaitAsync(limit, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -335,10 +342,11 @@ internal static class GreydCommand
         {
             while (!ready)
             {
-                await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
                 ready = await TryInitializeAsync(store, settings, log, cancellationToken).ConfigureAwait(false);
                 if (ready)
                     log.Information("greylist store {Store:l} ready", store.Description);
+                else
+                    await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
             }
 
             while (!cancellationToken.IsCancellationRequested)
