@@ -84,11 +84,15 @@ public sealed class GreydDaemon : IAsyncDisposable
     }
 
     /// <summary>Sends one policy request on a new connection and returns the action (null when the server closed without a reply).</summary>
-    public async Task<string?> AskAsync(string client, string sender, string recipient, string instance, TimeSpan? timeout = null)
+    public Task<string?> AskAsync(string client, string sender, string recipient, string instance, TimeSpan? timeout = null) =>
+        AskAsync(Port, client, sender, recipient, instance, timeout);
+
+    /// <summary>Sends one policy request to any policy server on 127.0.0.1 (postgrey too).</summary>
+    public static async Task<string?> AskAsync(int port, string client, string sender, string recipient, string instance, TimeSpan? timeout = null)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
-        await socket.ConnectAsync("127.0.0.1", Port, cts.Token);
+        await socket.ConnectAsync("127.0.0.1", port, cts.Token);
         var request = $"request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address={client}\nclient_name=unknown\nsender={sender}\nrecipient={recipient}\ninstance={instance}\netrn_domain=\n\n";
         await socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None, cts.Token);
         var buffer = new byte[4096];
@@ -103,6 +107,17 @@ public sealed class GreydDaemon : IAsyncDisposable
 
         var line = received.ToString().Split('\n')[0];
         return line.StartsWith("action=", StringComparison.Ordinal) ? line["action=".Length..] : line;
+    }
+
+    /// <summary>Waits until the log holds <paramref name="text"/> (for example the store's "ready" line).</summary>
+    public async Task WaitForLogAsync(string text, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!Log.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline && !_process.HasExited, $"no '{text}' in the log of mailseal-greyd: {Log}");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>Kills the daemon with SIGKILL (no clean shutdown).</summary>
