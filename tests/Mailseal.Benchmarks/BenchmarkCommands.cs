@@ -13,6 +13,7 @@ public static class BenchmarkCommands
         new EncryptBenchmark(),
         new EncryptToolBenchmark(),
         new SpfdBenchmark(),
+        new GreydBenchmark(),
         new PipeBenchmark(),
         new EncryptChildCommand(),
     ];
