@@ -22,7 +22,7 @@ else
     postfix postfix-pcre postfix-pgsql
     dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-sieve
     postgresql spamassassin spamd spamc unbound swaks libnet-ssleay-perl
-    lintian libsodium23 postgrey db-util postfix-policyd-spf-python
+    lintian libsodium23 postgrey db-util libsqlite3-0 libsqlite3-dev postfix-policyd-spf-python
     iproute2 procps ca-certificates
     groff-base man-db
   )

@@ -72,6 +72,7 @@ public sealed class SqliteGreylistStore : IGreylistStore
             var directory = Path.GetDirectoryName(Path.GetFullPath(_path));
             if (directory is not null && !Directory.Exists(directory))
                 throw new IOException($"{directory}: no such directory for the greylist database");
+            SqliteLibrary.EnsureRegistered();
             var builder = new SqliteConnectionStringBuilder
             {
                 DataSource = _path,

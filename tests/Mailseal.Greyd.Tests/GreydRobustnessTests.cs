@@ -107,6 +107,7 @@ public sealed class GreydRobustnessTests(ITestOutputHelper output) : IDisposable
         await using (var again = await GreydDaemon.StartAsync(Args()))
             Assert.StartsWith("action=", await again.AskAsync(GreydDaemon.Request("192.0.2.9", "x@y.example", "b@example.test", "r")), StringComparison.Ordinal);
 
+        SqliteLibrary.EnsureRegistered();
         await using var db = new SqliteConnection("Data Source=" + Path.Combine(_dir.Path, "g.sqlite"));
         await db.OpenAsync();
         var stored = new HashSet<string>(StringComparer.Ordinal);

@@ -29,6 +29,7 @@ public sealed class SqliteGreylistStoreTests : IDisposable
             Assert.Equal(new GreylistVerdict(GreylistOutcome.PassedAfterDelay, 0, 61), await store.CheckAsync("k", null, default));
         }
 
+        SqliteLibrary.EnsureRegistered();
         await using var raw = new SqliteConnection("Data Source=" + DbPath);
         await raw.OpenAsync();
         await using var command = raw.CreateCommand();
