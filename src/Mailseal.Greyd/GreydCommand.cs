@@ -299,16 +299,29 @@ internal static class GreydCommand
         }
 
         server.Listen(listen);
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+
+        // The handler only marks the signal handled and returns; the shutdown runs elsewhere.
+        // Cancelling inline ran the whole shutdown inside the signal handler, and the process
+        // could end (and disposing the registration re-arm the default action) before the handler
+        // returned: seen as an exit by SIGTERM (143) instead of 0.
+        void Stop(PosixSignalContext c)
         {
             c.Cancel = true;
-            stop.Cancel();
-        });
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
-        {
-            c.Cancel = true;
-            stop.Cancel();
-        });
+            ThreadPool.QueueUserWorkItem(_ =>
+            {
+                try
+                {
+                    stop.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Already stopping.
+                }
+            });
+        }
+
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         logger.Information("mailseal-greyd started: store {Store:l}, delay {Delay} s, {Clients} client and {Recipients} recipient whitelist entries, {Count} endpoint(s)",
             store.Description, settings.Parameters.Delay, clients.Count, recipients.Count, listen.Count);
         await server.RunAsync(stop.Token).ConfigureAwait(false);
