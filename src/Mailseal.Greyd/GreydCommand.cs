@@ -300,10 +300,8 @@ internal static class GreydCommand
 
         server.Listen(listen);
 
-        // The handler only marks the signal handled and returns; the shutdown runs elsewhere.
-        // Cancelling inline ran the whole shutdown inside the signal handler, and the process
-        // could end (and disposing the registration re-arm the default action) before the handler
-        // returned: seen as an exit by SIGTERM (143) instead of 0.
+        // The handler only marks the signal handled and queues the cancellation, so the shutdown
+        // (continuations of every cancelled wait) never runs on the runtime's signal thread.
         void Stop(PosixSignalContext c)
         {
             c.Cancel = true;
