@@ -13,8 +13,9 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 
-# Building the native binaries (tools/publish.sh): NativeAOT links with clang and zlib.
-build=(clang zlib1g-dev)
+# Building the native binaries (tools/publish.sh): NativeAOT links with clang and zlib;
+# mailseal-greyd links the system SQLite.
+build=(clang zlib1g-dev libsqlite3-dev)
 if [ "$what" = demo ]; then
   packages=("${build[@]}" gnupg)
 else
@@ -25,7 +26,7 @@ else
     postfix postfix-pcre postfix-pgsql
     dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-sieve
     postgresql spamassassin spamd spamc unbound swaks libnet-ssleay-perl
-    lintian libsodium23 postgrey postfix-policyd-spf-python
+    lintian libsodium23 postgrey db-util libsqlite3-0 postfix-policyd-spf-python
     iproute2 procps ca-certificates
     groff-base man-db
   )

@@ -3,7 +3,7 @@
 # with a link per tool name, into one folder. No .NET runtime is needed where they run.
 # Usage: tools/publish.sh [OUTPUT-DIR]        (default: artifacts/bin)
 # Result: OUTPUT-DIR/mailseal and OUTPUT-DIR/mailseal-encrypt, mailseal-pipe, ... -> mailseal.
-# Needs the .NET 10 SDK, clang and zlib1g-dev (tools/install-deps.sh build installs them).
+# Needs the .NET 10 SDK, clang, zlib1g-dev and libsqlite3-dev (tools/install-deps.sh demo installs the last three).
 # Copy the folder as it is (cp -a keeps the links), or install the binary and make the links:
 #   install -m 755 artifacts/bin/mailseal /usr/bin/ && for t in $(mailseal --list); do ln -sf mailseal /usr/bin/$t; done
 set -euo pipefail

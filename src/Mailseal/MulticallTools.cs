@@ -1,5 +1,6 @@
 using System.Reflection;
 using Mailseal.Encrypt;
+using Mailseal.Greyd;
 using Mailseal.Pipe;
 using Mailseal.Scrub;
 using Mailseal.Spfd;
@@ -16,6 +17,7 @@ internal static class MulticallTools
         new(PipeProgram.ToolName, "Postfix pipe(8) content filter: spam check, scrub, encrypt, re-inject", PipeProgram.RunAsync),
         new(ScrubProgram.ToolName, "anonymise a message's header, or print the header_checks equivalent", ScrubProgram.RunAsync),
         new(SpfdProgram.ToolName, "SPF policy server for Postfix (replaces postfix-policyd-spf-python)", args => SpfdProgram.RunAsync(args, null, CancellationToken.None)),
+        new(GreydProgram.ToolName, "greylisting policy server for Postfix (replaces postgrey and sqlgrey)", args => GreydProgram.RunAsync(args, null, CancellationToken.None)),
     ];
 
     /// <summary>The product version (the assembly's informational version, without build metadata).</summary>

@@ -1,7 +1,7 @@
 // NAME
 //     mailseal - the multi-call binary behind every Mailseal tool
 // SYNOPSIS
-//     mailseal-encrypt ... | mailseal-pipe ... | mailseal-scrub ... | mailseal-spfd ...
+//     mailseal-encrypt ... | mailseal-pipe ... | mailseal-scrub ... | mailseal-spfd ... | mailseal-greyd ...
 //         (links to this binary: the name it was started under picks the tool)
 //     mailseal TOOL [ARGS...]      run TOOL (mailseal-encrypt or encrypt) without a link
 //     mailseal --list              the tool names, one per line (tools/publish.sh makes the links)

@@ -14,6 +14,7 @@ public static class BenchmarkCommands
         new EncryptToolBenchmark(),
         new SpfdBenchmark(),
         new SpfdSpawnBenchmark(),
+        new GreydBenchmark(),
         new PipeBenchmark(),
         new EncryptChildCommand(),
     ];

@@ -1,0 +1,311 @@
+using Microsoft.Data.Sqlite;
+
+// Microsoft.Data.Sqlite's async methods run synchronously anyway; the store calls the
+// synchronous ones under its lock (an await cannot sit inside a lock). Every SQL text here is a
+// constant; values go in as parameters.
+#pragma warning disable CA1849
+#pragma warning disable CA2100
+
+namespace Mailseal.Greyd;
+
+/// <summary>
+/// The embedded store: one SQLite file (default /var/lib/mailseal/greyd.sqlite) in WAL mode.
+/// Each request is one transaction on one connection, serialised by a lock: SQLite has one
+/// writer anyway, and every request writes (the last-seen time), so a pool would only add lock
+/// contention. A commit is in the WAL before the reply is written, so a daemon killed at any
+/// point (SIGKILL included) loses no triplet it has answered for; <c>synchronous=NORMAL</c>
+/// (the default) may lose the last commits on power loss, <c>--sqlite-synchronous full</c>
+/// fsyncs each one.
+/// </summary>
+public sealed class SqliteGreylistStore : IGreylistStore
+{
+    /// <summary>Rows deleted per expiry batch; the lock is released between batches.</summary>
+    public const int ExpiryBatch = 500;
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS greyd_triplets (key TEXT PRIMARY KEY NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS greyd_clients (client TEXT PRIMARY KEY NOT NULL, count INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;
+        """;
+
+    private readonly Lock _lock = new();
+    private readonly string _path;
+    private readonly GreylistParameters _parameters;
+    private readonly TimeProvider _time;
+    private readonly bool _fullSync;
+    private readonly TimeSpan _busyTimeout;
+    private SqliteConnection? _connection;
+    private SqliteCommand? _getTriplet;
+    private SqliteCommand? _putTriplet;
+    private SqliteCommand? _getClient;
+    private SqliteCommand? _putClient;
+    private SqliteCommand? _begin;
+    private SqliteCommand? _commit;
+    private SqliteCommand? _rollback;
+
+    /// <summary>Creates the store; nothing is opened until <see cref="InitializeAsync"/>.</summary>
+    /// <param name="path">The database file.</param>
+    /// <param name="parameters">The greylist timing.</param>
+    /// <param name="fullSync">fsync every commit (power-loss safe) instead of WAL's NORMAL.</param>
+    /// <param name="busyTimeout">Most time to wait for a lock another process holds (an import).</param>
+    /// <param name="time">The clock; tests pass a fake one.</param>
+    public SqliteGreylistStore(string path, GreylistParameters parameters, bool fullSync = false, TimeSpan? busyTimeout = null, TimeProvider? time = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(parameters);
+        _path = path;
+        _parameters = parameters;
+        _fullSync = fullSync;
+        _busyTimeout = busyTimeout ?? TimeSpan.FromSeconds(1);
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc />
+    public string Description => "sqlite:" + _path;
+
+    /// <inheritdoc />
+    public Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_connection is not null)
+                return Task.CompletedTask;
+            var directory = Path.GetDirectoryName(Path.GetFullPath(_path));
+            if (directory is not null && !Directory.Exists(directory))
+                throw new IOException($"{directory}: no such directory for the greylist database");
+            SqliteLibrary.EnsureRegistered();
+            var builder = new SqliteConnectionStringBuilder
+            {
+                DataSource = _path,
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Pooling = false,
+                DefaultTimeout = Math.Max(1, (int)Math.Ceiling(_busyTimeout.TotalSeconds)),
+            };
+            var connection = new SqliteConnection(builder.ToString());
+            try
+            {
+                connection.Open();
+                Execute(connection, $"PRAGMA busy_timeout = {(long)_busyTimeout.TotalMilliseconds}");
+                Execute(connection, "PRAGMA journal_mode = WAL");
+                Execute(connection, _fullSync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+                Execute(connection, Schema);
+                _getTriplet = Prepare(connection, "SELECT first_seen, last_seen FROM greyd_triplets WHERE key = $key", "$key");
+                _putTriplet = Prepare(connection, "INSERT INTO greyd_triplets (key, first_seen, last_seen) VALUES ($key, $first, $last) ON CONFLICT (key) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen", "$key", "$first", "$last");
+                _getClient = Prepare(connection, "SELECT count, last_seen FROM greyd_clients WHERE client = $client", "$client");
+                _putClient = Prepare(connection, "INSERT INTO greyd_clients (client, count, last_seen) VALUES ($client, $count, $last) ON CONFLICT (client) DO UPDATE SET count = excluded.count, last_seen = excluded.last_seen", "$client", "$count", "$last");
+                _begin = Prepare(connection, "BEGIN IMMEDIATE");
+                _commit = Prepare(connection, "COMMIT");
+                _rollback = Prepare(connection, "ROLLBACK");
+                _connection = connection;
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<GreylistVerdict> CheckAsync(string tripletKey, string? clientKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tripletKey);
+        lock (_lock)
+        {
+            if (_connection is null)
+                throw new InvalidOperationException("the greylist store is not open");
+            var now = _time.GetUtcNow().ToUnixTimeSeconds();
+            _begin!.ExecuteNonQuery();
+            try
+            {
+                ClientRecord? client = null;
+                if (clientKey is not null && _parameters.AutoWhitelistClients > 0)
+                {
+                    _getClient!.Parameters[0].Value = clientKey;
+                    using var r = _getClient.ExecuteReader();
+                    if (r.Read())
+                        client = new ClientRecord(r.GetInt64(0), r.GetInt64(1));
+                }
+
+                // A client on the automatic whitelist passes without its triplet being read or written.
+                var whitelisted = client is { } c && c.Count >= _parameters.AutoWhitelistClients;
+                var triplet = whitelisted ? null : ReadTriplet(tripletKey);
+                var (verdict, newTriplet, newClient) = GreylistRules.Evaluate(now, triplet, client, clientKey is not null, _parameters);
+                if (newTriplet is { } t)
+                {
+                    _putTriplet!.Parameters[0].Value = tripletKey;
+                    _putTriplet.Parameters[1].Value = t.FirstSeen;
+                    _putTriplet.Parameters[2].Value = t.LastSeen;
+                    _putTriplet.ExecuteNonQuery();
+                }
+
+                if (newClient is { } nc)
+                {
+                    _putClient!.Parameters[0].Value = clientKey;
+                    _putClient.Parameters[1].Value = nc.Count;
+                    _putClient.Parameters[2].Value = nc.LastSeen;
+                    _putClient.ExecuteNonQuery();
+                }
+
+                _commit!.ExecuteNonQuery();
+                return ValueTask.FromResult(verdict);
+            }
+            catch
+            {
+                TryRollback();
+                throw;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<long> ExpireAsync(CancellationToken cancellationToken)
+    {
+        long total = 0;
+        foreach (var sql in new[]
+        {
+            "DELETE FROM greyd_triplets WHERE key IN (SELECT key FROM greyd_triplets WHERE $now - last_seen > $maxAge OR (last_seen - first_seen < $delay AND $now - last_seen > $retry) LIMIT $batch)",
+            "DELETE FROM greyd_clients WHERE client IN (SELECT client FROM greyd_clients WHERE $now - last_seen > $maxAge LIMIT $batch)",
+        })
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int deleted;
+                lock (_lock)
+                {
+                    if (_connection is null)
+                        throw new InvalidOperationException("the greylist store is not open");
+                    using var command = _connection.CreateCommand();
+                    command.CommandText = sql;
+                    command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeSeconds());
+                    command.Parameters.AddWithValue("$maxAge", _parameters.MaxAge);
+                    command.Parameters.AddWithValue("$delay", _parameters.Delay);
+                    command.Parameters.AddWithValue("$retry", _parameters.RetryWindow);
+                    command.Parameters.AddWithValue("$batch", ExpiryBatch);
+                    deleted = command.ExecuteNonQuery();
+                }
+
+                total += deleted;
+                if (deleted < ExpiryBatch)
+                    break;
+                await Task.Yield();
+            }
+        }
+
+        return total;
+    }
+
+    /// <inheritdoc />
+    public Task<(long Triplets, long Clients)> ImportAsync(IEnumerable<KeyValuePair<string, (long First, long Last)>> triplets, IEnumerable<KeyValuePair<string, (long Count, long Last)>> clients, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(triplets);
+        ArgumentNullException.ThrowIfNull(clients);
+        long t = 0, c = 0;
+        lock (_lock)
+        {
+            if (_connection is null)
+                throw new InvalidOperationException("the greylist store is not open");
+            using var tx = _connection.BeginTransaction();
+            using (var insert = _connection.CreateCommand())
+            {
+                insert.Transaction = tx;
+                insert.CommandText = "INSERT INTO greyd_triplets (key, first_seen, last_seen) VALUES ($key, $first, $last) ON CONFLICT (key) DO NOTHING";
+                var key = insert.Parameters.Add("$key", SqliteType.Text);
+                var first = insert.Parameters.Add("$first", SqliteType.Integer);
+                var last = insert.Parameters.Add("$last", SqliteType.Integer);
+                foreach (var (k, v) in triplets)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    key.Value = k;
+                    first.Value = v.First;
+                    last.Value = v.Last;
+                    t += insert.ExecuteNonQuery();
+                }
+            }
+
+            using (var insert = _connection.CreateCommand())
+            {
+                insert.Transaction = tx;
+                insert.CommandText = "INSERT INTO greyd_clients (client, count, last_seen) VALUES ($client, $count, $last) ON CONFLICT (client) DO NOTHING";
+                var key = insert.Parameters.Add("$client", SqliteType.Text);
+                var count = insert.Parameters.Add("$count", SqliteType.Integer);
+                var last = insert.Parameters.Add("$last", SqliteType.Integer);
+                foreach (var (k, v) in clients)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    key.Value = k;
+                    count.Value = v.Count;
+                    last.Value = v.Last;
+                    c += insert.ExecuteNonQuery();
+                }
+            }
+
+            tx.Commit();
+        }
+
+        return Task.FromResult((t, c));
+    }
+
+    /// <summary>Rows in the triplet table (tests, statistics).</summary>
+    public long CountTriplets()
+    {
+        lock (_lock)
+        {
+            using var command = _connection!.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM greyd_triplets";
+            return (long)command.ExecuteScalar()!;
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        lock (_lock)
+        {
+            foreach (var command in new[] { _getTriplet, _putTriplet, _getClient, _putClient, _begin, _commit, _rollback })
+                command?.Dispose();
+            _connection?.Dispose();
+            _connection = null;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private TripletRecord? ReadTriplet(string key)
+    {
+        _getTriplet!.Parameters[0].Value = key;
+        using var r = _getTriplet.ExecuteReader();
+        return r.Read() ? new TripletRecord(r.GetInt64(0), r.GetInt64(1)) : null;
+    }
+
+    private void TryRollback()
+    {
+        try
+        {
+            _rollback!.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // No transaction left to roll back (SQLite rolled it back itself).
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters)
+            command.Parameters.AddWithValue(name, DBNull.Value);
+        command.Prepare();
+        return command;
+    }
+}

@@ -1,0 +1,388 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Mailseal.Testing;
+
+namespace Mailseal.Benchmarks;
+
+/// <summary>
+/// <c>greyd</c>: requests/s and p50/p99 latency of mailseal-greyd (SQLite store, and PostgreSQL
+/// store) against postgrey (Debian package), all three as daemons on 127.0.0.1 TCP, as Postfix
+/// talks to them. Two phases per program and number of connections, each on a fresh greylist:
+/// <c>new</c> sends distinct triplets (every request inserts one, up to --triplets), then
+/// <c>repeat</c> sends the same triplets again (every request finds and updates one). Each
+/// connection sends requests in lock-step from its own thread, as a Postfix smtpd does. Bounded
+/// by a request count and a time limit per run. PostgreSQL is a private cluster this benchmark
+/// starts (initdb, as user postgres) and stops, unless --postgres names one.
+/// </summary>
+public sealed class GreydBenchmark : IBenchmarkCommand
+{
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
+
+    /// <inheritdoc />
+    public string Name => "greyd";
+
+    /// <inheritdoc />
+    public string Description => "mailseal-greyd (SQLite, PostgreSQL) vs postgrey: requests/s, p50/p99 for new and repeated triplets (goal >= 10x, p99 < 5 ms)";
+
+    /// <inheritdoc />
+    public string Usage =>
+        "  --triplets N       distinct triplets per run at most (default 100000)\n" +
+        "  --concurrency LIST connections at once, one run per number (default 1,4,16)\n" +
+        "  --time-limit S     seconds per measured phase at most (default 5)\n" +
+        "  --no-postgres      skip the PostgreSQL store\n" +
+        "  --no-postgrey      skip postgrey";
+
+    /// <inheritdoc />
+    public bool IsBenchmark => true;
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, CancellationToken cancellationToken)
+    {
+        var options = new OptionReader(args, ["--triplets", "--concurrency", "--time-limit"], ["--no-postgres", "--no-postgrey"]);
+        var triplets = (int)options.Number("--triplets", 100_000, 10, 10_000_000);
+        var levels = options.Counts("--concurrency", [1, 4, 16], 1, 256);
+        var limit = TimeSpan.FromSeconds(options.Number("--time-limit", 5, 1, 3600));
+        // The published native binary, as an admin runs it (tools/publish.sh).
+        var greyd = PublishedTools.Path("mailseal-greyd");
+        var withPostgrey = !options.Has("--no-postgrey");
+        if (withPostgrey && !File.Exists("/usr/sbin/postgrey"))
+            throw new InvalidOperationException("/usr/sbin/postgrey is missing (tools/install-deps.sh installs it)");
+
+        var dir = Directory.CreateTempSubdirectory("mailseal-greyd-bench-");
+        // The postgres and postgrey users need to reach their directories inside it.
+        File.SetUnixFileMode(dir.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        PrivatePostgres? postgres = null;
+        try
+        {
+            if (!options.Has("--no-postgres"))
+                postgres = await PrivatePostgres.StartAsync(dir.FullName, cancellationToken);
+            var none = Path.Combine(dir.FullName, "none");
+            await File.WriteAllTextAsync(none, string.Empty, cancellationToken);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"greyd: per program, connections and phase: {WarmUp.TotalSeconds:F0} s warm-up, then up to {triplets} triplets or {limit.TotalSeconds:F0} s; new = distinct triplets, repeat = the same again; TCP on 127.0.0.1; load average {LoadAverage()}"));
+
+            var programs = new List<(string Name, Func<int, Task<Daemon>> Start)>
+            {
+                ("mailseal-greyd sqlite", n => Daemon.StartGreydAsync(greyd, $"sqlite:{Path.Combine(dir.FullName, $"g{n}.sqlite")}", none, dir.FullName, cancellationToken)),
+            };
+            if (postgres is not null)
+                programs.Add(("mailseal-greyd postgresql", async n => await Daemon.StartGreydAsync(greyd, "postgresql:" + await postgres.NewDatabaseAsync($"bench{n}", cancellationToken), none, dir.FullName, cancellationToken)));
+            if (withPostgrey)
+                programs.Add(("postgrey", n => Daemon.StartPostgreyAsync(Path.Combine(dir.FullName, $"pg{n}"), none, cancellationToken)));
+
+            var table = new TextTable("program", "connections", "phase", "requests", "seconds", "requests/s", "p50 ms", "p99 ms", "answers");
+            var best = new Dictionary<string, (double PerSecond, int At, double P99)>(StringComparer.Ordinal);
+            var bestFast = new Dictionary<string, (double PerSecond, int At, double P99)>(StringComparer.Ordinal);
+            var run = 0;
+            foreach (var concurrency in levels)
+            {
+                // Programs alternate within each number of connections, so a burst of load from
+                // elsewhere on a shared machine does not fall on one program only.
+                foreach (var (name, start) in programs)
+                {
+                    await using var daemon = await start(run++);
+                    var sent = 0;
+                    foreach (var phase in new[] { "new", "repeat" })
+                    {
+                        var result = await LoadAsync(daemon.Port, concurrency, phase == "new" ? triplets : sent, limit, warm: phase == "new", cancellationToken);
+                        if (phase == "new")
+                            sent = result.Count;
+                        table.Add(name, Text(concurrency), phase, Text(result.Count), result.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture),
+                            result.PerSecond.ToString("F0", CultureInfo.InvariantCulture), result.Percentile(0.50).ToString("F2", CultureInfo.InvariantCulture),
+                            result.Percentile(0.99).ToString("F2", CultureInfo.InvariantCulture), result.Answers);
+                        var key = name + " " + phase;
+                        if (!best.TryGetValue(key, out var b) || result.PerSecond > b.PerSecond)
+                            best[key] = (result.PerSecond, concurrency, result.Percentile(0.99));
+                        if (result.Percentile(0.99) < 5 && (!bestFast.TryGetValue(key, out var f) || result.PerSecond > f.PerSecond))
+                            bestFast[key] = (result.PerSecond, concurrency, result.Percentile(0.99));
+                    }
+                }
+            }
+
+            table.WriteTo(output);
+            output.WriteLine($"load average after the runs: {LoadAverage()}");
+            foreach (var phase in new[] { "new", "repeat" })
+            {
+                if (!best.TryGetValue("postgrey " + phase, out var theirs))
+                    continue;
+                foreach (var ours in new[] { "mailseal-greyd sqlite", "mailseal-greyd postgresql" })
+                {
+                    if (!best.TryGetValue(ours + " " + phase, out var b))
+                        continue;
+                    var ratio = b.PerSecond / Math.Max(theirs.PerSecond, 1e-9);
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{phase}: {ours} best {b.PerSecond:F0} req/s at {b.At} connections (p99 {b.P99:F2} ms) / postgrey best {theirs.PerSecond:F0} at {theirs.At} (p99 {theirs.P99:F2} ms) = {ratio:F1}x"));
+                    if (ours.EndsWith("sqlite", StringComparison.Ordinal))
+                    {
+                        // The goal: 10x postgrey's best throughput while keeping p99 under 5 ms.
+                        var fast = bestFast.TryGetValue(ours + " " + phase, out var f) ? f : default;
+                        var fastRatio = fast.PerSecond / Math.Max(theirs.PerSecond, 1e-9);
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{phase}: {ours} best with p99 < 5 ms: {fast.PerSecond:F0} req/s at {fast.At} connections (p99 {fast.P99:F2} ms) = {fastRatio:F1}x postgrey's best (goal >= 10x with p99 < 5 ms: {(fastRatio >= 10 ? "met" : "NOT met")})"));
+                    }
+                }
+            }
+
+            return 0;
+        }
+        finally
+        {
+            if (postgres is not null)
+                await postgres.DisposeAsync();
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static string Text(int n) => n.ToString(CultureInfo.InvariantCulture);
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+
+    private static string Request(int i) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\nclient_address=10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}\nclient_name=unknown\nhelo_name=mx.bench.test\nsender=user{i}x@d{i % 97}.bench.test\nrecipient=rcpt{i % 13}@example.org\ninstance=bench.{i}\nqueue_id=\netrn_domain=\n\n");
+
+    /// <summary>
+    /// Sends requests 0..count-1 (the same ones again for repeats) over <paramref name="concurrency"/>
+    /// lock-step connections, one thread each. The warm-up (not counted) uses triplets beyond
+    /// the measured ones.
+    /// </summary>
+    private static async Task<Result> LoadAsync(int port, int concurrency, int count, TimeSpan limit, bool warm, CancellationToken cancellationToken)
+    {
+        var connections = new List<Connection>();
+        for (var c = 0; c < concurrency; c++)
+            connections.Add(await Connection.OpenAsync(port, cancellationToken));
+        try
+        {
+            if (warm)
+            {
+                var w = 0;
+                var until = Stopwatch.GetTimestamp() + (long)(WarmUp.TotalSeconds * Stopwatch.Frequency);
+                while (Stopwatch.GetTimestamp() < until && !cancellationToken.IsCancellationRequested)
+                {
+                    foreach (var c in connections)
+                        c.Ask(Request(20_000_000 + w++));
+                }
+            }
+
+            var next = -1;
+            var latencies = new List<double>[concurrency];
+            var answers = new Dictionary<string, int>(StringComparer.Ordinal);
+            var stopAt = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+            Exception? failure = null;
+            var watch = Stopwatch.StartNew();
+            var threads = Enumerable.Range(0, concurrency).Select(t => new Thread(() =>
+            {
+                latencies[t] = [];
+                try
+                {
+                    while (!cancellationToken.IsCancellationRequested && Stopwatch.GetTimestamp() < stopAt)
+                    {
+                        var i = Interlocked.Increment(ref next);
+                        if (i >= count)
+                            break;
+                        var started = Stopwatch.GetTimestamp();
+                        var reply = connections[t].Ask(Request(i));
+                        latencies[t].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                        var word = reply.Split(' ')[0];
+                        lock (answers)
+                            answers[word] = answers.GetValueOrDefault(word) + 1;
+                    }
+                }
+                catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+                {
+                    Interlocked.CompareExchange(ref failure, e, null);
+                }
+            }) { IsBackground = true }).ToList();
+            threads.ForEach(t => t.Start());
+            using (new Timer(_ => connections.ForEach(c => c.Dispose()), null, limit + TimeSpan.FromSeconds(10), Timeout.InfiniteTimeSpan))
+                await Task.Run(() => threads.ForEach(t => t.Join()), CancellationToken.None);
+            watch.Stop();
+            if (failure is not null)
+                throw new InvalidOperationException("a connection failed: " + failure.Message, failure);
+            var all = latencies.SelectMany(l => l).Order().ToArray();
+            return new Result(all, watch.Elapsed, string.Join(" ", answers.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key}:{kv.Value}")));
+        }
+        finally
+        {
+            connections.ForEach(c => c.Dispose());
+        }
+    }
+
+    private sealed record Result(double[] Latencies, TimeSpan Elapsed, string Answers)
+    {
+        public int Count => Latencies.Length;
+
+        public double PerSecond => Count / Math.Max(Elapsed.TotalSeconds, 1e-9);
+
+        public double Percentile(double p) => Latencies.Length == 0 ? double.NaN : Latencies[Math.Min(Latencies.Length - 1, (int)Math.Ceiling(p * Latencies.Length) - 1)];
+    }
+
+    /// <summary>One blocking policy connection.</summary>
+    private sealed class Connection : IDisposable
+    {
+        private readonly Socket _socket;
+        private readonly byte[] _buffer = new byte[8192];
+        private int _filled;
+
+        private Connection(Socket socket) => _socket = socket;
+
+        public static async Task<Connection> OpenAsync(int port, CancellationToken cancellationToken)
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
+            return new Connection(socket);
+        }
+
+        public string Ask(string request)
+        {
+            _socket.Send(Encoding.ASCII.GetBytes(request));
+            while (true)
+            {
+                var end = _buffer.AsSpan(0, _filled).IndexOf("\n\n"u8);
+                if (end >= 0)
+                {
+                    var reply = Encoding.UTF8.GetString(_buffer, 0, end);
+                    Buffer.BlockCopy(_buffer, end + 2, _buffer, 0, _filled - end - 2);
+                    _filled -= end + 2;
+                    return reply.StartsWith("action=", StringComparison.Ordinal) ? reply[7..] : reply;
+                }
+
+                if (_filled == _buffer.Length)
+                    throw new InvalidOperationException("reply longer than 8 KiB");
+                var n = _socket.Receive(_buffer.AsSpan(_filled));
+                if (n == 0)
+                    throw new InvalidOperationException("the policy server closed the connection");
+                _filled += n;
+            }
+        }
+
+        public void Dispose() => _socket.Dispose();
+    }
+
+    /// <summary>A policy daemon started for one run, stopped (SIGTERM, then SIGKILL) by its own process handle.</summary>
+    private sealed class Daemon(Process process, int port) : IAsyncDisposable
+    {
+        public int Port { get; } = port;
+
+        public static Task<Daemon> StartGreydAsync(string greyd, string store, string none, string dir, CancellationToken cancellationToken)
+        {
+            return StartAsync(port => [greyd, $"--inet={port}", "--store", store, "--whitelist-clients=" + none, "--whitelist-recipients=" + none, "--verbosity=0", "--syslog-socket", Path.Combine(dir, "no-syslog")], cancellationToken);
+        }
+
+        public static Task<Daemon> StartPostgreyAsync(string dbdir, string none, CancellationToken cancellationToken)
+        {
+            Directory.CreateDirectory(dbdir);
+            Process.Start("chown", ["postgrey", dbdir])!.WaitForExit();
+            // -q: postgrey logs each decision otherwise, which would cost it time ours does not spend.
+            return StartAsync(port => ["/usr/sbin/postgrey", $"--inet=127.0.0.1:{port}", $"--dbdir={dbdir}", "-q", "--whitelist-clients=" + none, "--whitelist-recipients=" + none], cancellationToken);
+        }
+
+        private static async Task<Daemon> StartAsync(Func<int, string[]> command, CancellationToken cancellationToken)
+        {
+            int port;
+            using (var probe = new TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            }
+
+            var argv = command(port);
+            var info = new ProcessStartInfo(argv[0]) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in argv.Skip(1))
+                info.ArgumentList.Add(a);
+            var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {argv[0]}");
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (true)
+            {
+                try
+                {
+                    (await Connection.OpenAsync(port, cancellationToken)).Dispose();
+                    return new Daemon(process, port);
+                }
+                catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
+                {
+                    await Task.Delay(100, cancellationToken);
+                }
+                catch (SocketException)
+                {
+                    process.Kill();
+                    throw new InvalidOperationException($"{argv[0]} did not listen on {port}");
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(CancellationToken.None);
+            }
+
+            process.Dispose();
+        }
+    }
+
+    /// <summary>A private PostgreSQL 15 cluster on a unix socket in the benchmark's directory, run as user postgres.</summary>
+    private sealed class PrivatePostgres : IAsyncDisposable
+    {
+        private const string Bin = "/usr/lib/postgresql/15/bin";
+        private readonly string _data;
+        private readonly string _socket;
+        private readonly int _port;
+
+        private PrivatePostgres(string data, string socket, int port)
+        {
+            _data = data;
+            _socket = socket;
+            _port = port;
+        }
+
+        public static async Task<PrivatePostgres> StartAsync(string dir, CancellationToken cancellationToken)
+        {
+            var root = Path.Combine(dir, "pg");
+            var data = Path.Combine(root, "data");
+            Directory.CreateDirectory(root);
+            await RunAsync("chown", ["postgres", root], cancellationToken);
+            await RunAsync("runuser", ["-u", "postgres", "--", Bin + "/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"], cancellationToken);
+            int port;
+            using (var probe = new TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            }
+
+            await RunAsync("runuser", ["-u", "postgres", "--", Bin + "/pg_ctl", "-D", data, "-l", Path.Combine(root, "log"), "-w", "-o", $"-k {root} -p {port} -c listen_addresses='' -c max_connections=200", "start"], cancellationToken);
+            return new PrivatePostgres(data, root, port);
+        }
+
+        public async Task<string> NewDatabaseAsync(string name, CancellationToken cancellationToken)
+        {
+            await RunAsync("runuser", ["-u", "postgres", "--", Bin + "/../bin/createdb", "-h", _socket, "-p", _port.ToString(CultureInfo.InvariantCulture), name], cancellationToken);
+            return $"Host={_socket};Port={_port};Username=postgres;Database={name};Maximum Pool Size=64";
+        }
+
+        public async ValueTask DisposeAsync() =>
+            await RunAsync("runuser", ["-u", "postgres", "--", Bin + "/pg_ctl", "-D", _data, "-m", "fast", "-w", "stop"], CancellationToken.None);
+
+        private static async Task RunAsync(string program, string[] args, CancellationToken cancellationToken)
+        {
+            var info = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in args)
+                info.ArgumentList.Add(a);
+            using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {program}");
+            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromMinutes(2), cancellationToken);
+            if (process.ExitCode != 0)
+                throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}{await stdout}");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using Microsoft.Data.Sqlite;
+
+namespace Mailseal.Greyd.Tests;
+
+/// <summary>The embedded store: WAL, persistence across reopen, expiry, import.</summary>
+public sealed class SqliteGreylistStoreTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly FakeTime _time = new(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
+    private readonly GreylistParameters _p = new() { Delay = 60, AutoWhitelistClients = 0 };
+
+    public void Dispose() => _dir.Dispose();
+
+    private string DbPath => Path.Combine(_dir.Path, "g.sqlite");
+
+    [Fact]
+    public async Task Triplets_survive_a_reopen_and_the_file_is_in_wal_mode()
+    {
+        await using (var store = new SqliteGreylistStore(DbPath, _p, time: _time))
+        {
+            await store.InitializeAsync(default);
+            Assert.Equal(GreylistOutcome.Greylisted, (await store.CheckAsync("k", null, default)).Outcome);
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(61));
+        await using (var store = new SqliteGreylistStore(DbPath, _p, time: _time))
+        {
+            await store.InitializeAsync(default);
+            Assert.Equal(new GreylistVerdict(GreylistOutcome.PassedAfterDelay, 0, 61), await store.CheckAsync("k", null, default));
+        }
+
+        SqliteLibrary.EnsureRegistered();
+        await using var raw = new SqliteConnection("Data Source=" + DbPath);
+        await raw.OpenAsync();
+        await using var command = raw.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Expiry_removes_old_rows_in_batches_and_keeps_live_ones()
+    {
+        await using var store = new SqliteGreylistStore(DbPath, _p with { MaxAge = 86400, RetryWindow = 3600 }, time: _time);
+        await store.InitializeAsync(default);
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var old = Enumerable.Range(0, 1200).Select(i => new KeyValuePair<string, (long, long)>($"old{i}", (now - 90000, now - 90000)));
+        var stale = Enumerable.Range(0, 10).Select(i => new KeyValuePair<string, (long, long)>($"stale{i}", (now - 4000, now - 4000)));
+        var live = Enumerable.Range(0, 10).Select(i => new KeyValuePair<string, (long, long)>($"live{i}", (now - 4000, now - 3000)));
+        var (t, _) = await store.ImportAsync(old.Concat(stale).Concat(live), [], default);
+        Assert.Equal(1220, t);
+        Assert.Equal(1210, await store.ExpireAsync(default));
+        Assert.Equal(10, store.CountTriplets());
+    }
+
+    [Fact]
+    public async Task Import_keeps_rows_already_present()
+    {
+        await using var store = new SqliteGreylistStore(DbPath, _p, time: _time);
+        await store.InitializeAsync(default);
+        await store.CheckAsync("mine", null, default);
+        var (t, c) = await store.ImportAsync([new("mine", (1, 2)), new("theirs", (1, 2))], [new("192.0.2.1", (5, 7))], default);
+        Assert.Equal((1, 1), (t, c));
+    }
+
+    [Fact]
+    public async Task A_missing_directory_is_an_error_at_start()
+    {
+        await using var store = new SqliteGreylistStore("/nonexistent/dir/g.sqlite", _p);
+        await Assert.ThrowsAsync<IOException>(() => store.InitializeAsync(default));
+    }
+}
