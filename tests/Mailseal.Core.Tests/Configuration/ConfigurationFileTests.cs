@@ -184,7 +184,7 @@ public sealed class ConfigurationFileTests : IDisposable
         Assert.Null(ConfigurationNames.FromFlag(flag));
 
     [Fact]
-    public void The_readme_example_parses()
+    public void The_documented_example_parses()
     {
         string? dir = AppContext.BaseDirectory;
         while (dir is not null && !File.Exists(Path.Combine(dir, "Toolkit.sln")))
@@ -193,13 +193,13 @@ public sealed class ConfigurationFileTests : IDisposable
         }
 
         Assert.True(dir is not null, "repository root (Toolkit.sln) not found above the test binaries");
-        string readme = File.ReadAllText(Path.Combine(dir, "README.md"));
+        string readme = File.ReadAllText(Path.Combine(dir, "docs", "configuration.md"));
         int start = readme.IndexOf("```ini\n", StringComparison.Ordinal);
-        Assert.True(start >= 0, "README has no ```ini example");
+        Assert.True(start >= 0, "docs/configuration.md has no ```ini example");
         start += "```ini\n".Length;
         string example = readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)];
 
-        ToolSettings encrypt = ConfigurationFile.Parse(example, "README.md").ForTool("encrypt", []);
+        ToolSettings encrypt = ConfigurationFile.Parse(example, "docs/configuration.md").ForTool("encrypt", []);
         Assert.Equal("/srv/mailseal/keys", encrypt.KeyDir);
         Assert.Equal(["example.org", "example.net"], encrypt.LocalDomains);
         Assert.Equal(string.Empty, encrypt.Database);
