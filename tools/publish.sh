@@ -1,25 +1,33 @@
 #!/usr/bin/env bash
-# publish.sh - build every Mailseal tool as one native (NativeAOT) executable for linux-x64,
-# with a link per tool name, into one folder. No .NET runtime is needed where they run.
+# publish.sh - build every Mailseal tool as native (NativeAOT) executables for linux-x64, two
+# multi-call binaries with a link per tool name, into one folder. No .NET runtime is needed
+# where they run.
 # Usage: tools/publish.sh [OUTPUT-DIR]        (default: artifacts/bin)
-# Result: OUTPUT-DIR/mailseal and OUTPUT-DIR/mailseal-encrypt, mailseal-pipe, ... -> mailseal.
+# Result: OUTPUT-DIR/mailseal (per-message tools: mailseal-encrypt, mailseal-pipe, mailseal-scrub
+# are links to it) and OUTPUT-DIR/mailseald (daemons: mailseal-spfd, mailseal-greyd).
 # Needs the .NET 10 SDK, clang, zlib1g-dev and libsqlite3-dev (tools/install-deps.sh demo installs the last three).
 # Copy the folder as it is (cp -a keeps the links), or install the binary and make the links:
-#   install -m 755 artifacts/bin/mailseal /usr/bin/ && for t in $(mailseal --list); do ln -sf mailseal /usr/bin/$t; done
+#   for b in mailseal mailseald; do install -m 755 artifacts/bin/$b /usr/bin/
+#     for t in $(/usr/bin/$b --list); do ln -sf $b /usr/bin/$t; done; done
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-artifacts/bin}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 staging=artifacts/publish
 rm -rf "$staging"
-if ! dotnet publish src/Mailseal/Mailseal.csproj -c Release -nologo -v quiet -o "$staging"; then
-  echo "publish.sh: dotnet publish failed" >&2
-  exit 1
-fi
 mkdir -p "$out"
-# Only the binary and its links: the .dbg symbols and the pdbs stay in the staging folder.
-install -m 755 "$staging/mailseal" "$out/mailseal"
-for tool in $("$out/mailseal" --list); do
-  ln -sfn mailseal "$out/$tool"
+for project in Mailseal Mailseal.Daemons; do
+  if ! dotnet publish "src/$project/$project.csproj" -c Release -nologo -v quiet -o "$staging/$project"; then
+    echo "publish.sh: dotnet publish $project failed" >&2
+    exit 1
+  fi
 done
-echo "publish.sh: $(cd "$out" && pwd)/mailseal ($(du -h "$out/mailseal" | cut -f1)) with $("$out/mailseal" --list | tr '\n' ' ')"
+# Only the binaries and their links: the .dbg symbols and the pdbs stay in the staging folder.
+for binary in mailseal mailseald; do
+  project=$([ $binary = mailseal ] && echo Mailseal || echo Mailseal.Daemons)
+  install -m 755 "$staging/$project/$binary" "$out/$binary"
+  for tool in $("$out/$binary" --list); do
+    ln -sfn $binary "$out/$tool"
+  done
+done
+echo "publish.sh: $(cd "$out" && pwd): mailseal ($(du -h "$out/mailseal" | cut -f1)) with $("$out/mailseal" --list | tr '\n' ' ')and mailseald ($(du -h "$out/mailseald" | cut -f1)) with $("$out/mailseald" --list | tr '\n' ' ')"

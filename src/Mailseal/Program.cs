@@ -1,46 +1,26 @@
 // NAME
-//     mailseal - the multi-call binary behind every Mailseal tool
+//     mailseal - the multi-call binary of Mailseal's per-message tools
 // SYNOPSIS
-//     mailseal-encrypt ... | mailseal-pipe ... | mailseal-scrub ... | mailseal-spfd ... | mailseal-greyd ...
+//     mailseal-encrypt ... | mailseal-pipe ... | mailseal-scrub ...
 //         (links to this binary: the name it was started under picks the tool)
-//     mailseal TOOL [ARGS...]      run TOOL (mailseal-encrypt or encrypt) without a link
-//     mailseal --list              the tool names, one per line (tools/publish.sh makes the links)
-//     mailseal --version
+//     mailseal TOOL [ARGS...] | mailseal --list | mailseal --version
 // DESCRIPTION
-//     Each tool keeps its own options, --help, man page, exit codes and log name: the binary only
-//     chooses which entry point runs. One NativeAOT compilation serves every tool, which keeps
-//     the build and the package small (docs/native-binaries.md has the measurements).
+//     The tools Postfix or a script starts once per message. They live apart from the daemons
+//     (mailseald): every start of a NativeAOT binary expands the runtime data of every type
+//     compiled into it, so the daemons' SQLite, regex and SQL code would cost each message
+//     start-up time (docs/native-binaries.md has the measurements).
 // DIAGNOSTICS
-//     An unknown tool name: one line on stderr, "4.3.5 mailseal: ...", and exit 75, as every
-//     tool reports a wiring mistake, so a mistyped Postfix argv= defers instead of bouncing.
+//     An unknown tool name: "4.3.5 mailseal: unknown tool ..." and exit 75.
 // SECURITY
 //     Runs nothing but the chosen tool's entry point; reads no configuration itself.
-using Mailseal;
-using Mailseal.Core;
+using Mailseal.Core.Cli;
+using Mailseal.Encrypt;
+using Mailseal.Pipe;
+using Mailseal.Scrub;
 
-string invokedAs = Path.GetFileName(Environment.GetCommandLineArgs()[0]);
-if (MulticallTools.Find(invokedAs) is { } tool)
-    return await tool.RunAsync(args).ConfigureAwait(false);
-
-if (args.Length == 0 || args[0] is "--help" or "-h")
-{
-    await Console.Out.WriteAsync(MulticallTools.Usage()).ConfigureAwait(false);
-    return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Ok;
-}
-
-switch (args[0])
-{
-    case "--list":
-        foreach (var entry in MulticallTools.All)
-            await Console.Out.WriteLineAsync(entry.Name).ConfigureAwait(false);
-        return ExitCodes.Ok;
-    case "--version":
-        await Console.Out.WriteLineAsync("mailseal " + MulticallTools.Version).ConfigureAwait(false);
-        return ExitCodes.Ok;
-}
-
-if (MulticallTools.Find(args[0]) is { } named)
-    return await named.RunAsync(args[1..]).ConfigureAwait(false);
-
-await Console.Error.WriteLineAsync($"4.3.5 mailseal: unknown tool '{args[0]}' (tools: {string.Join(", ", MulticallTools.All.Select(t => t.Name))})").ConfigureAwait(false);
-return ExitCodes.TempFail;
+return await MulticallHost.RunAsync("mailseal",
+[
+    new(EncryptProgram.ToolName, "encrypt one message to its recipients' OpenPGP keys (stdin to stdout)", EncryptProgram.RunAsync),
+    new(PipeProgram.ToolName, "Postfix pipe(8) content filter: spam check, scrub, encrypt, re-inject", PipeProgram.RunAsync),
+    new(ScrubProgram.ToolName, "anonymise a message's header, or print the header_checks equivalent", ScrubProgram.RunAsync),
+], args).ConfigureAwait(false);
