@@ -195,7 +195,8 @@ public sealed class GreydBenchmark : IBenchmarkCommand
                 {
                     Interlocked.CompareExchange(ref failure, e, null);
                 }
-            }) { IsBackground = true }).ToList();
+            })
+            { IsBackground = true }).ToList();
             threads.ForEach(t => t.Start());
             using (new Timer(_ => connections.ForEach(c => c.Dispose()), null, limit + TimeSpan.FromSeconds(10), Timeout.InfiniteTimeSpan))
                 await Task.Run(() => threads.ForEach(t => t.Join()), CancellationToken.None);
