@@ -126,6 +126,7 @@ internal sealed class EncryptCommand
             LocalDomains = Core.Configuration.SharedValues.ParseDomains(parse.GetValue(LocalDomains) ?? ""),
             RecipientDelimiter = parse.GetValue(RecipientDelimiter) ?? "",
             TimeProvider = _time,
+            ReadOnOwnThread = true,
         });
         var found = new List<KeyLookupResult>();
         try

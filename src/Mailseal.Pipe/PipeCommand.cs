@@ -216,6 +216,7 @@ internal sealed class PipeCommand
         {
             LocalDomains = SharedValues.ParseDomains(parse.GetValue(LocalDomains) ?? string.Empty),
             RecipientDelimiter = parse.GetValue(RecipientDelimiter) ?? string.Empty,
+            ReadOnOwnThread = true,
         });
         try
         {

@@ -28,6 +28,14 @@ public sealed record KeyDirectoryOptions
     /// </summary>
     public TimeSpan KeyReadTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// True in a process that handles one message (mailseal-encrypt, mailseal-pipe): each key-folder
+    /// read under <see cref="KeyReadTimeout"/> runs on a thread of its own, and the caller waits for
+    /// it. False (daemons): it runs on the thread pool and the caller awaits it. Starting the pool
+    /// (its workers and timer thread) for one read costs such a process more than the read.
+    /// </summary>
+    public bool ReadOnOwnThread { get; init; }
+
     /// <summary>Most certificate sets kept in the process cache; the cache is emptied when it would grow beyond.</summary>
     public int MaxCacheEntries { get; init; } = 10_000;
 

@@ -46,7 +46,8 @@ public sealed class KeyFolder : IKeyDirectory
 
     /// <inheritdoc />
     /// <remarks>
-    /// The read runs on a pool thread under <see cref="KeyDirectoryOptions.KeyReadTimeout"/>:
+    /// The read runs on another thread under <see cref="KeyDirectoryOptions.KeyReadTimeout"/>
+    /// (a pool thread, or one of its own with <see cref="KeyDirectoryOptions.ReadOnOwnThread"/>):
     /// open(2) cannot block (see <see cref="KeyFileOpener"/>), but a read from a hung network
     /// file system can, and a filter must defer the message rather than wait for ever.
     /// </remarks>
@@ -56,6 +57,8 @@ public sealed class KeyFolder : IKeyDirectory
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
+            if (_options.ReadOnOwnThread)
+                return LookupOnOwnThread(address, cancellationToken);
             return await Task.Run(() => Lookup(address), CancellationToken.None)
                 .WaitAsync(_options.KeyReadTimeout, cancellationToken).ConfigureAwait(false);
         }
@@ -64,6 +67,47 @@ public sealed class KeyFolder : IKeyDirectory
             throw new KeyDirectoryException(
                 string.Create(CultureInfo.InvariantCulture, $"key folder {Directory}: no answer within {_options.KeyReadTimeout.TotalSeconds:0.#} s (a hung file system?)"), e);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Lookup"/> on a background thread of its own while the caller waits at most
+    /// <see cref="KeyDirectoryOptions.KeyReadTimeout"/>. A hung read keeps only that thread, which
+    /// does not hold the process open.
+    /// </summary>
+    private KeyLookupResult LookupOnOwnThread(string address, CancellationToken cancellationToken)
+    {
+        KeyLookupResult? result = null;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+
+        // Never disposed: after a timeout the reader may still set it, and without its WaitHandle
+        // (never asked for here) a ManualResetEventSlim holds nothing the GC does not free.
+#pragma warning disable CA2000
+        var done = new ManualResetEventSlim();
+#pragma warning restore CA2000
+        var reader = new Thread(() =>
+        {
+            try
+            {
+                result = Lookup(address);
+            }
+            catch (Exception e)
+            {
+                failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                done.Set();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "key folder read",
+        };
+        reader.Start();
+        if (!done.Wait(_options.KeyReadTimeout, cancellationToken))
+            throw new TimeoutException();
+        failure?.Throw();
+        return result!;
     }
 
     private KeyLookupResult Lookup(string address)

@@ -179,7 +179,7 @@ public sealed class MessageEncryptor
         ReadOnlyMemory<byte> bodyPrefix, Stream rest, CancellationToken ct)
     {
         var nl = block.NewLine;
-        var boundary = "mailseal=_" + RandomNumberGenerator.GetHexString(24, lowercase: true);
+        var boundary = "mailseal=_" + KernelRandom.GetHexString(24);
         var protect = (options.ProtectHeaders || options.HideSubject) && !wholeMessage;
 
         // Outer header section: everything but Content-* and MIME-Version, DKIM per policy.

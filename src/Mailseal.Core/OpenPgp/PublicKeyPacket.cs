@@ -77,25 +77,32 @@ public sealed class PublicKeyPacket
         }
     }
 
+    /// <summary>
+    /// RFC 9580 section 5.5.4: SHA-1 (v4) or SHA-256 (v6) over the framed key body. BouncyCastle's
+    /// digests, not .NET's: see <see cref="SignatureHasher"/> for why (a few hundred octets here).
+    /// </summary>
     private static byte[] ComputeFingerprint(int version, byte[] body)
     {
+        Org.BouncyCastle.Crypto.IDigest digest;
+        Span<byte> prefix = stackalloc byte[5];
         if (version == 4)
         {
-            using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-            Span<byte> prefix = stackalloc byte[3];
+            digest = new Org.BouncyCastle.Crypto.Digests.Sha1Digest();
             prefix[0] = 0x99;
             BinaryPrimitives.WriteUInt16BigEndian(prefix[1..], (ushort)body.Length);
-            sha1.AppendData(prefix);
-            sha1.AppendData(body);
-            return sha1.GetHashAndReset();
+            prefix = prefix[..3];
+        }
+        else
+        {
+            digest = new Org.BouncyCastle.Crypto.Digests.Sha256Digest();
+            prefix[0] = 0x9B;
+            BinaryPrimitives.WriteUInt32BigEndian(prefix[1..], (uint)body.Length);
         }
 
-        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> prefix6 = stackalloc byte[5];
-        prefix6[0] = 0x9B;
-        BinaryPrimitives.WriteUInt32BigEndian(prefix6[1..], (uint)body.Length);
-        sha256.AppendData(prefix6);
-        sha256.AppendData(body);
-        return sha256.GetHashAndReset();
+        digest.BlockUpdate(prefix);
+        digest.BlockUpdate(body);
+        var fingerprint = new byte[digest.GetDigestSize()];
+        digest.DoFinal(fingerprint);
+        return fingerprint;
     }
 }

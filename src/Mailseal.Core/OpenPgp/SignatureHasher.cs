@@ -1,25 +1,21 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Digests;
 
 namespace Mailseal.Core.OpenPgp;
 
 /// <summary>
-/// Incremental hash for signature verification: .NET for SHA-1 and SHA-2 (256/384/512),
-/// BouncyCastle's digests for SHA-224 and SHA3 (which .NET lacks or supports only with some
-/// OpenSSL builds). MD5 and RIPEMD-160 are refused.
+/// Incremental hash for signature verification, on BouncyCastle's managed digests. What is hashed
+/// here is key material, user ids and signature trailers (a few kilobytes), where .NET's hashes
+/// would cost more than they save: on Linux they load OpenSSL (libssl, libcrypto and its
+/// configuration: ~6 ms and ~200 page faults), once in every process that encrypts one message.
+/// MD5 and RIPEMD-160 are refused.
 /// </summary>
-internal sealed class SignatureHasher : IDisposable
+internal sealed class SignatureHasher
 {
-    private readonly IncrementalHash? _net;
-    private readonly IDigest? _bc;
+    private readonly IDigest _digest;
 
-    private SignatureHasher(IncrementalHash? net, IDigest? bc)
-    {
-        _net = net;
-        _bc = bc;
-    }
+    private SignatureHasher(IDigest digest) => _digest = digest;
 
     /// <summary>Creates a hasher, or returns null with a reason for a refused or unknown algorithm.</summary>
     public static SignatureHasher? Create(HashAlgorithm algorithm, out string? problem)
@@ -27,13 +23,13 @@ internal sealed class SignatureHasher : IDisposable
         problem = null;
         switch (algorithm)
         {
-            case HashAlgorithm.Sha1: return new SignatureHasher(IncrementalHash.CreateHash(HashAlgorithmName.SHA1), null);
-            case HashAlgorithm.Sha256: return new SignatureHasher(IncrementalHash.CreateHash(HashAlgorithmName.SHA256), null);
-            case HashAlgorithm.Sha384: return new SignatureHasher(IncrementalHash.CreateHash(HashAlgorithmName.SHA384), null);
-            case HashAlgorithm.Sha512: return new SignatureHasher(IncrementalHash.CreateHash(HashAlgorithmName.SHA512), null);
-            case HashAlgorithm.Sha224: return new SignatureHasher(null, new Sha224Digest());
-            case HashAlgorithm.Sha3_256: return new SignatureHasher(null, new Sha3Digest(256));
-            case HashAlgorithm.Sha3_512: return new SignatureHasher(null, new Sha3Digest(512));
+            case HashAlgorithm.Sha1: return new SignatureHasher(new Sha1Digest());
+            case HashAlgorithm.Sha256: return new SignatureHasher(new Sha256Digest());
+            case HashAlgorithm.Sha384: return new SignatureHasher(new Sha384Digest());
+            case HashAlgorithm.Sha512: return new SignatureHasher(new Sha512Digest());
+            case HashAlgorithm.Sha224: return new SignatureHasher(new Sha224Digest());
+            case HashAlgorithm.Sha3_256: return new SignatureHasher(new Sha3Digest(256));
+            case HashAlgorithm.Sha3_512: return new SignatureHasher(new Sha3Digest(512));
             case HashAlgorithm.Md5:
                 problem = "uses the broken hash MD5";
                 return null;
@@ -52,16 +48,7 @@ internal sealed class SignatureHasher : IDisposable
         _ => -1,
     };
 
-    public void Append(ReadOnlySpan<byte> data)
-    {
-        if (_net is not null)
-        {
-            _net.AppendData(data);
-            return;
-        }
-
-        _bc!.BlockUpdate(data.ToArray(), 0, data.Length);
-    }
+    public void Append(ReadOnlySpan<byte> data) => _digest.BlockUpdate(data);
 
     /// <summary>Hashes a key packet body as signatures see it: 0x99 + 2-octet length (v4) or 0x9B + 4-octet length (v6).</summary>
     public void AppendKey(PublicKeyPacket key)
@@ -96,12 +83,8 @@ internal sealed class SignatureHasher : IDisposable
 
     public byte[] Finish()
     {
-        if (_net is not null)
-            return _net.GetHashAndReset();
-        var output = new byte[_bc!.GetDigestSize()];
-        _bc.DoFinal(output, 0);
+        var output = new byte[_digest.GetDigestSize()];
+        _digest.DoFinal(output);
         return output;
     }
-
-    public void Dispose() => _net?.Dispose();
 }

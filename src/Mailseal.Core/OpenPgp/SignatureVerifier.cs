@@ -46,7 +46,7 @@ internal static class SignatureVerifier
         if (sig.Version == 6 && sig.Salt.Length != SignatureHasher.V6SaltSize(sig.Hash))
             return "the v6 signature salt has the wrong size for its hash";
 
-        using var hasher = SignatureHasher.Create(sig.Hash, out string? hashProblem);
+        var hasher = SignatureHasher.Create(sig.Hash, out string? hashProblem);
         if (hasher is null)
             return $"the signature {hashProblem}";
         if (sig.Version == 6)

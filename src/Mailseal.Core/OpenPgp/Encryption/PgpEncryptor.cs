@@ -136,7 +136,7 @@ public sealed class PgpEncryptor
         ArgumentNullException.ThrowIfNull(output);
         var plan = Plan(recipients);
         int keyLength = Seipd2EncryptingStream.KeyLength(plan.Cipher);
-        sessionKey ??= RandomNumberGenerator.GetBytes(keyLength);
+        sessionKey ??= KernelRandom.GetBytes(keyLength);
         if (sessionKey.Length != keyLength)
             throw new ArgumentException($"session key must be {keyLength} octets for {plan.Cipher}", nameof(sessionKey));
 
@@ -156,7 +156,7 @@ public sealed class PgpEncryptor
 
         var seipd = new PartialBodyStream(bottom, PacketTag.SymmetricallyEncryptedIntegrityProtectedData, leaveOpen: !_options.Armor);
         Stream encrypted = plan.UseSeipdV2
-            ? new Seipd2EncryptingStream(seipd, plan.Cipher, sessionKey, _options.AeadChunkSizeOctet, salt ?? RandomNumberGenerator.GetBytes(Seipd2EncryptingStream.SaltLength))
+            ? new Seipd2EncryptingStream(seipd, plan.Cipher, sessionKey, _options.AeadChunkSizeOctet, salt ?? KernelRandom.GetBytes(Seipd2EncryptingStream.SaltLength))
             : new Seipd1EncryptingStream(seipd, sessionKey);
         CryptographicOperations.ZeroMemory(sessionKey);
 

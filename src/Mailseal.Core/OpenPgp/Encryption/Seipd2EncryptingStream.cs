@@ -56,7 +56,7 @@ internal sealed class Seipd2EncryptingStream : WriteOnlyStream
 
         _inner = inner;
         _header = [PacketWriter.TagOctet(PacketTag.SymmetricallyEncryptedIntegrityProtectedData), 2, (byte)cipher, (byte)AeadAlgorithm.Ocb, (byte)chunkSizeOctet];
-        var derived = HKDF.DeriveKey(HashAlgorithmName.SHA256, sessionKey.ToArray(), keyLength + NonceLength - 8, salt.ToArray(), _header);
+        var derived = Hkdf.DeriveKey(new Org.BouncyCastle.Crypto.Digests.Sha256Digest(), sessionKey.ToArray(), keyLength + NonceLength - 8, salt.ToArray(), _header);
         _messageKey = derived.AsSpan(0, keyLength).ToArray();
         _iv = derived.AsSpan(keyLength).ToArray();
         CryptographicOperations.ZeroMemory(derived);
