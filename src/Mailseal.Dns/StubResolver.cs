@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 
 namespace Mailseal.Dns;
 
@@ -294,7 +293,7 @@ public sealed class StubResolver : IDnsResolver, IDisposable
 
     private async Task<Reply> UdpAsync(IPEndPoint server, string name, DnsRecordType type, ushort edns, CancellationToken cancellationToken)
     {
-        ushort id = (ushort)RandomNumberGenerator.GetInt32(0, 65536);
+        ushort id = QueryIds.Next();
         byte[] query = DnsMessage.BuildQuery(id, name, type, edns);
         using var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -342,7 +341,7 @@ public sealed class StubResolver : IDnsResolver, IDisposable
 
     private async Task<Reply> TcpAsync(IPEndPoint server, string name, DnsRecordType type, ushort edns, CancellationToken cancellationToken)
     {
-        ushort id = (ushort)RandomNumberGenerator.GetInt32(0, 65536);
+        ushort id = QueryIds.Next();
         byte[] query = DnsMessage.BuildQuery(id, name, type, edns);
         byte[] framed = new byte[query.Length + 2];
         BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)query.Length);
