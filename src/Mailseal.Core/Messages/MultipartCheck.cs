@@ -108,8 +108,10 @@ internal sealed class MultipartCheck : MimeReader
     /// <inheritdoc/>
     protected override void OnHeaderRead(MimeHeader header, int beginLineNumber, CancellationToken cancellationToken)
     {
+        if (_frames.Count == 0)
+            return; // the entity's own header: the one Content-Type field we gave
         if (++_headerCount > _limits.MaxHeaderCount)
-            _headersAllowed = false; // kept no further: a part no client writes
+            Plaintext(); // a part no client writes: no need to read its million fields
         else
             _headers.Add(header);
     }
@@ -301,7 +303,7 @@ internal sealed class MultipartCheck : MimeReader
                 disposition = MimeFields.ParseContentDisposition(h.RawValue, limits);
         }
 
-        if (MessageClassifier.IsSmimeEnveloped(type, disposition))
+        if (MessageClassifier.IsSmimeEnveloped(type, () => disposition))
             return MessageClassifier.IsCmsEnvelope(cte, content);
         if (!type.IsMimeType("text", "*") && !type.IsMimeType("application", "octet-stream") && !type.IsMimeType("application", "pgp-encrypted"))
             return false;

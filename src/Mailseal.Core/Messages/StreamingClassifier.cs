@@ -61,7 +61,7 @@ internal sealed class StreamingClassifier
         _partType = type;
         _cte = headers.Find("Content-Transfer-Encoding") is { } cte ? MimeFields.RawText(cte.RawValue.Span) : null;
         _partIdentity = MessageClassifier.IsIdentityEncoding(_cte);
-        if (boundary is null && MessageClassifier.IsSmimeEnveloped(type, headers.GetContentDisposition(limits)))
+        if (boundary is null && MessageClassifier.IsSmimeEnveloped(type, () => headers.GetContentDisposition(limits)))
             _smime = new byte[SmimeLookAhead];
     }
 
