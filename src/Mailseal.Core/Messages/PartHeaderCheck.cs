@@ -1,4 +1,6 @@
 using Mailseal.Core.Mime;
+using MimeKit;
+using MimeHeader = MimeKit.Header;
 
 namespace Mailseal.Core.Messages;
 
@@ -17,8 +19,10 @@ namespace Mailseal.Core.Messages;
 /// <item>Content-Description: one of the notes clients write (<see cref="KnownDescriptions"/>).</item>
 /// </list>
 /// Every other field or parameter (an X- field, a Content-Description of a paragraph, a
-/// parameter no client writes) is a place for plaintext: the message is encrypted (again).
-/// What is left in the clear is bounded: a short file name.
+/// parameter no client writes, a line MimeKit kept as an invalid field) is a place for
+/// plaintext: the message is encrypted (again). What is left in the clear is bounded: a short
+/// file name. The fields are split and their values parsed by MimeKit; values are compared as
+/// their raw bytes say, never RFC 2047-decoded (an encoded word is not what a client writes).
 /// </summary>
 internal static class PartHeaderCheck
 {
@@ -38,18 +42,21 @@ internal static class PartHeaderCheck
     private static readonly string[] TypeParameters = ["name", "charset", "protocol", "smime-type", "boundary", "format"];
 
     /// <summary>True when every field is one a client writes, in the shape it writes it.</summary>
-    public static bool IsAllowed(HeaderBlock headers, MimeLimits limits)
+    public static bool IsAllowed(IReadOnlyList<MimeHeader> headers, MimeLimits limits)
     {
         ArgumentNullException.ThrowIfNull(headers);
-        foreach (var h in headers.Headers)
+        foreach (var h in headers)
         {
-            var value = h.Value;
-            bool ok = h.Name.ToUpperInvariant() switch
+            if (HasBareCr(h.RawField) || HasBareCr(h.RawValue))
+                return false;
+            var raw = h.RawValue.AsMemory();
+            var value = MimeFields.RawText(h.RawValue);
+            bool ok = h.Field.ToUpperInvariant() switch
             {
-                "CONTENT-TYPE" => ContentType.TryParse(value, out var ct, limits) && ct.Parameters.All(p => IsTypeParameter(p.Key, p.Value)),
-                "CONTENT-DISPOSITION" => ContentDisposition.TryParse(value, out var cd, limits)
+                "CONTENT-TYPE" => MimeFields.ParseContentType(raw, limits) is { } ct && ct.Parameters.All(p => IsTypeParameter(p.Name, p.Value)),
+                "CONTENT-DISPOSITION" => MimeFields.ParseContentDisposition(raw, limits) is { } cd
                     && (cd.Disposition.Equals("inline", StringComparison.OrdinalIgnoreCase) || cd.Disposition.Equals("attachment", StringComparison.OrdinalIgnoreCase))
-                    && cd.Parameters.All(p => p.Key.Equals("filename", StringComparison.OrdinalIgnoreCase) && IsFileName(p.Value)),
+                    && cd.Parameters.All(p => p.Name.Equals("filename", StringComparison.OrdinalIgnoreCase) && IsFileName(p.Value)),
                 "CONTENT-TRANSFER-ENCODING" => value.Length <= 20 && value.All(char.IsAsciiLetterOrDigit),
                 "MIME-VERSION" => value == "1.0",
                 "CONTENT-DESCRIPTION" => KnownDescriptions.Contains(value, StringComparer.OrdinalIgnoreCase),
@@ -60,6 +67,48 @@ internal static class PartHeaderCheck
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Reads a part's header block held as bytes (the streaming classifier collects them line by
+    /// line) with MimeKit, as the in-memory check does, and returns its fields when they are
+    /// allowed, else null. A block with a bare CR or more than <see cref="MimeLimits.MaxHeaderCount"/>
+    /// lines is refused unread.
+    /// </summary>
+    public static HeaderList? ReadAllowed(ReadOnlySpan<byte> headerBlock, MimeLimits limits)
+    {
+        if (HasBareCr(headerBlock) || headerBlock.Count((byte)'\n') > limits.MaxHeaderCount + 1)
+            return null;
+        using var stream = new MemoryStream(headerBlock.ToArray(), writable: false);
+        HeaderList headers;
+        try
+        {
+            headers = HeaderList.Load(MimeFields.OptionsFor(limits), stream);
+        }
+        catch (FormatException)
+        {
+            return null; // MimeKit could not read it as header fields: not what a client writes
+        }
+
+        return IsAllowed([.. headers], limits) ? headers : null;
+    }
+
+    /// <summary>
+    /// True when a CR is not followed by LF. Readers disagree on where such a line ends (see
+    /// <see cref="HeaderParser"/>), so a part header holding one is not a client's.
+    /// </summary>
+    public static bool HasBareCr(ReadOnlySpan<byte> bytes)
+    {
+        var i = bytes.IndexOf((byte)'\r');
+        while (i >= 0)
+        {
+            if (i + 1 >= bytes.Length || bytes[i + 1] != (byte)'\n')
+                return true;
+            var next = bytes[(i + 1)..].IndexOf((byte)'\r');
+            i = next < 0 ? -1 : i + 1 + next;
+        }
+
+        return false;
     }
 
     private static bool IsTypeParameter(string name, string value)

@@ -1,5 +1,6 @@
 using System.Text;
 using Mailseal.Core.Mime;
+using MimeKit;
 
 namespace Mailseal.Core.Messages;
 
@@ -24,7 +25,7 @@ internal sealed class StreamingClassifier
         Epilogue,
     }
 
-    private readonly HeaderBlock _headers;
+    private readonly string? _cte;
     private readonly MimeLimits _limits;
     private readonly ContentType _type;
     private readonly byte[]? _delimiter;
@@ -52,15 +53,15 @@ internal sealed class StreamingClassifier
 
     private StreamingClassifier(HeaderBlock headers, MimeLimits limits, ContentType type, string? boundary)
     {
-        _headers = headers;
         _limits = limits;
         _type = type;
         _delimiter = boundary is null ? null : Encoding.ASCII.GetBytes("--" + boundary);
         _line = GC.AllocateUninitializedArray<byte>(limits.MaxLineLength + 1);
         _partsLeft = limits.MaxParts;
         _partType = type;
-        _partIdentity = IsIdentity(headers);
-        if (boundary is null && MessageClassifier.IsSmimeEnveloped(type, headers, limits))
+        _cte = headers.Find("Content-Transfer-Encoding") is { } cte ? MimeFields.RawText(cte.RawValue.Span) : null;
+        _partIdentity = MessageClassifier.IsIdentityEncoding(_cte);
+        if (boundary is null && MessageClassifier.IsSmimeEnveloped(type, () => headers.GetContentDisposition(limits)))
             _smime = new byte[SmimeLookAhead];
     }
 
@@ -75,11 +76,11 @@ internal sealed class StreamingClassifier
     public static StreamingClassifier? TryStart(HeaderBlock headers, MimeLimits limits)
     {
         ArgumentNullException.ThrowIfNull(headers);
-        var type = headers.GetContentType(limits) ?? ContentType.Default;
-        if (type.Is("multipart", "*"))
+        var type = headers.GetContentType(limits) ?? new ContentType("text", "plain");
+        if (type.IsMimeType("multipart", "*"))
         {
             var boundary = type.Boundary;
-            return boundary is null || boundary.Length is 0 or > MultipartScanner.MaxBoundaryLength || type.Is("multipart", "signed")
+            return boundary is null || boundary.Length is 0 or > MessageClassifier.MaxBoundaryLength || type.IsMimeType("multipart", "signed")
                 ? null
                 : new StreamingClassifier(headers, limits, type, boundary);
         }
@@ -157,7 +158,7 @@ internal sealed class StreamingClassifier
         if (!_closed || _ciphertextParts == 0)
             return new(false, "plaintext");
         var kind = MessageClassifier.IsPgpMime(_type) ? "PGP/MIME"
-            : _type.Is("multipart", "mixed") && _kinds.Contains("application/pgp-encrypted") && _kinds.Contains("application/octet-stream")
+            : _type.IsMimeType("multipart", "mixed") && _kinds.Contains("application/pgp-encrypted") && _kinds.Contains("application/octet-stream")
                 ? "PGP/MIME mangled by Exchange"
                 : "inline PGP";
         return new(true, kind);
@@ -166,7 +167,7 @@ internal sealed class StreamingClassifier
     private void DecideSmime()
     {
         _smimeDecided = true;
-        _invalid = !MessageClassifier.IsCmsEnvelope(_headers, _smime.AsSpan(0, _smimeLength));
+        _invalid = !MessageClassifier.IsCmsEnvelope(_cte, _smime.AsSpan(0, _smimeLength));
     }
 
     private void Line(ReadOnlySpan<byte> line)
@@ -244,22 +245,26 @@ internal sealed class StreamingClassifier
 
     private void EndPartHeaders()
     {
-        var headers = HeaderParser.Parse(_partHeaderBytes.GetBuffer().AsSpan(0, (int)_partHeaderBytes.Length), _limits, out _);
-        if (headers.Status != HeaderBlockStatus.Complete || !PartHeaderCheck.IsAllowed(headers, _limits))
+        // The part's fields, split and parsed by MimeKit as in the in-memory check (MultipartCheck).
+        var bytes = _partHeaderBytes.GetBuffer().AsSpan(0, (int)_partHeaderBytes.Length);
+        var headers = PartHeaderCheck.ReadAllowed(bytes, _limits);
+        if (headers is null)
         {
             _invalid = true;
             return;
         }
 
-        _partType = headers.GetContentType(_limits);
-        if (_partType is not null && _partType.Is("multipart", "*"))
+        var ct = headers.IndexOf(HeaderId.ContentType);
+        _partType = ct < 0 ? null : MimeFields.ParseContentType(headers[ct].RawValue, _limits);
+        if (_partType is not null && _partType.IsMimeType("multipart", "*"))
         {
             _invalid = true; // nested multiparts are only checked when the body is held whole
             return;
         }
 
-        _kinds.Add(_partType?.ToString() ?? "text/plain");
-        _partIdentity = IsIdentity(headers);
+        _kinds.Add(_partType?.MimeType.ToLowerInvariant() ?? "text/plain");
+        var cte = headers.IndexOf(HeaderId.ContentTransferEncoding);
+        _partIdentity = MessageClassifier.IsIdentityEncoding(cte < 0 ? null : MimeFields.RawText(headers[cte].RawValue));
         _armor = new ArmorCheck();
         _partBlank = true;
         _partNonBlankLines = 0;
@@ -281,9 +286,9 @@ internal sealed class StreamingClassifier
 
     private void EndPart()
     {
-        bool versionPart = _partType is not null && _partType.Is("application", "pgp-encrypted")
+        bool versionPart = _partType is not null && _partType.IsMimeType("application", "pgp-encrypted")
             && _partNonBlankLines == 1 && _partFirstLine is not null && MessageClassifier.IsVersionMarker(_partFirstLine);
-        bool blankText = (_partType is null || _partType.Is("text", "*")) && _partBlank;
+        bool blankText = (_partType is null || _partType.IsMimeType("text", "*")) && _partBlank;
         if (versionPart || blankText)
             return;
         if (IsArmoredLeaf())
@@ -293,13 +298,6 @@ internal sealed class StreamingClassifier
     }
 
     private bool IsArmoredLeaf() =>
-        (_partType is null || _partType.Is("text", "*") || _partType.Is("application", "octet-stream") || _partType.Is("application", "pgp-encrypted"))
+        (_partType is null || _partType.IsMimeType("text", "*") || _partType.IsMimeType("application", "octet-stream") || _partType.IsMimeType("application", "pgp-encrypted"))
         && _partIdentity && _armor.IsComplete;
-
-    private static bool IsIdentity(HeaderBlock headers)
-    {
-        var cte = headers.Find("Content-Transfer-Encoding")?.Value.Trim();
-        return cte is null || cte.Equals("7bit", StringComparison.OrdinalIgnoreCase)
-            || cte.Equals("8bit", StringComparison.OrdinalIgnoreCase) || cte.Equals("binary", StringComparison.OrdinalIgnoreCase);
-    }
 }

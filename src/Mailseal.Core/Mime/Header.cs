@@ -34,7 +34,7 @@ public sealed class Header
     /// <summary>
     /// The value unfolded (line breaks removed) and trimmed. Bytes are read as UTF-8 when they
     /// are valid UTF-8 (RFC 6532), else as ISO-8859-1, so no byte is ever lost. Encoded words
-    /// are not decoded: see <see cref="EncodedWords.Decode(string, MimeLimits?)"/>.
+    /// are not decoded (MimeKit's <see cref="MimeKit.Utils.Rfc2047.DecodeText(byte[])"/> does, where a reader's text is wanted).
     /// </summary>
     public string Value
     {

@@ -1,3 +1,5 @@
+using MimeKit;
+
 namespace Mailseal.Core.Mime;
 
 /// <summary>
@@ -46,10 +48,20 @@ public sealed class HeaderBlock
         return null;
     }
 
-    /// <summary>The parsed Content-Type, or null when absent or unparsable (RFC 2045's default then applies).</summary>
+    /// <summary>
+    /// The first Content-Type field parsed by MimeKit (RFC 2045, RFC 2231), or null when absent
+    /// or unparsable (RFC 2045's default, text/plain, then applies).
+    /// </summary>
     public ContentType? GetContentType(MimeLimits? limits = null)
     {
         var h = Find("Content-Type");
-        return h is not null && ContentType.TryParse(h.Value, out var ct, limits) ? ct : null;
+        return h is null ? null : MimeFields.ParseContentType(h.RawValue, limits ?? MimeLimits.Default);
+    }
+
+    /// <summary>The first Content-Disposition field parsed by MimeKit (RFC 2183, RFC 2231), or null when absent or unparsable.</summary>
+    public ContentDisposition? GetContentDisposition(MimeLimits? limits = null)
+    {
+        var h = Find("Content-Disposition");
+        return h is null ? null : MimeFields.ParseContentDisposition(h.RawValue, limits ?? MimeLimits.Default);
     }
 }

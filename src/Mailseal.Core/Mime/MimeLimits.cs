@@ -44,16 +44,12 @@ public sealed record MimeLimits
     public int MaxParts { get; init; } = 1000;
 
     /// <summary>
-    /// Most parameters read from one Content-Type or Content-Disposition value (RFC 2231
-    /// continuations count one each). Stops "a=1;a*1=2;..." parameter floods.
+    /// Most parameters in one Content-Type or Content-Disposition value (RFC 2231 continuations
+    /// count one each): a value with more ';' separators is not parsed at all (RFC 2045's
+    /// default type then applies). Stops "a=1;a*1=2;..." parameter floods before MimeKit, which
+    /// has no such limit, builds a list of them.
     /// </summary>
     public int MaxParameters { get; init; } = 100;
-
-    /// <summary>
-    /// Most RFC 2047 encoded words decoded from one header value. Stops a Subject of a million
-    /// "=?utf-8?q??=" words from costing a decoder call each.
-    /// </summary>
-    public int MaxEncodedWords { get; init; } = 1000;
 
     /// <summary>
     /// Most body bytes held in memory to decide whether a message is already encrypted (inline
@@ -72,7 +68,6 @@ public sealed record MimeLimits
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMimeDepth, 1, nameof(MaxMimeDepth));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxParts, 1, nameof(MaxParts));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxParameters, 1, nameof(MaxParameters));
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxEncodedWords, 1, nameof(MaxEncodedWords));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxClassifyBytes, 0, nameof(MaxClassifyBytes));
     }
 }

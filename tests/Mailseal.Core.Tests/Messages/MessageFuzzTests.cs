@@ -94,7 +94,7 @@ public sealed class MessageFuzzTests(OracleKeys keys) : IClassFixture<OracleKeys
             Assert.Equal(MessageBytes.ExpectedInner(input), await keys.DecryptAsync("gpg", MessageBytes.ExtractArmor(output)));
     }
 
-    private static byte[] Mutate(byte[] seed, byte[][] seeds, Random rng)
+    internal static byte[] Mutate(byte[] seed, byte[][] seeds, Random rng)
     {
         var data = new List<byte>(seed);
         var n = rng.Next(1, 6);

@@ -71,7 +71,7 @@ public sealed class HeaderParserTests
     {
         var block = Parse("Content-Type : text/html\n\n", out _);
         Assert.Equal("Content-Type", block.Headers[0].Name);
-        Assert.Equal("text/html", block.GetContentType()!.ToString());
+        Assert.Equal("text/html", block.GetContentType()!.MimeType);
     }
 
     [Fact]

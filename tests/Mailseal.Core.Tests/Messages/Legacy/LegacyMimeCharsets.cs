@@ -1,11 +1,12 @@
+using Mailseal.Core.Mime;
 using System.Text;
 
-namespace Mailseal.Core.Mime;
+namespace Mailseal.Core.Tests.Messages.Legacy;
 
 /// <summary>Charset names from MIME (RFC 2046, 2047, 2231) to .NET encodings.</summary>
-public static class MimeCharsets
+internal static class LegacyMimeCharsets
 {
-    static MimeCharsets() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+    static LegacyMimeCharsets() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
     /// <summary>
     /// The encoding a MIME charset names, or ISO-8859-1 (which maps every byte to a character,

@@ -1,4 +1,5 @@
-namespace Mailseal.Core.Mime;
+using Mailseal.Core.Mime;
+namespace Mailseal.Core.Tests.Messages.Legacy;
 
 /// <summary>
 /// A forward-only scanner over a multipart body (RFC 2046 section 5.1.1) held in memory: each
@@ -7,7 +8,7 @@ namespace Mailseal.Core.Mime;
 /// text after it, junk after a boundary) is tolerated and reported through
 /// <see cref="IsWellFormed"/>, never thrown.
 /// </summary>
-public sealed class MultipartScanner
+internal sealed class LegacyMultipartScanner
 {
     /// <summary>RFC 2046: a boundary is 1 to 70 characters.</summary>
     public const int MaxBoundaryLength = 70;
@@ -18,7 +19,7 @@ public sealed class MultipartScanner
     private bool _started;
 
     /// <summary>Starts scanning <paramref name="body"/> for parts separated by <paramref name="boundary"/>.</summary>
-    public MultipartScanner(ReadOnlyMemory<byte> body, string boundary)
+    public LegacyMultipartScanner(ReadOnlyMemory<byte> body, string boundary)
     {
         ArgumentNullException.ThrowIfNull(boundary);
         if (boundary.Length is 0 or > MaxBoundaryLength)

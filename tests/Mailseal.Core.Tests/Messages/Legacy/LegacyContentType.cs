@@ -1,15 +1,16 @@
+using Mailseal.Core.Mime;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
-namespace Mailseal.Core.Mime;
+namespace Mailseal.Core.Tests.Messages.Legacy;
 
 /// <summary>
 /// A parsed Content-Type value (RFC 2045 section 5): <c>type/subtype</c> and its parameters,
 /// RFC 2231 continuations and charsets decoded. Type and subtype are lower-cased.
 /// </summary>
-public sealed class ContentType
+internal sealed class LegacyContentType
 {
-    private ContentType(string mediaType, string mediaSubtype, IReadOnlyDictionary<string, string> parameters)
+    private LegacyContentType(string mediaType, string mediaSubtype, IReadOnlyDictionary<string, string> parameters)
     {
         MediaType = mediaType;
         MediaSubtype = mediaSubtype;
@@ -17,7 +18,7 @@ public sealed class ContentType
     }
 
     /// <summary>RFC 2045's default for an entity without a Content-Type: text/plain; charset=us-ascii.</summary>
-    public static ContentType Default { get; } = new("text", "plain",
+    public static LegacyContentType Default { get; } = new("text", "plain",
         new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["charset"] = "us-ascii" });
 
     /// <summary>The top-level type, lower case (e.g. "multipart").</summary>
@@ -41,26 +42,26 @@ public sealed class ContentType
     public string? GetParameter(string name) => Parameters.GetValueOrDefault(name);
 
     /// <summary>Parses a header value; throws <see cref="FormatException"/> if it is not type/subtype.</summary>
-    public static ContentType Parse(string value, MimeLimits? limits = null) =>
+    public static LegacyContentType Parse(string value, MimeLimits? limits = null) =>
         TryParse(value, out var ct, limits) ? ct : throw new FormatException("not a Content-Type value: type/subtype expected");
 
     /// <summary>Parses a header value; false when it is not type/subtype.</summary>
-    public static bool TryParse(string value, [NotNullWhen(true)] out ContentType? contentType, MimeLimits? limits = null)
+    public static bool TryParse(string value, [NotNullWhen(true)] out LegacyContentType? contentType, MimeLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(value);
         limits ??= MimeLimits.Default;
         contentType = null;
-        var p = MimeTokens.SkipCfws(value, 0);
-        var type = MimeTokens.ReadToken(value, ref p);
-        p = MimeTokens.SkipCfws(value, p);
+        var p = LegacyMimeTokens.SkipCfws(value, 0);
+        var type = LegacyMimeTokens.ReadToken(value, ref p);
+        p = LegacyMimeTokens.SkipCfws(value, p);
         if (type.Length == 0 || p >= value.Length || value[p] != '/')
             return false;
-        p = MimeTokens.SkipCfws(value, p + 1);
-        var subtype = MimeTokens.ReadToken(value, ref p);
+        p = LegacyMimeTokens.SkipCfws(value, p + 1);
+        var subtype = LegacyMimeTokens.ReadToken(value, ref p);
         if (subtype.Length == 0)
             return false;
-        var parameters = MimeParameters.Parse(value, p, limits);
-        contentType = new ContentType(type.ToLowerInvariant(), subtype.ToLowerInvariant(), parameters);
+        var parameters = LegacyMimeParameters.Parse(value, p, limits);
+        contentType = new LegacyContentType(type.ToLowerInvariant(), subtype.ToLowerInvariant(), parameters);
         return true;
     }
 

@@ -1,11 +1,12 @@
+using Mailseal.Core.Mime;
 using System.Diagnostics.CodeAnalysis;
 
-namespace Mailseal.Core.Mime;
+namespace Mailseal.Core.Tests.Messages.Legacy;
 
 /// <summary>A parsed Content-Disposition value (RFC 2183): inline/attachment and its parameters (RFC 2231 decoded).</summary>
-public sealed class ContentDisposition
+internal sealed class LegacyContentDisposition
 {
-    private ContentDisposition(string disposition, IReadOnlyDictionary<string, string> parameters)
+    private LegacyContentDisposition(string disposition, IReadOnlyDictionary<string, string> parameters)
     {
         Disposition = disposition;
         Parameters = parameters;
@@ -21,19 +22,19 @@ public sealed class ContentDisposition
     public string? FileName => Parameters.GetValueOrDefault("filename");
 
     /// <summary>Parses a header value; throws <see cref="FormatException"/> if no disposition type is present.</summary>
-    public static ContentDisposition Parse(string value, MimeLimits? limits = null) =>
+    public static LegacyContentDisposition Parse(string value, MimeLimits? limits = null) =>
         TryParse(value, out var cd, limits) ? cd : throw new FormatException("not a Content-Disposition value");
 
     /// <summary>Parses a header value; false when no disposition type is present.</summary>
-    public static bool TryParse(string value, [NotNullWhen(true)] out ContentDisposition? disposition, MimeLimits? limits = null)
+    public static bool TryParse(string value, [NotNullWhen(true)] out LegacyContentDisposition? disposition, MimeLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(value);
         disposition = null;
-        var p = MimeTokens.SkipCfws(value, 0);
-        var type = MimeTokens.ReadToken(value, ref p);
+        var p = LegacyMimeTokens.SkipCfws(value, 0);
+        var type = LegacyMimeTokens.ReadToken(value, ref p);
         if (type.Length == 0)
             return false;
-        disposition = new ContentDisposition(type.ToLowerInvariant(), MimeParameters.Parse(value, p, limits ?? MimeLimits.Default));
+        disposition = new LegacyContentDisposition(type.ToLowerInvariant(), LegacyMimeParameters.Parse(value, p, limits ?? MimeLimits.Default));
         return true;
     }
 }

@@ -1,9 +1,10 @@
+using Mailseal.Core.Mime;
 using System.Text;
 
-namespace Mailseal.Core.Mime;
+namespace Mailseal.Core.Tests.Messages.Legacy;
 
 /// <summary>RFC 5322 / RFC 2045 lexical helpers shared by the structured-field parsers.</summary>
-internal static class MimeTokens
+internal static class LegacyMimeTokens
 {
     /// <summary>Deepest comment nesting skipped; deeper input is read as text.</summary>
     private const int MaxCommentDepth = 16;

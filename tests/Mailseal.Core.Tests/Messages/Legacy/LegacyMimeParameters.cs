@@ -1,7 +1,8 @@
+using Mailseal.Core.Mime;
 using System.Globalization;
 using System.Text;
 
-namespace Mailseal.Core.Mime;
+namespace Mailseal.Core.Tests.Messages.Legacy;
 
 /// <summary>
 /// The parameter list of a Content-Type or Content-Disposition value (RFC 2045 section 5.1),
@@ -10,7 +11,7 @@ namespace Mailseal.Core.Mime;
 /// mail is sloppy (unquoted values with specials, stray semicolons), bounded by
 /// <see cref="MimeLimits.MaxParameters"/>.
 /// </summary>
-internal static class MimeParameters
+internal static class LegacyMimeParameters
 {
     public static Dictionary<string, string> Parse(string text, int start, MimeLimits limits)
     {
@@ -20,7 +21,7 @@ internal static class MimeParameters
         var p = start;
         while (p < text.Length && count < limits.MaxParameters)
         {
-            p = MimeTokens.SkipCfws(text, p);
+            p = LegacyMimeTokens.SkipCfws(text, p);
             if (p < text.Length && text[p] == ';')
             {
                 p++;
@@ -31,7 +32,7 @@ internal static class MimeParameters
             while (p < text.Length && text[p] is not '=' and not ';' && !char.IsWhiteSpace(text[p]))
                 p++;
             var name = text[nameStart..p];
-            p = MimeTokens.SkipCfws(text, p);
+            p = LegacyMimeTokens.SkipCfws(text, p);
             if (p >= text.Length || text[p] != '=')
             {
                 // A name without a value: skip to the next parameter.
@@ -40,11 +41,11 @@ internal static class MimeParameters
                 continue;
             }
 
-            p = MimeTokens.SkipCfws(text, p + 1);
+            p = LegacyMimeTokens.SkipCfws(text, p + 1);
             string value;
             if (p < text.Length && text[p] == '"')
             {
-                value = MimeTokens.ReadQuoted(text, ref p);
+                value = LegacyMimeTokens.ReadQuoted(text, ref p);
             }
             else
             {
@@ -118,7 +119,7 @@ internal static class MimeParameters
                 var q2 = q1 < 0 ? -1 : v.IndexOf('\'', q1 + 1);
                 if (q2 >= 0)
                 {
-                    charset = MimeCharsets.GetEncoding(v[..q1]);
+                    charset = LegacyMimeCharsets.GetEncoding(v[..q1]);
                     v = v[(q2 + 1)..];
                 }
             }
