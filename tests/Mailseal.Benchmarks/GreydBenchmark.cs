@@ -189,9 +189,9 @@ public sealed class GreydBenchmark : IBenchmarkCommand
     /// </summary>
     private static async Task<Result> LoadAsync(int port, int concurrency, int count, TimeSpan limit, bool warm, Func<TimeSpan> cpuTime, CancellationToken cancellationToken)
     {
-        var connections = new List<Connection>();
+        var connections = new List<PolicyConnection>();
         for (var c = 0; c < concurrency; c++)
-            connections.Add(await Connection.OpenAsync(port, cancellationToken));
+            connections.Add(await PolicyConnection.OpenTcpAsync(port, cancellationToken));
         try
         {
             if (warm)
@@ -262,48 +262,6 @@ public sealed class GreydBenchmark : IBenchmarkCommand
         public double Percentile(double p) => Latencies.Length == 0 ? double.NaN : Latencies[Math.Min(Latencies.Length - 1, (int)Math.Ceiling(p * Latencies.Length) - 1)];
     }
 
-    /// <summary>One blocking policy connection.</summary>
-    private sealed class Connection : IDisposable
-    {
-        private readonly Socket _socket;
-        private readonly byte[] _buffer = new byte[8192];
-        private int _filled;
-
-        private Connection(Socket socket) => _socket = socket;
-
-        public static async Task<Connection> OpenAsync(int port, CancellationToken cancellationToken)
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
-            return new Connection(socket);
-        }
-
-        public string Ask(string request)
-        {
-            _socket.Send(Encoding.ASCII.GetBytes(request));
-            while (true)
-            {
-                var end = _buffer.AsSpan(0, _filled).IndexOf("\n\n"u8);
-                if (end >= 0)
-                {
-                    var reply = Encoding.UTF8.GetString(_buffer, 0, end);
-                    Buffer.BlockCopy(_buffer, end + 2, _buffer, 0, _filled - end - 2);
-                    _filled -= end + 2;
-                    return reply.StartsWith("action=", StringComparison.Ordinal) ? reply[7..] : reply;
-                }
-
-                if (_filled == _buffer.Length)
-                    throw new InvalidOperationException("reply longer than 8 KiB");
-                var n = _socket.Receive(_buffer.AsSpan(_filled));
-                if (n == 0)
-                    throw new InvalidOperationException("the policy server closed the connection");
-                _filled += n;
-            }
-        }
-
-        public void Dispose() => _socket.Dispose();
-    }
-
     /// <summary>A policy daemon started for one run, stopped (SIGTERM, then SIGKILL) by its own process handle.</summary>
     private sealed class Daemon(Process process, int port) : IAsyncDisposable
     {
@@ -352,7 +310,7 @@ public sealed class GreydBenchmark : IBenchmarkCommand
             {
                 try
                 {
-                    (await Connection.OpenAsync(port, cancellationToken)).Dispose();
+                    (await PolicyConnection.OpenTcpAsync(port, cancellationToken)).Dispose();
                     return new Daemon(process, port);
                 }
                 catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)

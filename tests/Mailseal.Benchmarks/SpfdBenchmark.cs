@@ -141,7 +141,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
             return await LoadAsync(requests, concurrency, limit, async () =>
             {
                 var stream = await ConnectAsync(endPoint, cancellationToken);
-                return new Connection(stream, stream, null);
+                return new PolicyConnection(stream, stream, null);
             }, cancellationToken);
         }
         finally
@@ -181,7 +181,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                     processes.Add(process);
                 process.ErrorDataReceived += (_, _) => { };
                 process.BeginErrorReadLine();
-                return Task.FromResult(new Connection(process.StandardOutput.BaseStream, process.StandardInput.BaseStream, null));
+                return Task.FromResult(new PolicyConnection(process.StandardOutput.BaseStream, process.StandardInput.BaseStream, null));
             }, cancellationToken);
         }
         finally
@@ -207,9 +207,9 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
     /// At the time limit the workers stop; a connection still blocked 10 s later is
     /// closed under it.
     /// </summary>
-    private static async Task<Result> LoadAsync(int requests, int concurrency, TimeSpan limit, Func<Task<Connection>> connect, CancellationToken cancellationToken)
+    private static async Task<Result> LoadAsync(int requests, int concurrency, TimeSpan limit, Func<Task<PolicyConnection>> connect, CancellationToken cancellationToken)
     {
-        var connections = new List<Connection>();
+        var connections = new List<PolicyConnection>();
         for (var c = 0; c < concurrency; c++)
             connections.Add(await connect());
         try
@@ -272,52 +272,6 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
         {
             foreach (var c in connections)
                 c.Dispose();
-        }
-    }
-
-    private sealed class Connection(Stream input, Stream output, IDisposable? owner) : IDisposable
-    {
-        private readonly byte[] _buffer = new byte[8192];
-        private int _filled;
-        private int _disposed;
-
-        public string Ask(string request)
-        {
-            output.Write(Encoding.UTF8.GetBytes(request));
-            output.Flush();
-            while (true)
-            {
-                var end = _buffer.AsSpan(0, _filled).IndexOf("\n\n"u8);
-                if (end >= 0)
-                {
-                    var reply = Encoding.UTF8.GetString(_buffer, 0, end);
-                    Buffer.BlockCopy(_buffer, end + 2, _buffer, 0, _filled - end - 2);
-                    _filled -= end + 2;
-                    return reply.StartsWith("action=", StringComparison.Ordinal) ? reply[7..] : reply;
-                }
-
-                if (_filled == _buffer.Length)
-                    throw new InvalidOperationException("reply longer than 8 KiB");
-                var n = input.Read(_buffer.AsSpan(_filled));
-                if (n == 0)
-                    throw new InvalidOperationException("the policy server closed the connection");
-                _filled += n;
-            }
-        }
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) != 0)
-                return;
-            try
-            {
-                output.Dispose();
-            }
-            catch (IOException)
-            {
-            }
-
-            owner?.Dispose();
         }
     }
 
