@@ -67,7 +67,7 @@ internal static class GreydCommand
     public static readonly Option<bool> Privacy = Switch("--privacy", "Store SHA-1 hashes of triplets and client addresses instead of the addresses (postgrey's --privacy).");
     public static readonly Option<string> StoreTimeout = Text("--store-timeout", "MILLISECONDS", "1000", "Most time a request waits for the store; past it the store counts as unavailable.");
     public static readonly Option<string> StoreUnavailable = Text("--store-unavailable", "dunno|defer", "dunno", "Answer when the store is unavailable: dunno lets mail through (fail open), defer asks the client to retry.");
-    public static readonly Option<string> SqliteSynchronous = Text("--sqlite-synchronous", "normal|full", "normal", "normal: a commit survives a crash of the daemon; full: also a power loss (an fsync per request).");
+    public static readonly Option<string> SqliteSynchronous = Text("--sqlite-synchronous", "normal|full", "normal", "normal: a commit survives a crash of the daemon; full: also a power loss (an fsync per commit; concurrent requests share one).");
     public static readonly Option<string> ExpiryInterval = Text("--expiry-interval", "SECONDS", "3600", "How often expired triplets are deleted (PostgreSQL: one instance at a time).");
     public static readonly Option<string> ImportPostgrey = Text("--import-postgrey", "DIR", string.Empty, "Import postgrey's database from DIR (postgrey.db, postgrey_clients.db) with db_dump, then exit.");
     public static readonly Option<string> DbDump = Text("--db-dump", "PATH", "db_dump", "The Berkeley DB dump program (Debian package db-util).");

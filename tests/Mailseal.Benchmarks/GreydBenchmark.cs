@@ -187,7 +187,7 @@ public sealed class GreydBenchmark : IBenchmarkCommand
     /// lock-step connections, one thread each. The warm-up (not counted) uses triplets beyond
     /// the measured ones.
     /// </summary>
-    private static async Task<Result> LoadAsync(int port, int concurrency, int count, TimeSpan limit, bool warm, Func<TimeSpan> cpuTime, CancellationToken cancellationToken)
+    private static async Task<LockStepResult> LoadAsync(int port, int concurrency, int count, TimeSpan limit, bool warm, Func<TimeSpan> cpuTime, CancellationToken cancellationToken)
     {
         var connections = new List<PolicyConnection>();
         for (var c = 0; c < concurrency; c++)
@@ -205,61 +205,12 @@ public sealed class GreydBenchmark : IBenchmarkCommand
                 }
             }
 
-            var next = -1;
-            var latencies = new List<double>[concurrency];
-            var answers = new Dictionary<string, int>(StringComparer.Ordinal);
-            var stopAt = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
-            Exception? failure = null;
-            var cpuBefore = cpuTime();
-            var watch = Stopwatch.StartNew();
-            var threads = Enumerable.Range(0, concurrency).Select(t => new Thread(() =>
-            {
-                latencies[t] = [];
-                try
-                {
-                    while (!cancellationToken.IsCancellationRequested && Stopwatch.GetTimestamp() < stopAt)
-                    {
-                        var i = Interlocked.Increment(ref next);
-                        if (i >= count)
-                            break;
-                        var started = Stopwatch.GetTimestamp();
-                        var reply = connections[t].Ask(Request(i));
-                        latencies[t].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                        var word = reply.Split(' ')[0];
-                        lock (answers)
-                            answers[word] = answers.GetValueOrDefault(word) + 1;
-                    }
-                }
-                catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
-                {
-                    Interlocked.CompareExchange(ref failure, e, null);
-                }
-            })
-            { IsBackground = true }).ToList();
-            threads.ForEach(t => t.Start());
-            using (new Timer(_ => connections.ForEach(c => c.Dispose()), null, limit + TimeSpan.FromSeconds(10), Timeout.InfiniteTimeSpan))
-                await Task.Run(() => threads.ForEach(t => t.Join()), CancellationToken.None);
-            watch.Stop();
-            var cpu = cpuTime() - cpuBefore;
-            if (failure is not null)
-                throw new InvalidOperationException("a connection failed: " + failure.Message, failure);
-            var all = latencies.SelectMany(l => l).Order().ToArray();
-            return new Result(all, watch.Elapsed, cpu, string.Join(" ", answers.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key}:{kv.Value}")));
+            return await LockStepLoad.RunAsync(connections, count, limit, Request, cpuTime, cancellationToken);
         }
         finally
         {
             connections.ForEach(c => c.Dispose());
         }
-    }
-
-    /// <summary>One measured phase; <paramref name="Cpu"/> is the daemon's CPU time during it (user + system).</summary>
-    private sealed record Result(double[] Latencies, TimeSpan Elapsed, TimeSpan Cpu, string Answers)
-    {
-        public int Count => Latencies.Length;
-
-        public double PerSecond => Count / Math.Max(Elapsed.TotalSeconds, 1e-9);
-
-        public double Percentile(double p) => Latencies.Length == 0 ? double.NaN : Latencies[Math.Min(Latencies.Length - 1, (int)Math.Ceiling(p * Latencies.Length) - 1)];
     }
 
     /// <summary>A policy daemon started for one run, stopped (SIGTERM, then SIGKILL) by its own process handle.</summary>
