@@ -33,39 +33,13 @@ public sealed class ClientWhitelist
     public List<string> Warnings { get; } = [];
 
     /// <summary>Adds the entries of one file's text.</summary>
-    public void Load(string path, string text)
-    {
-        var n = 0;
-        foreach (var raw in text.Split('\n'))
-        {
-            n++;
-            var line = raw;
-            var hash = line.IndexOf('#', StringComparison.Ordinal);
-            if (hash >= 0)
-                line = line[..hash];
-            line = line.Trim();
-            if (line.Length == 0)
-                continue;
-            if (!Add(line))
-                Warnings.Add($"{path} line {n.ToString(CultureInfo.InvariantCulture)}: doesn't look like a hostname");
-        }
-    }
+    public void Load(string path, string text) => WhitelistFile.Load(path, text, Add, Warnings, "doesn't look like a hostname");
 
     /// <summary>Adds one entry; false when it is not one postgrey understands.</summary>
     public bool Add(string entry)
     {
-        if (entry.Length > 2 && entry[0] == '/' && entry[^1] == '/' && !entry.Any(char.IsWhiteSpace))
-        {
-            try
-            {
-                _patterns.Add(new Regex(entry[1..^1], RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, RegexTimeout));
-                return true;
-            }
-            catch (ArgumentException)
-            {
-                return false;
-            }
-        }
+        if (WhitelistFile.TryAddRegex(entry, _patterns, out var valid))
+            return valid;
 
         var dots = entry.Count(c => c == '.');
         var colons = entry.Count(c => c == ':');

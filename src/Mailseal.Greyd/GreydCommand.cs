@@ -67,24 +67,20 @@ internal static class GreydCommand
     public static readonly Option<bool> Privacy = Switch("--privacy", "Store SHA-1 hashes of triplets and client addresses instead of the addresses (postgrey's --privacy).");
     public static readonly Option<string> StoreTimeout = Text("--store-timeout", "MILLISECONDS", "1000", "Most time a request waits for the store; past it the store counts as unavailable.");
     public static readonly Option<string> StoreUnavailable = Text("--store-unavailable", "dunno|defer", "dunno", "Answer when the store is unavailable: dunno lets mail through (fail open), defer asks the client to retry.");
-    public static readonly Option<string> SqliteSynchronous = Text("--sqlite-synchronous", "normal|full", "normal", "normal: a commit survives a crash of the daemon; full: also a power loss (an fsync per request).");
+    public static readonly Option<string> SqliteSynchronous = Text("--sqlite-synchronous", "normal|full", "normal", "normal: a commit survives a crash of the daemon; full: also a power loss (an fsync per commit; concurrent requests share one).");
     public static readonly Option<string> ExpiryInterval = Text("--expiry-interval", "SECONDS", "3600", "How often expired triplets are deleted (PostgreSQL: one instance at a time).");
     public static readonly Option<string> ImportPostgrey = Text("--import-postgrey", "DIR", string.Empty, "Import postgrey's database from DIR (postgrey.db, postgrey_clients.db) with db_dump, then exit.");
     public static readonly Option<string> DbDump = Text("--db-dump", "PATH", "db_dump", "The Berkeley DB dump program (Debian package db-util).");
     public static readonly Option<string> Verbosity = Text("--verbosity", "0|1|2", "1", "0 problems only, 1 a line per decision (postgrey's default), 2 details; -v and -q are accepted.");
     public static readonly Option<string> InstanceCacheSize = Text("--instance-cache-size", "N", "10000", "Messages remembered so each gets one X-Greylist header.");
-    public static readonly Option<string> MaxLineLength = Text("--max-line-length", "BYTES", "4096", "Longest request line; a longer one drops the connection without reply.");
-    public static readonly Option<string> MaxAttributes = Text("--max-attributes", "N", "100", "Most attributes in one request.");
-    public static readonly Option<string> ReadTimeout = Text("--read-timeout", "SECONDS", "100", "Most time from the first byte of a request to its blank line.");
-    public static readonly Option<string> IdleTimeout = Text("--idle-timeout", "SECONDS", "300", "Most time a connection may wait between requests.");
-    public static readonly Option<string> MaxConnections = Text("--max-connections", "N", "1024", "Most connections served at once; more are closed at once.");
+    public static readonly PolicyServerLimits Limits = new("Most connections served at once; more are closed at once.");
 
     public static IReadOnlyList<Option> All { get; } =
     [
         Listen, Store, DbDir, Delay, MaxAge, RetryWindow, LookupByHost, Ipv4Cidr, Ipv6Cidr, AutoWhitelistClients,
         AutoWhitelistInterval, WhitelistClients, WhitelistRecipients, GreylistAction, GreylistText, XGreylistHeader,
         HostName, Privacy, StoreTimeout, StoreUnavailable, SqliteSynchronous, ExpiryInterval, ImportPostgrey, DbDump,
-        Verbosity, InstanceCacheSize, MaxLineLength, MaxAttributes, ReadTimeout, IdleTimeout, MaxConnections,
+        Verbosity, InstanceCacheSize, .. Limits.All,
     ];
 
     public static RootCommand Create(ToolContext context, Option<string> syslogSocket)
@@ -143,17 +139,8 @@ internal static class GreydCommand
     {
         try
         {
-            var options = new PolicyServerOptions
-            {
-                MaxLineLength = (int)GreydSettings.ParseLong(Get(p, MaxLineLength), "max_line_length", 64, 1 << 20),
-                MaxAttributes = (int)GreydSettings.ParseLong(Get(p, MaxAttributes), "max_attributes", 1, 10000),
-                ReadTimeout = TimeSpan.FromSeconds(GreydSettings.ParseLong(Get(p, ReadTimeout), "read_timeout", 1, 3600)),
-                IdleTimeout = TimeSpan.FromSeconds(GreydSettings.ParseLong(Get(p, IdleTimeout), "idle_timeout", 1, 86400)),
-                MaxConnections = (int)GreydSettings.ParseLong(Get(p, MaxConnections), "max_connections", 1, 100000),
-            };
-
             // The handler answers by itself once the store timeout passes; the server's bound is a backstop.
-            return options with { HandlerTimeout = settings.StoreTimeout + TimeSpan.FromSeconds(5), MaxRequestBytes = Math.Max(options.MaxRequestBytes, options.MaxLineLength) };
+            return Limits.Read(p, settings.StoreTimeout + TimeSpan.FromSeconds(5));
         }
         catch (FormatException e)
         {
@@ -385,18 +372,9 @@ internal static class GreydCommand
     private static string NonEmpty(string value, string name) =>
         value.Trim().Length == 0 ? throw new FormatException($"{name} must not be empty") : value.Trim();
 
-    private static string Get(ParseResult p, Option<string> option) => p.GetValue(option) ?? string.Empty;
+    private static string Get(ParseResult p, Option<string> option) => PolicyCommandOptions.Get(p, option);
 
-    private static Option<string> Text(string name, string helpName, string defaultValue, string description) => new(name)
-    {
-        Description = description,
-        HelpName = helpName,
-        DefaultValueFactory = _ => defaultValue,
-    };
+    private static Option<string> Text(string name, string helpName, string defaultValue, string description) => PolicyCommandOptions.Text(name, helpName, defaultValue, description);
 
-    private static Option<bool> Switch(string name, string description) => new(name)
-    {
-        Description = description,
-        Arity = ArgumentArity.ZeroOrOne,
-    };
+    private static Option<bool> Switch(string name, string description) => PolicyCommandOptions.Switch(name, description);
 }

@@ -86,8 +86,11 @@ public sealed class GreylistHandler : IPolicyHandler
         GreylistVerdict verdict;
         try
         {
-            verdict = await _store.CheckAsync(tripletKey, clientKey, cancellationToken).AsTask()
-                .WaitAsync(_settings.StoreTimeout, cancellationToken).ConfigureAwait(false);
+            // A store that answered at once (the embedded one, committing on this thread) needs no timer.
+            var pending = _store.CheckAsync(tripletKey, clientKey, cancellationToken);
+            verdict = pending.IsCompletedSuccessfully
+                ? pending.Result
+                : await pending.AsTask().WaitAsync(_settings.StoreTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -22,41 +22,15 @@ public sealed class RecipientWhitelist
     public List<string> Warnings { get; } = [];
 
     /// <summary>Adds the entries of one file's text.</summary>
-    public void Load(string path, string text)
-    {
-        var n = 0;
-        foreach (var raw in text.Split('\n'))
-        {
-            n++;
-            var line = raw;
-            var hash = line.IndexOf('#', StringComparison.Ordinal);
-            if (hash >= 0)
-                line = line[..hash];
-            line = line.Trim();
-            if (line.Length == 0)
-                continue;
-            if (!Add(line))
-                Warnings.Add($"{path} line {n.ToString(CultureInfo.InvariantCulture)}: doesn't look like an address");
-        }
-    }
+    public void Load(string path, string text) => WhitelistFile.Load(path, text, Add, Warnings, "doesn't look like an address");
 
     /// <summary>Adds one entry; false when postgrey would not understand it.</summary>
     public bool Add(string entry)
     {
         if (entry.Any(char.IsWhiteSpace))
             return false;
-        if (entry.Length > 2 && entry[0] == '/' && entry[^1] == '/')
-        {
-            try
-            {
-                _patterns.Add(new Regex(entry[1..^1], RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, ClientWhitelist.RegexTimeout));
-                return true;
-            }
-            catch (ArgumentException)
-            {
-                return false;
-            }
-        }
+        if (WhitelistFile.TryAddRegex(entry, _patterns, out var valid))
+            return valid;
 
         var at = entry.IndexOf('@', StringComparison.Ordinal);
         if (at < 0)

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Mailseal.Policy;
 
 /// <summary>
@@ -10,6 +12,8 @@ public sealed class PolicyResponse
 {
     /// <summary>Longest action text sent; Postfix's own line limit is 2048 bytes.</summary>
     public const int MaxActionLength = 2000;
+
+    private byte[]? _wire;
 
     /// <summary>The neutral answer: let the next restriction decide.</summary>
     public static PolicyResponse Dunno { get; } = new("DUNNO");
@@ -27,6 +31,12 @@ public sealed class PolicyResponse
 
     /// <summary>The bytes written to Postfix.</summary>
     public string ToWire() => "action=" + Action + "\n\n";
+
+    /// <summary>
+    /// <see cref="ToWire"/> as UTF-8, encoded once per response object: the shared
+    /// <see cref="Dunno"/>, most daemons' commonest answer, costs no allocation per request.
+    /// </summary>
+    internal ReadOnlyMemory<byte> WireBytes => _wire ??= Encoding.UTF8.GetBytes(ToWire());
 
     /// <inheritdoc />
     public override string ToString() => Action;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Serilog;
 
 namespace Mailseal.Policy;
@@ -128,9 +127,12 @@ public sealed class PolicyServer : IAsyncDisposable
                 handlerTimeout.CancelAfter(_options.HandlerTimeout);
                 try
                 {
-                    // WaitAsync also bounds a handler that ignores its token.
-                    response = await _handler.HandleAsync(request, handlerTimeout.Token).AsTask()
-                        .WaitAsync(_options.HandlerTimeout, cancellationToken).ConfigureAwait(false);
+                    // WaitAsync also bounds a handler that ignores its token; a handler that
+                    // answered at once needs no timer.
+                    var pending = _handler.HandleAsync(request, handlerTimeout.Token);
+                    response = pending.IsCompletedSuccessfully
+                        ? pending.Result
+                        : await pending.AsTask().WaitAsync(_options.HandlerTimeout, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is OperationCanceledException or TimeoutException && !cancellationToken.IsCancellationRequested)
                 {
@@ -154,7 +156,7 @@ public sealed class PolicyServer : IAsyncDisposable
 
             try
             {
-                await output.WriteAsync(Encoding.UTF8.GetBytes(response.ToWire()), cancellationToken).ConfigureAwait(false);
+                await output.WriteAsync(response.WireBytes, cancellationToken).ConfigureAwait(false);
                 await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)

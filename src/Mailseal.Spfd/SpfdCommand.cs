@@ -50,20 +50,15 @@ internal static class SpfdCommand
     public static readonly Option<string> EnhancedStatusCodes = Text("--spf-enhanced-status-codes", "BOOL", "Yes", "Use RFC 7372 codes (5.7.23 fail, 5.7.24 error, 4.7.24 defer) instead of a bare 550.");
     public static readonly Option<string> DnsServers = Text("--dns-servers", "ADDRESSES", string.Empty, "Recursive DNS servers, IP or IP:PORT ([IPv6]:PORT), comma separated; empty means /etc/resolv.conf.");
     public static readonly Option<string> InstanceCacheSize = Text("--instance-cache-size", "N", "10000", "Messages whose decision is remembered, so each message is checked once and gets one header.");
+    public static readonly PolicyServerLimits Limits = new("Most connections served at once (daemon mode); more are closed at once.");
     public static readonly Option<string> InstanceCacheLifetime = Text("--instance-cache-lifetime", "SECONDS", "3600", "How long one message's decision is remembered.");
-    public static readonly Option<string> MaxLineLength = Text("--max-line-length", "BYTES", "4096", "Longest request line; a longer one drops the connection without reply.");
-    public static readonly Option<string> MaxAttributes = Text("--max-attributes", "N", "100", "Most attributes in one request.");
-    public static readonly Option<string> ReadTimeout = Text("--read-timeout", "SECONDS", "100", "Most time from the first byte of a request to its blank line.");
-    public static readonly Option<string> IdleTimeout = Text("--idle-timeout", "SECONDS", "300", "Most time a connection may wait between requests.");
-    public static readonly Option<string> MaxConnections = Text("--max-connections", "N", "1024", "Most connections served at once (daemon mode); more are closed at once.");
 
     public static IReadOnlyList<Option> All { get; } =
     [
         Listen, DebugLevel, TestOnly, HeloReject, MailFromReject, PermErrorReject, TempErrorDefer, SkipAddresses,
         Whitelist, HeloWhitelist, DomainWhitelist, DomainWhitelistPtr, RejectNotPassDomains, HeaderTypeOption,
         AuthservId, HideReceiver, LookupTime, WhitelistLookupTime, VoidLimit, ReasonMessage, Prospective,
-        EnhancedStatusCodes, DnsServers, InstanceCacheSize, InstanceCacheLifetime, MaxLineLength, MaxAttributes,
-        ReadTimeout, IdleTimeout, MaxConnections,
+        EnhancedStatusCodes, DnsServers, InstanceCacheSize, InstanceCacheLifetime, .. Limits.All,
     ];
 
     /// <summary>Builds the root command; <paramref name="context"/> gives the streams; <paramref name="processStdin"/> says the streams are the process's own (spawn mode reads stdin until the client closes it).</summary>
@@ -134,19 +129,11 @@ internal static class SpfdCommand
 
     private static PolicyServerOptions ReadServerOptionsUnchecked(ParseResult p)
     {
-        var options = new PolicyServerOptions
-        {
-            MaxLineLength = SpfdSettings.ParseInt(Get(p, MaxLineLength), "max_line_length", 64, 1 << 20),
-            MaxAttributes = SpfdSettings.ParseInt(Get(p, MaxAttributes), "max_attributes", 1, 10000),
-            ReadTimeout = TimeSpan.FromSeconds(SpfdSettings.ParseInt(Get(p, ReadTimeout), "read_timeout", 1, 3600)),
-            IdleTimeout = TimeSpan.FromSeconds(SpfdSettings.ParseInt(Get(p, IdleTimeout), "idle_timeout", 1, 86400)),
-            MaxConnections = SpfdSettings.ParseInt(Get(p, MaxConnections), "max_connections", 1, 100000),
-        };
         var settings = ReadSettings(p);
 
         // A decision may take a HELO and a MAIL FROM check plus the whitelist lookups.
         var handler = (2 * settings.LookupTime) + (4 * settings.WhitelistLookupTime) + TimeSpan.FromSeconds(5);
-        return options with { HandlerTimeout = handler, MaxRequestBytes = Math.Max(options.MaxRequestBytes, options.MaxLineLength) };
+        return Limits.Read(p, handler);
     }
 
     /// <summary>Parses <c>--dns-servers</c>: IP, IP:PORT or [IPv6]:PORT, comma separated.</summary>
@@ -273,12 +260,7 @@ internal static class SpfdCommand
 #pragma warning restore CA2000
     }
 
-    private static string Get(ParseResult p, Option<string> option) => p.GetValue(option) ?? string.Empty;
+    private static string Get(ParseResult p, Option<string> option) => PolicyCommandOptions.Get(p, option);
 
-    private static Option<string> Text(string name, string helpName, string defaultValue, string description) => new(name)
-    {
-        Description = description,
-        HelpName = helpName,
-        DefaultValueFactory = _ => defaultValue,
-    };
+    private static Option<string> Text(string name, string helpName, string defaultValue, string description) => PolicyCommandOptions.Text(name, helpName, defaultValue, description);
 }

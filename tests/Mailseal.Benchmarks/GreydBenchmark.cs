@@ -32,6 +32,7 @@ public sealed class GreydBenchmark : IBenchmarkCommand
         "  --triplets N       distinct triplets per run at most (default 100000)\n" +
         "  --concurrency LIST connections at once, one run per number (default 1,4,16)\n" +
         "  --time-limit S     seconds per measured phase at most (default 5)\n" +
+        "  --rounds N         rounds of every program and number of connections, the order turning each round (default 1)\n" +
         "  --no-postgres      skip the PostgreSQL store\n" +
         "  --no-postgrey      skip postgrey";
 
@@ -41,7 +42,8 @@ public sealed class GreydBenchmark : IBenchmarkCommand
     /// <inheritdoc />
     public async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, CancellationToken cancellationToken)
     {
-        var options = new OptionReader(args, ["--triplets", "--concurrency", "--time-limit"], ["--no-postgres", "--no-postgrey"]);
+        var options = new OptionReader(args, ["--triplets", "--concurrency", "--time-limit", "--rounds"], ["--no-postgres", "--no-postgrey"]);
+        var rounds = (int)options.Number("--rounds", 1, 1, 50);
         var triplets = (int)options.Number("--triplets", 100_000, 10, 10_000_000);
         var levels = options.Counts("--concurrency", [1, 4, 16], 1, 256);
         var limit = TimeSpan.FromSeconds(options.Number("--time-limit", 5, 1, 3600));
@@ -73,56 +75,51 @@ public sealed class GreydBenchmark : IBenchmarkCommand
             if (withPostgrey)
                 programs.Add(("postgrey", n => Daemon.StartPostgreyAsync(Path.Combine(dir.FullName, $"pg{n}"), none, cancellationToken)));
 
-            var table = new TextTable("program", "connections", "phase", "requests", "seconds", "requests/s", "p50 ms", "p99 ms", "answers");
-            var best = new Dictionary<string, (double PerSecond, int At, double P99)>(StringComparer.Ordinal);
-            var bestFast = new Dictionary<string, (double PerSecond, int At, double P99)>(StringComparer.Ordinal);
+            var table = new TextTable("round", "program", "connections", "phase", "requests", "seconds", "requests/s", "p50 ms", "p99 ms", "CPU us/req", "answers");
+            var cells = new Dictionary<(string Program, int Connections, string Phase), List<Cell>>();
             var run = 0;
-            foreach (var concurrency in levels)
+            for (var round = 1; round <= rounds; round++)
             {
-                // Programs alternate within each number of connections, so a burst of load from
-                // elsewhere on a shared machine does not fall on one program only.
-                foreach (var (name, start) in programs)
+                foreach (var concurrency in levels)
                 {
-                    await using var daemon = await start(run++);
-                    var sent = 0;
-                    foreach (var phase in new[] { "new", "repeat" })
+                    // Programs alternate within each number of connections and the order turns by
+                    // one each round, so a burst of load from elsewhere on a shared machine falls
+                    // on every program alike.
+                    for (var k = 0; k < programs.Count; k++)
                     {
-                        var result = await LoadAsync(daemon.Port, concurrency, phase == "new" ? triplets : sent, limit, warm: phase == "new", cancellationToken);
-                        if (phase == "new")
-                            sent = result.Count;
-                        table.Add(name, Text(concurrency), phase, Text(result.Count), result.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture),
-                            result.PerSecond.ToString("F0", CultureInfo.InvariantCulture), result.Percentile(0.50).ToString("F2", CultureInfo.InvariantCulture),
-                            result.Percentile(0.99).ToString("F2", CultureInfo.InvariantCulture), result.Answers);
-                        var key = name + " " + phase;
-                        if (!best.TryGetValue(key, out var b) || result.PerSecond > b.PerSecond)
-                            best[key] = (result.PerSecond, concurrency, result.Percentile(0.99));
-                        if (result.Percentile(0.99) < 5 && (!bestFast.TryGetValue(key, out var f) || result.PerSecond > f.PerSecond))
-                            bestFast[key] = (result.PerSecond, concurrency, result.Percentile(0.99));
+                        var (name, start) = programs[(round - 1 + k) % programs.Count];
+                        await using var daemon = await start(run++);
+                        var sent = 0;
+                        foreach (var phase in new[] { "new", "repeat" })
+                        {
+                            var result = await LoadAsync(daemon.Port, concurrency, phase == "new" ? triplets : sent, limit, warm: phase == "new", daemon.CpuTime, cancellationToken);
+                            var cpuPerRequest = result.Cpu.TotalMicroseconds / Math.Max(result.Count, 1);
+                            if (phase == "new")
+                                sent = result.Count;
+                            table.Add(Text(round), name, Text(concurrency), phase, Text(result.Count), result.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture),
+                                result.PerSecond.ToString("F0", CultureInfo.InvariantCulture), result.Percentile(0.50).ToString("F2", CultureInfo.InvariantCulture),
+                                result.Percentile(0.99).ToString("F2", CultureInfo.InvariantCulture), cpuPerRequest.ToString("F1", CultureInfo.InvariantCulture), result.Answers);
+                            if (!cells.TryGetValue((name, concurrency, phase), out var list))
+                                cells[(name, concurrency, phase)] = list = [];
+                            list.Add(new Cell(round, result.PerSecond, result.Percentile(0.99), cpuPerRequest));
+                        }
                     }
                 }
             }
 
             table.WriteTo(output);
             output.WriteLine($"load average after the runs: {LoadAverage()}");
+            var medians = new TextTable("program", "connections", "phase", "median requests/s", "median p99 ms", "median CPU us/req");
+            foreach (var ((program, connections, phase), list) in cells.OrderBy(c => c.Key.Phase, StringComparer.Ordinal).ThenBy(c => c.Key.Program, StringComparer.Ordinal).ThenBy(c => c.Key.Connections))
+                medians.Add(program, Text(connections), phase, Median(list, c => c.PerSecond).ToString("F0", CultureInfo.InvariantCulture), Median(list, c => c.P99).ToString("F2", CultureInfo.InvariantCulture), Median(list, c => c.CpuPerRequest).ToString("F1", CultureInfo.InvariantCulture));
+            output.WriteLine($"medians over {rounds} round(s):");
+            medians.WriteTo(output);
             foreach (var phase in new[] { "new", "repeat" })
             {
-                if (!best.TryGetValue("postgrey " + phase, out var theirs))
-                    continue;
                 foreach (var ours in new[] { "mailseal-greyd sqlite", "mailseal-greyd postgresql" })
                 {
-                    if (!best.TryGetValue(ours + " " + phase, out var b))
-                        continue;
-                    var ratio = b.PerSecond / Math.Max(theirs.PerSecond, 1e-9);
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{phase}: {ours} best {b.PerSecond:F0} req/s at {b.At} connections (p99 {b.P99:F2} ms) / postgrey best {theirs.PerSecond:F0} at {theirs.At} (p99 {theirs.P99:F2} ms) = {ratio:F1}x"));
-                    if (ours.EndsWith("sqlite", StringComparison.Ordinal))
-                    {
-                        // The goal: 10x postgrey's best throughput while keeping p99 under 5 ms.
-                        var fast = bestFast.TryGetValue(ours + " " + phase, out var f) ? f : default;
-                        var fastRatio = fast.PerSecond / Math.Max(theirs.PerSecond, 1e-9);
-                        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"{phase}: {ours} best with p99 < 5 ms: {fast.PerSecond:F0} req/s at {fast.At} connections (p99 {fast.P99:F2} ms) = {fastRatio:F1}x postgrey's best (goal >= 10x with p99 < 5 ms: {(fastRatio >= 10 ? "met" : "NOT met")})"));
-                    }
+                    if (withPostgrey && Ratios(cells, ours, phase, rounds) is { } line)
+                        output.WriteLine(line);
                 }
             }
 
@@ -138,6 +135,47 @@ public sealed class GreydBenchmark : IBenchmarkCommand
 
     private static string Text(int n) => n.ToString(CultureInfo.InvariantCulture);
 
+    private static double Median<T>(IEnumerable<T> items, Func<T, double> value)
+    {
+        var sorted = items.Select(value).Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>
+    /// The ratio lines for one of our stores against postgrey: best of the medians (throughput,
+    /// and throughput with p99 under 5 ms, the goal) and the paired ratio (in each round, our
+    /// best cell over postgrey's best cell of the same round; the median over rounds). CPU per
+    /// request is compared at the same number of connections.
+    /// </summary>
+    private static string? Ratios(Dictionary<(string Program, int Connections, string Phase), List<Cell>> cells, string ours, string phase, int rounds)
+    {
+        var mine = cells.Where(c => c.Key.Program == ours && c.Key.Phase == phase).ToList();
+        var theirs = cells.Where(c => c.Key.Program == "postgrey" && c.Key.Phase == phase).ToList();
+        if (mine.Count == 0 || theirs.Count == 0)
+            return null;
+        var theirBest = theirs.MaxBy(c => Median(c.Value, v => v.PerSecond));
+        var theirRate = Median(theirBest.Value, v => v.PerSecond);
+        var myBest = mine.MaxBy(c => Median(c.Value, v => v.PerSecond));
+        var fast = mine.Where(c => Median(c.Value, v => v.P99) < 5).OrderByDescending(c => Median(c.Value, v => v.PerSecond)).FirstOrDefault();
+        var fastRate = fast.Value is null ? 0 : Median(fast.Value, v => v.PerSecond);
+        var paired = Median(Enumerable.Range(1, rounds).Select(r =>
+            mine.Max(c => c.Value.Where(v => v.Round == r).Select(v => v.PerSecond).DefaultIfEmpty(0).Max()) /
+            Math.Max(theirs.Max(c => c.Value.Where(v => v.Round == r).Select(v => v.PerSecond).DefaultIfEmpty(0).Max()), 1e-9)), v => v);
+        var cpu = string.Join(", ", mine.OrderBy(c => c.Key.Connections).Select(c =>
+        {
+            var other = theirs.FirstOrDefault(t => t.Key.Connections == c.Key.Connections);
+            return other.Value is null ? null : string.Create(CultureInfo.InvariantCulture, $"{Median(other.Value, v => v.CpuPerRequest) / Math.Max(Median(c.Value, v => v.CpuPerRequest), 1e-9):F1}x at {c.Key.Connections}");
+        }).Where(t => t is not null));
+        var sqlite = ours.EndsWith("sqlite", StringComparison.Ordinal);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{phase}: {ours} best {Median(myBest.Value, v => v.PerSecond):F0} req/s at {myBest.Key.Connections} connections (p99 {Median(myBest.Value, v => v.P99):F2} ms) / postgrey best {theirRate:F0} at {theirBest.Key.Connections} (p99 {Median(theirBest.Value, v => v.P99):F2} ms) = {Median(myBest.Value, v => v.PerSecond) / theirRate:F1}x (paired over rounds {paired:F1}x); postgrey's CPU per request / ours: {cpu}")
+            + (sqlite
+                ? string.Create(CultureInfo.InvariantCulture, $"\n{phase}: {ours} best with p99 < 5 ms: {fastRate:F0} req/s at {fast.Key.Connections} connections = {fastRate / theirRate:F1}x postgrey's best (goal >= 10x with p99 < 5 ms: {(fastRate / theirRate >= 10 ? "met" : "NOT met")})")
+                : string.Empty);
+    }
+
+    private sealed record Cell(int Round, double PerSecond, double P99, double CpuPerRequest);
+
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
     private static string Request(int i) =>
@@ -149,11 +187,11 @@ public sealed class GreydBenchmark : IBenchmarkCommand
     /// lock-step connections, one thread each. The warm-up (not counted) uses triplets beyond
     /// the measured ones.
     /// </summary>
-    private static async Task<Result> LoadAsync(int port, int concurrency, int count, TimeSpan limit, bool warm, CancellationToken cancellationToken)
+    private static async Task<LockStepResult> LoadAsync(int port, int concurrency, int count, TimeSpan limit, bool warm, Func<TimeSpan> cpuTime, CancellationToken cancellationToken)
     {
-        var connections = new List<Connection>();
+        var connections = new List<PolicyConnection>();
         for (var c = 0; c < concurrency; c++)
-            connections.Add(await Connection.OpenAsync(port, cancellationToken));
+            connections.Add(await PolicyConnection.OpenTcpAsync(port, cancellationToken));
         try
         {
             if (warm)
@@ -167,44 +205,7 @@ public sealed class GreydBenchmark : IBenchmarkCommand
                 }
             }
 
-            var next = -1;
-            var latencies = new List<double>[concurrency];
-            var answers = new Dictionary<string, int>(StringComparer.Ordinal);
-            var stopAt = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
-            Exception? failure = null;
-            var watch = Stopwatch.StartNew();
-            var threads = Enumerable.Range(0, concurrency).Select(t => new Thread(() =>
-            {
-                latencies[t] = [];
-                try
-                {
-                    while (!cancellationToken.IsCancellationRequested && Stopwatch.GetTimestamp() < stopAt)
-                    {
-                        var i = Interlocked.Increment(ref next);
-                        if (i >= count)
-                            break;
-                        var started = Stopwatch.GetTimestamp();
-                        var reply = connections[t].Ask(Request(i));
-                        latencies[t].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                        var word = reply.Split(' ')[0];
-                        lock (answers)
-                            answers[word] = answers.GetValueOrDefault(word) + 1;
-                    }
-                }
-                catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
-                {
-                    Interlocked.CompareExchange(ref failure, e, null);
-                }
-            })
-            { IsBackground = true }).ToList();
-            threads.ForEach(t => t.Start());
-            using (new Timer(_ => connections.ForEach(c => c.Dispose()), null, limit + TimeSpan.FromSeconds(10), Timeout.InfiniteTimeSpan))
-                await Task.Run(() => threads.ForEach(t => t.Join()), CancellationToken.None);
-            watch.Stop();
-            if (failure is not null)
-                throw new InvalidOperationException("a connection failed: " + failure.Message, failure);
-            var all = latencies.SelectMany(l => l).Order().ToArray();
-            return new Result(all, watch.Elapsed, string.Join(" ", answers.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key}:{kv.Value}")));
+            return await LockStepLoad.RunAsync(connections, count, limit, Request, cpuTime, cancellationToken);
         }
         finally
         {
@@ -212,61 +213,17 @@ public sealed class GreydBenchmark : IBenchmarkCommand
         }
     }
 
-    private sealed record Result(double[] Latencies, TimeSpan Elapsed, string Answers)
-    {
-        public int Count => Latencies.Length;
-
-        public double PerSecond => Count / Math.Max(Elapsed.TotalSeconds, 1e-9);
-
-        public double Percentile(double p) => Latencies.Length == 0 ? double.NaN : Latencies[Math.Min(Latencies.Length - 1, (int)Math.Ceiling(p * Latencies.Length) - 1)];
-    }
-
-    /// <summary>One blocking policy connection.</summary>
-    private sealed class Connection : IDisposable
-    {
-        private readonly Socket _socket;
-        private readonly byte[] _buffer = new byte[8192];
-        private int _filled;
-
-        private Connection(Socket socket) => _socket = socket;
-
-        public static async Task<Connection> OpenAsync(int port, CancellationToken cancellationToken)
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
-            return new Connection(socket);
-        }
-
-        public string Ask(string request)
-        {
-            _socket.Send(Encoding.ASCII.GetBytes(request));
-            while (true)
-            {
-                var end = _buffer.AsSpan(0, _filled).IndexOf("\n\n"u8);
-                if (end >= 0)
-                {
-                    var reply = Encoding.UTF8.GetString(_buffer, 0, end);
-                    Buffer.BlockCopy(_buffer, end + 2, _buffer, 0, _filled - end - 2);
-                    _filled -= end + 2;
-                    return reply.StartsWith("action=", StringComparison.Ordinal) ? reply[7..] : reply;
-                }
-
-                if (_filled == _buffer.Length)
-                    throw new InvalidOperationException("reply longer than 8 KiB");
-                var n = _socket.Receive(_buffer.AsSpan(_filled));
-                if (n == 0)
-                    throw new InvalidOperationException("the policy server closed the connection");
-                _filled += n;
-            }
-        }
-
-        public void Dispose() => _socket.Dispose();
-    }
-
     /// <summary>A policy daemon started for one run, stopped (SIGTERM, then SIGKILL) by its own process handle.</summary>
     private sealed class Daemon(Process process, int port) : IAsyncDisposable
     {
         public int Port { get; } = port;
+
+        /// <summary>CPU time (user + system) the daemon process has used so far.</summary>
+        public TimeSpan CpuTime()
+        {
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
 
         public static Task<Daemon> StartGreydAsync(string greyd, string store, string none, string dir, CancellationToken cancellationToken)
         {
@@ -304,7 +261,7 @@ public sealed class GreydBenchmark : IBenchmarkCommand
             {
                 try
                 {
-                    (await Connection.OpenAsync(port, cancellationToken)).Dispose();
+                    (await PolicyConnection.OpenTcpAsync(port, cancellationToken)).Dispose();
                     return new Daemon(process, port);
                 }
                 catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)

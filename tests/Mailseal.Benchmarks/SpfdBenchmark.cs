@@ -54,8 +54,8 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"spfd: per program and number of connections, {WarmUp.TotalSeconds:F0} s warm-up, then up to {requests} requests or {timeLimit.TotalSeconds:F0} s; unbound on {SpfdTestbed.DnsAddress}:53, {SpfdTestbed.Domains} test domains; mailseal-spfd on a {(unix ? "unix" : "TCP")} socket"));
             var table = new TextTable("program", "connections", "requests", "seconds", "requests/s", "p50 ms", "p99 ms", "answers");
-            Result? ours = null;
-            Result? theirs = null;
+            LockStepResult? ours = null;
+            LockStepResult? theirs = null;
             double bestOurs = 0, bestTheirs = 0;
             int bestOursAt = 0, bestTheirsAt = 0;
             foreach (var concurrency in levels)
@@ -83,7 +83,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
         }
     }
 
-    private static string[] Row(string name, int connections, Result r) =>
+    private static string[] Row(string name, int connections, LockStepResult r) =>
     [
         name,
         connections.ToString(CultureInfo.InvariantCulture),
@@ -92,10 +92,10 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
         r.PerSecond.ToString("F0", CultureInfo.InvariantCulture),
         r.Percentile(0.50).ToString("F2", CultureInfo.InvariantCulture),
         r.Percentile(0.99).ToString("F2", CultureInfo.InvariantCulture),
-        r.Distinct,
+        r.Answers,
     ];
 
-    private static async Task<Result> RunSpfdAsync(string spfd, SpfdTestbed testbed, bool unix, int requests, int concurrency, TimeSpan limit, CancellationToken cancellationToken)
+    private static async Task<LockStepResult> RunSpfdAsync(string spfd, SpfdTestbed testbed, bool unix, int requests, int concurrency, TimeSpan limit, CancellationToken cancellationToken)
     {
         EndPoint endPoint;
         string listen;
@@ -141,7 +141,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
             return await LoadAsync(requests, concurrency, limit, async () =>
             {
                 var stream = await ConnectAsync(endPoint, cancellationToken);
-                return new Connection(stream, stream, null);
+                return new PolicyConnection(stream, stream, null);
             }, cancellationToken);
         }
         finally
@@ -169,7 +169,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
         }
     }
 
-    private static async Task<Result> RunPolicydAsync(SpfdTestbed testbed, int requests, int concurrency, TimeSpan limit, CancellationToken cancellationToken)
+    private static async Task<LockStepResult> RunPolicydAsync(SpfdTestbed testbed, int requests, int concurrency, TimeSpan limit, CancellationToken cancellationToken)
     {
         var processes = new List<Process>();
         try
@@ -181,7 +181,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                     processes.Add(process);
                 process.ErrorDataReceived += (_, _) => { };
                 process.BeginErrorReadLine();
-                return Task.FromResult(new Connection(process.StandardOutput.BaseStream, process.StandardInput.BaseStream, null));
+                return Task.FromResult(new PolicyConnection(process.StandardOutput.BaseStream, process.StandardInput.BaseStream, null));
             }, cancellationToken);
         }
         finally
@@ -207,9 +207,9 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
     /// At the time limit the workers stop; a connection still blocked 10 s later is
     /// closed under it.
     /// </summary>
-    private static async Task<Result> LoadAsync(int requests, int concurrency, TimeSpan limit, Func<Task<Connection>> connect, CancellationToken cancellationToken)
+    private static async Task<LockStepResult> LoadAsync(int requests, int concurrency, TimeSpan limit, Func<Task<PolicyConnection>> connect, CancellationToken cancellationToken)
     {
-        var connections = new List<Connection>();
+        var connections = new List<PolicyConnection>();
         for (var c = 0; c < concurrency; c++)
             connections.Add(await connect());
         try
@@ -224,126 +224,12 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                     c.Ask(SpfdTestbed.Request(1_000_000 + warmup++));
             }
 
-            var next = -1;
-            var latencies = new List<double>[concurrency];
-            var answers = new ConcurrentSet();
-            var stopAt = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
-            string? sample = null;
-            Exception? failure = null;
-            var watch = Stopwatch.StartNew();
-            var threads = Enumerable.Range(0, concurrency).Select(w => new Thread(() =>
-            {
-                latencies[w] = [];
-                try
-                {
-                    while (!cancellationToken.IsCancellationRequested && Stopwatch.GetTimestamp() < stopAt)
-                    {
-                        var i = Interlocked.Increment(ref next);
-                        if (i >= requests)
-                            break;
-                        var started = Stopwatch.GetTimestamp();
-                        var reply = connections[w].Ask(SpfdTestbed.Request(i));
-                        latencies[w].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                        answers.Add(reply.Split(' ')[0]);
-                        if (i == 0)
-                            sample = reply;
-                    }
-                }
-                catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
-                {
-                    if (Stopwatch.GetTimestamp() < stopAt)
-                        Interlocked.CompareExchange(ref failure, e, null);
-                }
-            })
-            { IsBackground = true, Name = "load " + w }).ToList();
-            threads.ForEach(t => t.Start());
-            using (var watchdog = new Timer(_ => connections.ForEach(c => c.Dispose()), null, limit + TimeSpan.FromSeconds(10), Timeout.InfiniteTimeSpan))
-            {
-                await Task.Run(() => threads.ForEach(t => t.Join()), CancellationToken.None);
-            }
-
-            watch.Stop();
-            if (failure is not null)
-                throw new InvalidOperationException("a connection failed: " + failure.Message, failure);
-            var all = latencies.Where(l => l is not null).SelectMany(l => l).OrderBy(x => x).ToArray();
-            return new Result(all, watch.Elapsed, answers.ToString(), sample ?? string.Empty);
+            return await LockStepLoad.RunAsync(connections, requests, limit, SpfdTestbed.Request, null, cancellationToken);
         }
         finally
         {
             foreach (var c in connections)
                 c.Dispose();
         }
-    }
-
-    private sealed class Connection(Stream input, Stream output, IDisposable? owner) : IDisposable
-    {
-        private readonly byte[] _buffer = new byte[8192];
-        private int _filled;
-        private int _disposed;
-
-        public string Ask(string request)
-        {
-            output.Write(Encoding.UTF8.GetBytes(request));
-            output.Flush();
-            while (true)
-            {
-                var end = _buffer.AsSpan(0, _filled).IndexOf("\n\n"u8);
-                if (end >= 0)
-                {
-                    var reply = Encoding.UTF8.GetString(_buffer, 0, end);
-                    Buffer.BlockCopy(_buffer, end + 2, _buffer, 0, _filled - end - 2);
-                    _filled -= end + 2;
-                    return reply.StartsWith("action=", StringComparison.Ordinal) ? reply[7..] : reply;
-                }
-
-                if (_filled == _buffer.Length)
-                    throw new InvalidOperationException("reply longer than 8 KiB");
-                var n = input.Read(_buffer.AsSpan(_filled));
-                if (n == 0)
-                    throw new InvalidOperationException("the policy server closed the connection");
-                _filled += n;
-            }
-        }
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) != 0)
-                return;
-            try
-            {
-                output.Dispose();
-            }
-            catch (IOException)
-            {
-            }
-
-            owner?.Dispose();
-        }
-    }
-
-    private sealed class ConcurrentSet
-    {
-        private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
-
-        public void Add(string value)
-        {
-            lock (_counts)
-                _counts[value] = _counts.GetValueOrDefault(value) + 1;
-        }
-
-        public override string ToString()
-        {
-            lock (_counts)
-                return string.Join(" ", _counts.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key}:{kv.Value}"));
-        }
-    }
-
-    private sealed record Result(double[] Latencies, TimeSpan Elapsed, string Distinct, string Sample)
-    {
-        public int Count => Latencies.Length;
-
-        public double PerSecond => Count / Math.Max(Elapsed.TotalSeconds, 1e-9);
-
-        public double Percentile(double p) => Latencies.Length == 0 ? double.NaN : Latencies[Math.Min(Latencies.Length - 1, (int)Math.Ceiling(p * Latencies.Length) - 1)];
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using Mailseal.Testing;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
@@ -34,8 +35,8 @@ public sealed class GreydRobustnessTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Three_thousand_hostile_requests_at_a_thousand_connections_get_no_reply_and_memory_stays_bounded()
     {
-        await using var daemon = await GreydDaemon.StartAsync(Args("--read-timeout", "2", "--idle-timeout", "2", "--max-connections", "1100"));
-        Assert.StartsWith("action=DEFER_IF_PERMIT", await daemon.AskAsync(GreydDaemon.Request("192.0.2.1", "a@x.example", "b@example.test", "g0")), StringComparison.Ordinal);
+        await using var daemon = await PolicyDaemon.StartAsync("mailseal-greyd", Args("--read-timeout", "2", "--idle-timeout", "2", "--max-connections", "1100"));
+        Assert.StartsWith("action=DEFER_IF_PERMIT", await daemon.AskAsync(PolicyDaemon.Request("192.0.2.1", "a@x.example", "b@example.test", "g0")), StringComparison.Ordinal);
         var before = daemon.ResidentKib();
         var random = new Random(12);
         var replied = 0;
@@ -53,7 +54,7 @@ public sealed class GreydRobustnessTests(ITestOutputHelper output) : IDisposable
 
         // 1,000 good requests on 1,000 connections at once: every one answered.
         var good = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i =>
-            daemon.AskAsync(GreydDaemon.Request($"198.51.{i % 200}.{i % 250}", $"s{i}@x.example", "b@example.test", $"c{i}")))).WaitAsync(TimeSpan.FromSeconds(60));
+            daemon.AskAsync(PolicyDaemon.Request($"198.51.{i % 200}.{i % 250}", $"s{i}@x.example", "b@example.test", $"c{i}")))).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.All(good, g => Assert.StartsWith("action=DEFER_IF_PERMIT", g, StringComparison.Ordinal));
 
         var after = daemon.ResidentKib();
@@ -67,7 +68,7 @@ public sealed class GreydRobustnessTests(ITestOutputHelper output) : IDisposable
     public async Task Killed_with_sigkill_under_load_and_restarted_it_loses_no_triplet_it_answered_for()
     {
         var answered = new System.Collections.Concurrent.ConcurrentBag<string>();
-        var daemon = await GreydDaemon.StartAsync(Args());
+        var daemon = await PolicyDaemon.StartAsync("mailseal-greyd", Args());
         using var stop = new CancellationTokenSource();
         var port = daemon.EndPoint;
 
@@ -82,7 +83,7 @@ public sealed class GreydRobustnessTests(ITestOutputHelper output) : IDisposable
                 var sender = $"c{c}n{n}@load.example";
                 try
                 {
-                    await socket.SendAsync(Encoding.ASCII.GetBytes(GreydDaemon.Request("192.0.2.5", sender, "b@example.test", $"{c}.{n}")), SocketFlags.None);
+                    await socket.SendAsync(Encoding.ASCII.GetBytes(PolicyDaemon.Request("192.0.2.5", sender, "b@example.test", $"{c}.{n}")), SocketFlags.None);
                     var got = await socket.ReceiveAsync(buffer, SocketFlags.None);
                     if (got == 0)
                         return;
@@ -104,8 +105,8 @@ public sealed class GreydRobustnessTests(ITestOutputHelper output) : IDisposable
         Assert.True(answered.Count > 100, $"only {answered.Count} answers before the kill");
 
         // Restart (SQLite recovers the WAL on open), then look every answered triplet up.
-        await using (var again = await GreydDaemon.StartAsync(Args()))
-            Assert.StartsWith("action=", await again.AskAsync(GreydDaemon.Request("192.0.2.9", "x@y.example", "b@example.test", "r")), StringComparison.Ordinal);
+        await using (var again = await PolicyDaemon.StartAsync("mailseal-greyd", Args()))
+            Assert.StartsWith("action=", await again.AskAsync(PolicyDaemon.Request("192.0.2.9", "x@y.example", "b@example.test", "r")), StringComparison.Ordinal);
 
         SqliteLibrary.EnsureRegistered();
         await using var db = new SqliteConnection("Data Source=" + Path.Combine(_dir.Path, "g.sqlite"));

@@ -63,6 +63,68 @@ public sealed class SqliteGreylistStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Concurrent_requests_share_commits_and_each_is_on_disk_when_answered()
+    {
+        await using var store = new SqliteGreylistStore(DbPath, _p, time: _time);
+        await store.InitializeAsync(default);
+        const int requests = 2000;
+        using var start = new ManualResetEventSlim();
+        var workers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            start.Wait();
+            for (var i = w; i < requests; i += 8)
+            {
+                var verdict = await store.CheckAsync($"k{i}", null, default);
+                Assert.Equal(GreylistOutcome.Greylisted, verdict.Outcome);
+                // Answered means committed: another connection to the file already sees the row.
+                if (i % 97 == 0)
+                    Assert.Equal(1, CountRowsElsewhere($"k{i}"));
+            }
+        })).ToArray();
+        start.Set();
+        await Task.WhenAll(workers);
+        Assert.Equal(requests, store.CountTriplets());
+        Assert.True(store.Commits <= requests, $"{store.Commits} commits for {requests} requests");
+    }
+
+    [Fact]
+    public async Task The_same_triplet_twice_in_one_batch_is_decided_in_order()
+    {
+        // Delay 0: the first sighting passes with a header, every later one has passed before.
+        await using var store = new SqliteGreylistStore(DbPath, _p with { Delay = 0 }, time: _time);
+        await store.InitializeAsync(default);
+        using var start = new ManualResetEventSlim();
+        var asks = Enumerable.Range(0, 64).Select(_ => Task.Run(async () =>
+        {
+            start.Wait();
+            return (await store.CheckAsync("same", null, default)).Outcome;
+        })).ToArray();
+        start.Set();
+        var outcomes = await Task.WhenAll(asks);
+        Assert.Equal(1, outcomes.Count(o => o == GreylistOutcome.PassedAfterDelay));
+        Assert.Equal(63, outcomes.Count(o => o == GreylistOutcome.Passed));
+    }
+
+    [Fact]
+    public async Task A_closed_store_fails_the_request_instead_of_answering()
+    {
+        var store = new SqliteGreylistStore(DbPath, _p, time: _time);
+        await store.InitializeAsync(default);
+        await store.DisposeAsync();
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.CheckAsync("k", null, default));
+    }
+
+    private long CountRowsElsewhere(string key)
+    {
+        using var raw = new SqliteConnection("Data Source=" + DbPath + ";Mode=ReadOnly;Pooling=False");
+        raw.Open();
+        using var command = raw.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM greyd_triplets WHERE key = $key";
+        command.Parameters.AddWithValue("$key", key);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    [Fact]
     public async Task A_missing_directory_is_an_error_at_start()
     {
         await using var store = new SqliteGreylistStore("/nonexistent/dir/g.sqlite", _p);

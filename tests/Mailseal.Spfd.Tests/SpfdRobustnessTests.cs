@@ -1,3 +1,4 @@
+using Mailseal.Testing;
 using Xunit.Abstractions;
 using System.Diagnostics;
 using System.Net;
@@ -43,7 +44,7 @@ public class SpfdRobustnessTests(ITestOutputHelper output)
     [Fact]
     public async Task Ten_thousand_hostile_requests_get_no_reply_and_the_daemon_survives()
     {
-        await using var daemon = await SpfdDaemon.StartAsync(
+        await using var daemon = await PolicyDaemon.StartAsync("mailseal-spfd",
             "--read-timeout", "2", "--idle-timeout", "2", "--max-connections", "1100", "--dns-servers", "127.0.0.1:9", "--lookup-time", "2");
         var total = Stopwatch.StartNew();
 
@@ -118,7 +119,7 @@ public class SpfdRobustnessTests(ITestOutputHelper output)
         });
 
         var port = ((IPEndPoint)blackHole.LocalEndPoint!).Port;
-        await using var daemon = await SpfdDaemon.StartAsync("--dns-servers", $"127.0.0.1:{port}", "--lookup-time", "2", "--temperror-defer", "True");
+        await using var daemon = await PolicyDaemon.StartAsync("mailseal-spfd", "--dns-servers", $"127.0.0.1:{port}", "--lookup-time", "2", "--temperror-defer", "True");
         var watch = Stopwatch.StartNew();
         var reply = Encoding.UTF8.GetString(await daemon.ExchangeAsync(Encoding.ASCII.GetBytes(
             "request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.1\nhelo_name=mx.unreachable.example\nsender=a@unreachable.example\nrecipient=b@example.org\ninstance=t.1\n\n")));

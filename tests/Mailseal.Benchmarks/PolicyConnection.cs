@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Mailseal.Benchmarks;
+
+/// <summary>
+/// One blocking Postfix policy connection, as an smtpd holds it: write a request, read until the
+/// reply's blank line, and again. Over TCP, or over a spawned program's stdin/stdout.
+/// </summary>
+public sealed class PolicyConnection(Stream input, Stream output, IDisposable? owner) : IDisposable
+{
+    private readonly byte[] _buffer = new byte[8192];
+    private int _filled;
+    private int _disposed;
+
+    /// <summary>Connects to 127.0.0.1:<paramref name="port"/> with Nagle off (a policy client writes one request and waits).</summary>
+    public static async Task<PolicyConnection> OpenTcpAsync(int port, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        return new PolicyConnection(stream, stream, null);
+    }
+
+    /// <summary>Sends one request and returns the reply's action text (without <c>action=</c>).</summary>
+    public string Ask(string request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        output.Write(Encoding.UTF8.GetBytes(request));
+        output.Flush();
+        while (true)
+        {
+            var end = _buffer.AsSpan(0, _filled).IndexOf("\n\n"u8);
+            if (end >= 0)
+            {
+                var reply = Encoding.UTF8.GetString(_buffer, 0, end);
+                Buffer.BlockCopy(_buffer, end + 2, _buffer, 0, _filled - end - 2);
+                _filled -= end + 2;
+                return reply.StartsWith("action=", StringComparison.Ordinal) ? reply[7..] : reply;
+            }
+
+            if (_filled == _buffer.Length)
+                throw new InvalidOperationException("reply longer than 8 KiB");
+            var n = input.Read(_buffer.AsSpan(_filled));
+            if (n == 0)
+                throw new InvalidOperationException("the policy server closed the connection");
+            _filled += n;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        try
+        {
+            output.Dispose();
+        }
+        catch (IOException)
+        {
+            // A spawned program that already exited.
+        }
+
+        // For TCP input and output are one stream; a spawned program's stdout closes with it.
+        owner?.Dispose();
+    }
+}
