@@ -44,7 +44,17 @@ internal static class FilterdDaemon
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var kill = new CancellationTokenSource();
         using var hup = new SemaphoreSlim(0, 1);
-        stop.Token.Register(() => kill.CancelAfter(settings.ShutdownTimeout));
+        using var graceTimer = stop.Token.Register(() =>
+        {
+            try
+            {
+                kill.CancelAfter(settings.ShutdownTimeout);
+            }
+            catch (ObjectDisposedException)
+            {
+                // already stopped
+            }
+        });
 
         // The handlers only mark the signal handled and queue the work, so the shutdown (the
         // continuations of every cancelled wait) never runs on the runtime's signal thread.
