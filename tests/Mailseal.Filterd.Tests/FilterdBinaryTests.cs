@@ -50,7 +50,8 @@ public sealed class FilterdBinaryTests : IDisposable
                 }
                 catch (SocketException)
                 {
-                    Assert.False(daemon.HasExited, "mailseal-filterd exited: " + await stderr);
+                    if (daemon.HasExited)
+                        Assert.Fail("mailseal-filterd exited: " + await stderr);
                     await Task.Delay(100);
                 }
             }
@@ -106,7 +107,7 @@ public sealed class FilterdBinaryTests : IDisposable
         string page = await p.StandardOutput.ReadToEndAsync();
         Assert.True(p.WaitForExit(20_000));
         Assert.Equal(0, p.ExitCode);
-        Assert.Contains("mailseal-filterd", page);
+        Assert.Contains("mailseal\\-filterd", page);
         Assert.Contains("smtpd_authorized_xforward_hosts", page);
         Assert.Contains("max\\-sessions", page);
     }
