@@ -4,7 +4,7 @@
 # where they run.
 # Usage: tools/publish.sh [OUTPUT-DIR]        (default: artifacts/bin)
 # Result: OUTPUT-DIR/mailseal (per-message tools: mailseal-encrypt, mailseal-pipe, mailseal-scrub
-# are links to it) and OUTPUT-DIR/mailseald (daemons: mailseal-spfd, mailseal-greyd).
+# are links to it) and OUTPUT-DIR/mailseald (daemons: mailseal-spfd, mailseal-greyd, mailseal-filterd).
 # Needs the .NET 10 SDK, clang, zlib1g-dev and libsqlite3-dev (tools/install-deps.sh demo installs the last three).
 # Copy the folder as it is (cp -a keeps the links), or install the binary and make the links:
 #   for b in mailseal mailseald; do install -m 755 artifacts/bin/$b /usr/bin/

@@ -16,6 +16,7 @@ public static class BenchmarkCommands
         new SpfdSpawnBenchmark(),
         new GreydBenchmark(),
         new PipeBenchmark(),
+        new FilterdBenchmark(),
         new EncryptChildCommand(),
     ];
 

@@ -55,7 +55,20 @@ public sealed class MessageProcessor
     /// <param name="recipients">The envelope recipients.</param>
     /// <param name="cancellationToken">Cancels everything; nothing is queued then.</param>
     /// <exception cref="MailsealException">Nothing was queued; the exit code and status say why.</exception>
-    public async Task<ProcessResult> ProcessAsync(Stream input, string sender, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+    public Task<ProcessResult> ProcessAsync(Stream input, string sender, IReadOnlyList<string> recipients, CancellationToken cancellationToken) =>
+        ProcessAsync(input, sender, recipients, null, cancellationToken);
+
+    /// <summary>
+    /// Processes one message read from <paramref name="input"/> to its end, re-injecting every
+    /// copy with the original client's XFORWARD attributes (mailseal-filterd).
+    /// </summary>
+    /// <param name="input">The message as Postfix hands it over.</param>
+    /// <param name="sender">The envelope sender (empty for the null sender).</param>
+    /// <param name="recipients">The envelope recipients.</param>
+    /// <param name="forward">The original client's attributes, or null.</param>
+    /// <param name="cancellationToken">Cancels everything; nothing is queued then.</param>
+    /// <exception cref="MailsealException">Nothing was queued; the exit code and status say why.</exception>
+    public async Task<ProcessResult> ProcessAsync(Stream input, string sender, IReadOnlyList<string> recipients, XForward? forward, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(sender);
@@ -86,7 +99,7 @@ public sealed class MessageProcessor
 
         await using (message.ConfigureAwait(false))
         {
-            var outcomes = await DeliverAsync(message, sender, copies, cancellationToken).ConfigureAwait(false);
+            var outcomes = await DeliverAsync(message, sender, copies, forward, cancellationToken).ConfigureAwait(false);
             return new ProcessResult(outcomes, verdict, spamNote, scrubbed);
         }
     }
@@ -231,7 +244,7 @@ public sealed class MessageProcessor
 
     private static void Write(MemoryStream output, ReadOnlyMemory<byte> bytes) => output.Write(bytes.Span);
 
-    private async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(Stream message, string sender, List<Copy> copies, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(Stream message, string sender, List<Copy> copies, XForward? forward, CancellationToken cancellationToken)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var gate = new CommitGate(copies.Count);
@@ -277,7 +290,7 @@ public sealed class MessageProcessor
                 }
 
                 await gate.ArriveAsync(ct).ConfigureAwait(false);
-            }, eightBit: true, abort.Token);
+            }, eightBit: true, forward, abort.Token);
             sends.Add(Observe(send, Fail));
         }
 

@@ -33,11 +33,32 @@ public sealed partial class Reinjector
     /// <param name="eightBit">The message holds 8-bit bytes (sent as BODY=8BITMIME when offered).</param>
     /// <param name="cancellationToken">Cancels the dialogue (nothing is queued).</param>
     /// <exception cref="ReinjectionException">Nothing was queued.</exception>
+    public Task<ReinjectResult> SendAsync(
+        string sender,
+        IReadOnlyList<string> recipients,
+        Func<Stream, CancellationToken, Task> writeMessage,
+        bool eightBit,
+        CancellationToken cancellationToken) =>
+        SendAsync(sender, recipients, writeMessage, eightBit, null, cancellationToken);
+
+    /// <summary>
+    /// Sends one message, first telling the server who the original client was with XFORWARD
+    /// (only the attributes the server announces; a server that announces none is not an
+    /// authorized XFORWARD client's peer, and gets none).
+    /// </summary>
+    /// <param name="sender">Envelope sender; empty for the null sender (bounces).</param>
+    /// <param name="recipients">Envelope recipients; every one must be accepted or nothing is sent.</param>
+    /// <param name="writeMessage">Writes the complete message; if it throws, nothing is queued.</param>
+    /// <param name="eightBit">The message holds 8-bit bytes (sent as BODY=8BITMIME when offered).</param>
+    /// <param name="forward">The original client's attributes, or null.</param>
+    /// <param name="cancellationToken">Cancels the dialogue (nothing is queued).</param>
+    /// <exception cref="ReinjectionException">Nothing was queued.</exception>
     public async Task<ReinjectResult> SendAsync(
         string sender,
         IReadOnlyList<string> recipients,
         Func<Stream, CancellationToken, Task> writeMessage,
         bool eightBit,
+        XForward? forward,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sender);
@@ -58,6 +79,15 @@ public sealed partial class Reinjector
             Expect(await smtp.ReadReplyAsync(cancellationToken).ConfigureAwait(false), 220, "greeting");
             var ehlo = Expect(await smtp.CommandAsync("EHLO " + _options.HeloName, cancellationToken).ConfigureAwait(false), 250, "EHLO");
             var extensions = ehlo.Lines.Skip(1).Select(l => l.Split(' ', 2)[0].ToUpperInvariant()).ToHashSet(StringComparer.Ordinal);
+
+            if (forward is { IsEmpty: false })
+            {
+                var offered = ehlo.Lines.Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    .Where(w => w.Length > 1 && w[0].Equals("XFORWARD", StringComparison.OrdinalIgnoreCase))
+                    .SelectMany(w => w.Skip(1)).Select(n => n.ToUpperInvariant()).ToHashSet(StringComparer.Ordinal);
+                foreach (string command in forward.Commands(offered))
+                    Expect(await smtp.CommandAsync(command, cancellationToken).ConfigureAwait(false), 250, "XFORWARD");
+            }
 
             string mail = $"MAIL FROM:<{sender}>";
             if (eightBit && extensions.Contains("8BITMIME"))
