@@ -84,6 +84,7 @@ internal sealed class AdminCommand
         root.Subcommands.Add(CreateUser());
         root.Subcommands.Add(CreateAlias());
         root.Subcommands.Add(CreateKey());
+        root.Subcommands.Add(CreateWkd());
         return root;
     }
 
@@ -176,6 +177,16 @@ internal sealed class AdminCommand
         key.Subcommands.Add(show);
         key.Subcommands.Add(expiring);
         return key;
+    }
+
+    private Command CreateWkd()
+    {
+        var wkd = new Command("wkd", "Web Key Directory (draft-koch-openpgp-webkey-service): lets senders elsewhere find each account's key by address.");
+        var dir = new Argument<string>("dir") { Description = "Output folder: DIR/advanced is the web root of openpgpkey.DOMAIN, DIR/direct/DOMAIN that of DOMAIN." };
+        var export = new Command("export", "Write every account's key (usable, naming the address, only that user id) in the advanced and the direct layout, with the policy files.") { dir, _store };
+        export.SetAction((p, ct) => WkdExportAsync(p, p.GetValue(dir)!, ct));
+        wkd.Subcommands.Add(export);
+        return wkd;
     }
 
     // ------------------------------------------------------------------ db
@@ -596,6 +607,56 @@ internal sealed class AdminCommand
         }
 
         return keys;
+    }
+
+    // ------------------------------------------------------------------ wkd
+
+    private async Task<int> WkdExportAsync(ParseResult p, string dir, CancellationToken ct)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        int written = 0;
+        int skipped = 0;
+        foreach ((string address, string text) in await AllKeysAsync(p, ct).ConfigureAwait(false))
+        {
+            if (!AccountAddress.TryParse(address, out string? email, out _))
+            {
+                skipped++;
+                await _context.Error.WriteLineAsync($"{AdminProgram.ToolName}: skipped {TextTable.Safe(address)}: not an address").ConfigureAwait(false);
+                continue;
+            }
+
+            Certificate certificate;
+            try
+            {
+                certificate = KeyCheck.Accept(System.Text.Encoding.UTF8.GetBytes(text), email, now, allowOtherAddress: false);
+            }
+            catch (FormatException e)
+            {
+                skipped++;
+                await _context.Error.WriteLineAsync($"{AdminProgram.ToolName}: skipped {email}: {TextTable.Safe(e.Message)}").ConfigureAwait(false);
+                continue;
+            }
+
+            byte[] key = Wkd.CertificateMinimizer.ForAddress(certificate, email);
+            string domain = email[(email.LastIndexOf('@') + 1)..];
+            string hash = Wkd.WkdHash.Of(email);
+            string advanced = Path.Join(dir, "advanced", ".well-known", "openpgpkey", domain);
+            string direct = Path.Join(dir, "direct", domain, ".well-known", "openpgpkey");
+            foreach (string root in new[] { advanced, direct })
+            {
+                Directory.CreateDirectory(Path.Join(root, "hu"));
+                // An empty policy file announces the directory (the draft's "policy flags" are all optional).
+                string policy = Path.Join(root, "policy");
+                if (!File.Exists(policy))
+                    await File.WriteAllBytesAsync(policy, [], ct).ConfigureAwait(false);
+                await File.WriteAllBytesAsync(Path.Join(root, "hu", hash), key, ct).ConfigureAwait(false);
+            }
+
+            written++;
+        }
+
+        await _context.Out.WriteLineAsync($"wkd: {written} key(s) written to {dir}/advanced (openpgpkey.DOMAIN) and {dir}/direct/DOMAIN" + (skipped == 0 ? string.Empty : $"; {skipped} skipped")).ConfigureAwait(false);
+        return skipped == 0 ? ExitCodes.Ok : 1;
     }
 
     // ------------------------------------------------------------------ helpers
