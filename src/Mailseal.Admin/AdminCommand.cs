@@ -251,6 +251,15 @@ internal sealed class AdminCommand
     private async Task<int> UserAddAsync(ParseResult p, string rawAddress, string keyFile, CancellationToken ct)
     {
         string email = ParseAddress(rawAddress);
+        // The address is also the IMAP/SMTP login, and Dovecot's default auth_username_chars
+        // (letters, digits, ".-_@") refuses any other character before it asks the database:
+        // such an account could never log in. It can still be an alias.
+        foreach (char c in email)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or '@'))
+                throw AccountStore.Refused($"'{c}' in {email} is not in Dovecot's default auth_username_chars, so the account could not log in; make it an alias of an account instead");
+        }
+
         (PasswordScheme scheme, PasswordHashOptions hashOptions) = HashSettings(p);
         Certificate certificate = AcceptKey(await ReadKeyFileAsync(keyFile, ct).ConfigureAwait(false), email, p.GetValue(_allowOtherAddress));
         await using AccountStore store = AccountStore.Open(p.GetValue(_database)!);

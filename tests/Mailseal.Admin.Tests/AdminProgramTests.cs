@@ -57,6 +57,14 @@ public class AdminProgramTests : IDisposable
     }
 
     [Fact]
+    public async Task An_account_whose_login_dovecot_would_refuse_is_refused()
+    {
+        var (code, _, err) = await RunAsync("pw\n", "--database", "Host=192.0.2.1;Timeout=1", "user", "add", "o'brien@example.org", "--key", Key("alice.asc"));
+        Assert.Equal(65, code);
+        Assert.Contains("auth_username_chars", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Keys_go_to_the_folder_from_the_config_and_are_shown_and_watched()
     {
         var (code, output, err) = await RunAsync(string.Empty, "key", "import", "Alice@Example.org", Key("alice.asc"));

@@ -41,18 +41,24 @@ public sealed class AdminAccountTests
     }
 
     [Fact]
-    public async Task An_address_with_quotes_is_stored_literally_and_its_owner_logs_in()
+    public async Task An_address_with_quotes_is_stored_literally_as_an_alias_and_refused_as_a_login_dovecot_would_refuse()
     {
         var admin = await AdminTool.CreateAsync(_stack);
-        var email = $"o'brien'or'1'='1-{Guid.NewGuid():N}"[..30] + "@" + MailStack.Domain;
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var email = $"owner-{id}@{MailStack.Domain}";
+        var quoted = $"o'brien'or'1'='1-{id}@{MailStack.Domain}";
         await admin.RunCheckedAsync(["user", "add", email, "--key", await KeyFileAsync(email)], Password + "\n");
-        Assert.Equal(email, await ScalarAsync("SELECT email FROM users WHERE email = $1", email));
-        var local = email[..email.IndexOf('@', StringComparison.Ordinal)];
-        var encoded = string.Concat(local.Select(c => c switch { '\'' => "=27", '=' => "=3D", _ => c.ToString() }));
-        Assert.Equal($"{MailStack.Domain}/{encoded}/", await ScalarAsync("SELECT maildir FROM users WHERE email = $1", email));
         Assert.Empty(await _stack.FetchMessagesAsync(email, Password));
+
+        // Dovecot's default auth_username_chars refuses the apostrophe before it reads the database
+        var refused = await admin.RunAsync(["user", "add", quoted, "--key", await KeyFileAsync(email), "--allow-other-address"], Password + "\n");
+        Assert.Equal(65, refused.ExitCode);
+        Assert.Contains("auth_username_chars", refused.StandardError, StringComparison.Ordinal);
+
+        await admin.RunCheckedAsync(["alias", "add", quoted, email]);
+        Assert.Equal(email, await ScalarAsync("SELECT email FROM aliases WHERE alias = $1", quoted));
         var shown = await admin.RunCheckedAsync(["user", "show", email, "--json"]);
-        Assert.Contains("\"address\": \"o\\u0027brien", shown.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("\"o\\u0027brien\\u0027or", shown.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -65,7 +71,7 @@ public sealed class AdminAccountTests
 
         (string[] Args, string? Stdin, string Why)[] cases =
         [
-            (["user", "add", "x;DROP TABLE users@" + MailStack.Domain, "--key", keyFile], Password + "\n", "';' is not allowed"),
+            (["user", "add", "x;drop@" + MailStack.Domain, "--key", keyFile], Password + "\n", "';' is not allowed"),
             (["user", "add", "x'; DROP TABLE users; --@" + MailStack.Domain, "--key", keyFile], Password + "\n", "space or control"),
             (["user", "add", "../../etc/passwd@" + MailStack.Domain, "--key", keyFile], Password + "\n", "dot may not start"),
             (["user", "add", new string('a', 10240) + "@" + MailStack.Domain, "--key", keyFile], Password + "\n", "too long"),
