@@ -13,6 +13,9 @@ namespace Mailseal.Testing;
 /// </summary>
 public static class PublishedTools
 {
+    // The multi-call binaries tools/publish.sh writes (the tools are links to them).
+    private static readonly string[] Binaries = ["mailseal", "mailseald", "mailseal-tools"];
+
     private static readonly Lazy<string> Folder = new(Locate, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>The folder with <c>mailseal</c> and its links, published if needed.</summary>
@@ -53,11 +56,12 @@ public static class PublishedTools
 
         var root = RepositoryRoot();
         var folder = System.IO.Path.Combine(root, "artifacts", "bin");
-        var binary = System.IO.Path.Combine(folder, "mailseal");
         System.IO.Directory.CreateDirectory(System.IO.Path.Combine(root, "artifacts"));
         // One publish at a time, across test processes too (several test assemblies may start at once).
         using var gate = AcquireLock(System.IO.Path.Combine(root, "artifacts", "publish.lock"));
-        if (!File.Exists(binary) || File.GetLastWriteTimeUtc(binary) < NewestSource(root))
+        // Every multi-call binary: a folder published before one was added lacks it.
+        var newest = NewestSource(root);
+        if (Binaries.Any(b => !File.Exists(System.IO.Path.Combine(folder, b)) || File.GetLastWriteTimeUtc(System.IO.Path.Combine(folder, b)) < newest))
             Publish(root, folder);
         return folder;
     }
