@@ -567,6 +567,66 @@ public sealed class MailStack : IAsyncLifetime
     public Task FlushQueueAsync(CancellationToken ct = default) =>
         ProcessRunner.RunCheckedAsync("postqueue", ["-c", PostfixConfigDirectory, "-f"], ct: ct);
 
+    /// <summary>
+    /// Proves that no further copy for <paramref name="recipient"/> can arrive: waits (default
+    /// 30 s) until Postfix's queue is empty (<c>postqueue -j</c>: maildrop, incoming, active,
+    /// deferred and hold; a message being filtered or re-injected is still in one of them) and
+    /// Postfix's log shows exactly <paramref name="deliveries"/> final deliveries to it (status=sent
+    /// by a transport other than mailseal-pipe). Fails at once on more deliveries than expected.
+    /// This replaces waiting "longer than the retry backoff" and hoping a duplicate shows.
+    /// </summary>
+    public async Task WaitForSettledDeliveriesAsync(string recipient, int deliveries, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(recipient);
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            var queue = await GetQueueAsync(ct).ConfigureAwait(false);
+            var sent = FinalDeliveries(recipient);
+            if (sent.Count > deliveries)
+            {
+                throw new XunitException($"{recipient}: {sent.Count} final deliveries in postfix.log, expected {deliveries}:\n{string.Join('\n', sent)}");
+            }
+
+            if (queue.Count == 0 && sent.Count == deliveries)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new XunitException($"{recipient}: after {limit.TotalSeconds} s the queue holds {queue.Count} message(s) and postfix.log shows {sent.Count} final deliveries, expected an empty queue and {deliveries}: {JsonSerializer.Serialize(queue)}\n{TailLog(MailService.Postfix)}");
+            }
+
+            await Task.Delay(100, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Postfix's log lines that record a final delivery to <paramref name="recipient"/> (not the hand-over to mailseal-pipe).</summary>
+    public IReadOnlyList<string> FinalDeliveries(string recipient)
+    {
+        var log = Path.Combine(LogDirectory, "postfix.log");
+        if (!File.Exists(log))
+        {
+            return [];
+        }
+
+        using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        var lines = new List<string>();
+        var to = $" to=<{recipient}>,";
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Contains(to, StringComparison.OrdinalIgnoreCase) && line.Contains(" status=sent ", StringComparison.Ordinal) && !line.Contains(" relay=mailseal-pipe", StringComparison.Ordinal))
+            {
+                lines.Add(line);
+            }
+        }
+
+        return lines;
+    }
+
     // ------------------------------------------------------------------ configuration
 
     /// <summary>

@@ -88,8 +88,7 @@ public sealed class SmokeTests
         await _stack.FlushQueueAsync();
         var messages = await _stack.WaitForMessagesAsync(account, 1);
         Assert.Single(messages);
-        await _stack.WaitForQueueAsync(q => q.Count == 0);
-        await Task.Delay(TimeSpan.FromSeconds(3)); // longer than the retry backoff: a second copy would show now
+        await _stack.WaitForSettledDeliveriesAsync(account.Email, 1);
         Assert.Single(await _stack.FetchMessagesAsync(account.Email, account.Password));
     }
 
