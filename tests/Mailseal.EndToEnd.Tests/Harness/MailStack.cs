@@ -420,44 +420,34 @@ public sealed class MailStack : IAsyncLifetime
         $"From: <{from}>\r\nTo: <{to}>\r\nSubject: {subject}\r\nDate: {DateTime.UtcNow.ToString("R", CultureInfo.InvariantCulture)}\r\n" +
         $"Message-ID: <{Guid.NewGuid():N}@client.example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body.ReplaceLineEndings("\r\n")}\r\n";
 
-    /// <summary>Sends a message over SMTP without AUTH (port <see cref="SmtpPort"/> unless given); returns Postfix's queue id.</summary>
+    /// <summary>Sends a message with MailKit over SMTP without AUTH (port <see cref="SmtpPort"/> unless given); returns Postfix's queue id. A refusal throws MailKit's <see cref="MailKit.Net.Smtp.SmtpCommandException"/>.</summary>
     public async Task<string> SendAsync(string from, IEnumerable<string> to, string message, int? port = null, CancellationToken ct = default)
     {
-        await using var smtp = await SmtpTestClient.ConnectAsync(port ?? SmtpPort, ct).ConfigureAwait(false);
-        await smtp.EhloAsync(ct: ct).ConfigureAwait(false);
+        using var smtp = await TestClients.ConnectSmtpAsync(port ?? SmtpPort, ct: ct).ConfigureAwait(false);
         return await TransactAsync(smtp, from, to, message, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Submits a message on <see cref="SubmissionPort"/> with AUTH PLAIN; returns the queue id. A refused AUTH throws <see cref="SmtpReplyException"/>.</summary>
+    /// <summary>Submits a message with MailKit on <see cref="SubmissionPort"/> with AUTH; returns the queue id. A refused AUTH throws MailKit's <see cref="MailKit.Security.AuthenticationException"/>.</summary>
     public async Task<string> SubmitAsync(string user, string password, string from, IEnumerable<string> to, string message, CancellationToken ct = default)
     {
-        await using var smtp = await SmtpTestClient.ConnectAsync(SubmissionPort, ct).ConfigureAwait(false);
-        await smtp.EhloAsync(ct: ct).ConfigureAwait(false);
-        await smtp.AuthPlainAsync(user, password, ct).ConfigureAwait(false);
+        using var smtp = await TestClients.ConnectSmtpAsync(SubmissionPort, ct: ct).ConfigureAwait(false);
+        await smtp.AuthenticateAsync(user, password, ct).ConfigureAwait(false);
         return await TransactAsync(smtp, from, to, message, ct).ConfigureAwait(false);
     }
 
-    private static async Task<string> TransactAsync(SmtpTestClient smtp, string from, IEnumerable<string> to, string message, CancellationToken ct)
+    private static async Task<string> TransactAsync(MailKit.Net.Smtp.SmtpClient smtp, string from, IEnumerable<string> to, string message, CancellationToken ct)
     {
-        await smtp.MailFromAsync(from, ct).ConfigureAwait(false);
-        foreach (var rcpt in to)
-        {
-            await smtp.RcptToAsync(rcpt, ct).ConfigureAwait(false);
-        }
-
-        var reply = await smtp.DataAsync(message, ct).ConfigureAwait(false);
-        await smtp.QuitAsync(ct).ConfigureAwait(false);
-        return SmtpTestClient.QueueIdOf(reply) ?? throw new SmtpReplyException("DATA (no queue id in reply)", reply);
+        var reply = await TestClients.SendRawAsync(smtp, from, to, message, ct).ConfigureAwait(false);
+        await smtp.DisconnectAsync(true, ct).ConfigureAwait(false);
+        return TestClients.QueueIdOf(reply) ?? throw new XunitException($"no queue id in Postfix's reply to DATA: {reply}");
     }
 
     /// <summary>Logs in over IMAP and fetches every message in INBOX, raw.</summary>
     public async Task<IReadOnlyList<byte[]>> FetchMessagesAsync(string email, string password, CancellationToken ct = default)
     {
-        await using var imap = await ImapTestClient.ConnectAsync(ImapPort, ct).ConfigureAwait(false);
-        await imap.LoginAsync(email, password, ct).ConfigureAwait(false);
-        await imap.SelectAsync("INBOX", ct).ConfigureAwait(false);
-        var all = await imap.FetchAllAsync(ct).ConfigureAwait(false);
-        await imap.LogoutAsync(ct).ConfigureAwait(false);
+        using var imap = await TestClients.ConnectImapAsync(ImapPort, email, password, ct).ConfigureAwait(false);
+        var all = await TestClients.FetchAllRawAsync(imap, ct).ConfigureAwait(false);
+        await imap.DisconnectAsync(true, ct).ConfigureAwait(false);
         return all;
     }
 
@@ -479,20 +469,18 @@ public sealed class MailStack : IAsyncLifetime
         {
             try
             {
-                await using var imap = await ImapTestClient.ConnectAsync(ImapPort, ct).ConfigureAwait(false);
-                await imap.LoginAsync(email, password, ct).ConfigureAwait(false);
-                seen = await imap.SelectAsync("INBOX", ct).ConfigureAwait(false);
+                using var imap = await TestClients.ConnectImapAsync(ImapPort, email, password, ct).ConfigureAwait(false);
+                var all = await TestClients.FetchAllRawAsync(imap, ct).ConfigureAwait(false);
+                await imap.DisconnectAsync(true, ct).ConfigureAwait(false);
+                seen = all.Count;
                 if (seen >= count)
                 {
-                    var all = await imap.FetchAllAsync(ct).ConfigureAwait(false);
-                    await imap.LogoutAsync(ct).ConfigureAwait(false);
                     return all;
                 }
 
-                await imap.LogoutAsync(ct).ConfigureAwait(false);
                 lastError = null;
             }
-            catch (Exception e) when (e is ImapCommandException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+            catch (Exception e) when (e is MailKit.CommandException or MailKit.ProtocolException or MailKit.Security.AuthenticationException or IOException or System.Net.Sockets.SocketException or TimeoutException)
             {
                 // Dovecot (or its database) may be coming back: keep trying until the deadline
                 lastError = e.Message;
@@ -728,9 +716,9 @@ public sealed class MailStack : IAsyncLifetime
         await ReloadUnboundAsync(ct).ConfigureAwait(false);
     }
 
-    /// <summary>Asks the harness's unbound; see <see cref="DnsTestClient.QueryAsync"/>.</summary>
-    public Task<(int Rcode, IReadOnlyList<string> Answers)> QueryDnsAsync(string name, ushort type, CancellationToken ct = default) =>
-        DnsTestClient.QueryAsync(DnsPort, name, type, ct);
+    /// <summary>Asks the harness's unbound with DnsClient; see <see cref="TestClients.QueryDnsAsync"/>.</summary>
+    public Task<(int Rcode, IReadOnlyList<string> Answers)> QueryDnsAsync(string name, DnsClient.QueryType type, CancellationToken ct = default) =>
+        TestClients.QueryDnsAsync(DnsPort, name, type, ct);
 
     /// <summary>
     /// The published native tools (tools/publish.sh: <c>mailseal</c> and its links), copied once

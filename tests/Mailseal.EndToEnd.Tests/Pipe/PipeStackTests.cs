@@ -1,3 +1,4 @@
+using MailKit.Net.Smtp;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -395,9 +396,9 @@ public sealed partial class PipeStackTests : IAsyncLifetime
         await AssertExactlyOnceAsync(ivan, 1);
 
         // and one byte over the client's limit is refused at the door
-        var over = await Assert.ThrowsAsync<SmtpReplyException>(() =>
+        var over = await Assert.ThrowsAsync<SmtpCommandException>(() =>
             _stack.SendAsync(Outside, [ivan.Email], MailStack.BuildMessage(Outside, ivan.Email, "over", LargeBody(MessageSizeLimit + 10_000))));
-        Assert.Equal(552, over.Reply.Code);
+        Assert.Equal(552, (int)over.StatusCode); // Postfix's own refusal: the harness's client does not pre-check SIZE
     }
 
     [Fact]
