@@ -1009,7 +1009,7 @@ public sealed class MailStack : IAsyncLifetime
         # MAILSEAL_E2E_KEEP=1) by its pid files, and delete it.
         set -u
         T={{TempDirectory}}
-        export PATH={{ProcessRunner.SystemPath}}
+        export PATH={{ProgramLocator.SystemPath}}
         alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
         stop() { # stop PIDFILE SIGNAL EXPECTED-NAME
           [ -s "$1" ] || return 0
