@@ -455,7 +455,7 @@ public sealed class MailStack : IAsyncLifetime
     /// <summary>Logs in over IMAP and fetches every message in INBOX, raw.</summary>
     public async Task<IReadOnlyList<byte[]>> FetchMessagesAsync(string email, string password, CancellationToken ct = default)
     {
-        using var imap = await TestClients.ConnectImapAsync(ImapPort, email, password, ct).ConfigureAwait(false);
+        using var imap = await TestClients.ConnectImapAsync(ImapPort, email, password, ct: ct).ConfigureAwait(false);
         var all = await TestClients.FetchAllRawAsync(imap, ct).ConfigureAwait(false);
         await imap.DisconnectAsync(true, ct).ConfigureAwait(false);
         return all;
@@ -479,7 +479,7 @@ public sealed class MailStack : IAsyncLifetime
         {
             try
             {
-                using var imap = await TestClients.ConnectImapAsync(ImapPort, email, password, ct).ConfigureAwait(false);
+                using var imap = await TestClients.ConnectImapAsync(ImapPort, email, password, ct: ct).ConfigureAwait(false);
                 var all = await TestClients.FetchAllRawAsync(imap, ct).ConfigureAwait(false);
                 await imap.DisconnectAsync(true, ct).ConfigureAwait(false);
                 seen = all.Count;

@@ -75,9 +75,9 @@ public static partial class TestClients
     }
 
     /// <summary>Logs in to Dovecot over IMAP (127.0.0.1:<paramref name="port"/>, no TLS) with MailKit.</summary>
-    public static async Task<ImapClient> ConnectImapAsync(int port, string user, string password, CancellationToken ct = default)
+    public static async Task<ImapClient> ConnectImapAsync(int port, string user, string password, IProtocolLogger? logger = null, CancellationToken ct = default)
     {
-        var imap = new ImapClient { Timeout = (int)Timeout.TotalMilliseconds, CheckCertificateRevocation = false };
+        var imap = new ImapClient(logger ?? new NullProtocolLogger()) { Timeout = (int)Timeout.TotalMilliseconds, CheckCertificateRevocation = false };
         try
         {
             await imap.ConnectAsync("127.0.0.1", port, SecureSocketOptions.None, ct).ConfigureAwait(false);
