@@ -20,6 +20,15 @@ namespace Mailseal.Dns;
 /// <see cref="StubResolverOptions.NegativeCacheMaxTtl"/>; failures are not cached. An answer
 /// served from the cache is the same object as when it was fetched: its records' <see cref="DnsRecord.Ttl"/>
 /// are the values the server sent, not the time left.
+/// <para>
+/// Why this resolver is ours and not DnsClient (1.8.0, last commit 2024-07), which the registry
+/// serves and the end-to-end tests use as an independent oracle: DnsClient draws query ids from
+/// <c>Random.Shared</c> (not a cryptographic generator), sends from unconnected UDP sockets (a
+/// datagram from any address is read), does not check that an answer's question is the one
+/// asked, keeps an unbounded cache, caches negative answers for a fixed 5 s instead of the SOA's
+/// negative TTL, and does not share identical concurrent queries. spfd's answers decide whether
+/// mail is accepted, so each of those is a spoofing or memory risk in production.
+/// </para>
 /// </remarks>
 public sealed class StubResolver : IDnsResolver, IDisposable
 {

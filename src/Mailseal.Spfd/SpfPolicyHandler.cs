@@ -151,9 +151,9 @@ public sealed class SpfPolicyHandler : IPolicyHandler
 
     private async Task<string?> SkipReasonAsync(IPAddress ip, string helo, CancellationToken cancellationToken)
     {
-        if (_skip.Any(r => r.Contains(ip)))
+        if (_skip.Any(r => r.ContainsEitherForm(ip)))
             return "SPF check N/A for local connections";
-        if (_whitelist.Any(r => r.Contains(ip)))
+        if (_whitelist.Any(r => r.ContainsEitherForm(ip)))
             return "SPF skipped for whitelisted relay";
         foreach (var domain in _settings.DomainWhitelist)
         {

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Mailseal.Core.OpenPgp;
 using Mailseal.Core.OpenPgp.Encryption;
-using Mailseal.Core.Tests.OpenPgp.Interop;
 using Mailseal.Testing;
 
 namespace Mailseal.Benchmarks;

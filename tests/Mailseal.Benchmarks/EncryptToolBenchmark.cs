@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Mailseal.Core.Tests.OpenPgp.Interop;
 using Mailseal.Testing;
 
 namespace Mailseal.Benchmarks;

@@ -1,4 +1,3 @@
-using Mailseal.Core.Tests.OpenPgp.Interop;
 using Mailseal.Testing;
 
 namespace Mailseal.Benchmarks;

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Mailseal.Core.Tests.OpenPgp.Interop;
 using Mailseal.Testing;
 
 namespace Mailseal.Benchmarks;

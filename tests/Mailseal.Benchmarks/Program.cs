@@ -14,7 +14,6 @@
 //   failure; one line on stderr, never a stack trace.
 using Mailseal.Benchmarks;
 using Mailseal.Core;
-using Mailseal.Core.Tests.OpenPgp.Interop;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {

@@ -1,5 +1,4 @@
 using System.Text;
-using Mailseal.Core.Tests.OpenPgp.Interop;
 
 namespace Mailseal.Encrypt.Tests;
 

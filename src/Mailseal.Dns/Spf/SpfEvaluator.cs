@@ -493,33 +493,8 @@ public sealed class SpfEvaluator
         return explanation.Length > _options.MaxExplanationLength ? explanation[.._options.MaxExplanationLength] : explanation;
     }
 
-    private static bool InNetwork(IPAddress address, IPAddress network, int prefix)
-    {
-        if (address.AddressFamily != network.AddressFamily)
-        {
-            return false;
-        }
-
-        byte[] a = address.GetAddressBytes();
-        byte[] n = network.GetAddressBytes();
-        int fullBytes = prefix / 8;
-        for (int i = 0; i < fullBytes; i++)
-        {
-            if (a[i] != n[i])
-            {
-                return false;
-            }
-        }
-
-        int bits = prefix % 8;
-        if (bits == 0)
-        {
-            return true;
-        }
-
-        int mask = 0xff << (8 - bits) & 0xff;
-        return (a[fullBytes] & mask) == (n[fullBytes] & mask);
-    }
+    private static bool InNetwork(IPAddress address, IPAddress network, int prefix) =>
+        AddressRange.Create(network, prefix).Contains(address);
 
     private sealed class State
     {

@@ -1,3 +1,4 @@
+using System.Text;
 using Mailseal.EndToEnd.Tests.Harness;
 
 namespace Mailseal.EndToEnd.Tests.Fragments;
@@ -53,12 +54,14 @@ public sealed class FragmentTests
             });
             Assert.Equal(0, (await _stack.PostfixCheckAsync()).ExitCode);
             await WaitForListener(port, open: true);
-            await using (var smtp = await SmtpTestClient.ConnectAsync(port))
+            var transcript = new MemoryStream();
+            using (var smtp = await TestClients.ConnectSmtpAsync(port, logger: new MailKit.ProtocolLogger(transcript, leaveOpen: true)))
             {
-                var ehlo = await smtp.EhloAsync();
-                Assert.Contains(MailStack.HostName, ehlo.Lines[0], StringComparison.Ordinal);
-                await smtp.QuitAsync();
+                await smtp.DisconnectAsync(true);
             }
+
+            // the first line of the EHLO reply names the host
+            Assert.Contains($"S: 250-{MailStack.HostName}", Encoding.UTF8.GetString(transcript.ToArray()), StringComparison.Ordinal);
 
             Assert.Contains("syslog_name=postfix/extra", await Postconf("-M", $"127.0.0.1:{port}/inet"), StringComparison.Ordinal);
             Assert.Contains(word, await Greeting(_stack.SmtpPort), StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using MailKit.Net.Smtp;
 using System.Text;
 using Mailseal.EndToEnd.Tests.Harness;
 
@@ -53,24 +54,20 @@ public sealed class GreydPostfixTests : IAsyncLifetime
         return daemon;
     }
 
-    private static async Task<SmtpReplyException> DeferredAsync(int port, string sender, string recipient)
+    private static async Task<SmtpCommandException> DeferredAsync(int port, string sender, string recipient)
     {
-        await using var smtp = await SmtpTestClient.ConnectAsync(port);
-        await smtp.EhloAsync("mx.sender.example");
-        await smtp.MailFromAsync(sender);
-        var deferred = await Assert.ThrowsAsync<SmtpReplyException>(() => smtp.RcptToAsync(recipient));
-        await smtp.QuitAsync();
+        using var smtp = await TestClients.ConnectSmtpAsync(port, "mx.sender.example");
+        var deferred = await Assert.ThrowsAsync<SmtpCommandException>(() => TestClients.SendRawAsync(smtp, sender, [recipient], MailStack.BuildMessage(sender, recipient, "greylisted", "greylist test")));
+        Assert.Equal(SmtpErrorCode.RecipientNotAccepted, deferred.ErrorCode);
+        await smtp.DisconnectAsync(true);
         return deferred;
     }
 
     private async Task SendAsync(string sender, MailAccount account, string subject)
     {
-        await using var smtp = await SmtpTestClient.ConnectAsync(_stack.SmtpPort);
-        await smtp.EhloAsync("mx.sender.example");
-        await smtp.MailFromAsync(sender);
-        await smtp.RcptToAsync(account.Email);
-        await smtp.DataAsync(MailStack.BuildMessage(sender, account.Email, subject, "greylist test"));
-        await smtp.QuitAsync();
+        using var smtp = await TestClients.ConnectSmtpAsync(_stack.SmtpPort, "mx.sender.example");
+        await TestClients.SendRawAsync(smtp, sender, [account.Email], MailStack.BuildMessage(sender, account.Email, subject, "greylist test"));
+        await smtp.DisconnectAsync(true);
     }
 
     [Fact]
@@ -81,8 +78,8 @@ public sealed class GreydPostfixTests : IAsyncLifetime
         var sender = "alice@sender.example";
 
         var deferred = await DeferredAsync(_stack.SmtpPort, sender, account.Email);
-        Assert.Equal(450, deferred.Reply.Code);
-        Assert.Equal($"4.2.0 <{account.Email}>: Recipient address rejected: Greylisted by mailseal, come back in 2 seconds ({MailStack.Domain})", deferred.Reply.Lines[0]);
+        Assert.Equal(450, (int)deferred.StatusCode);
+        Assert.Equal($"4.2.0 <{account.Email}>: Recipient address rejected: Greylisted by mailseal, come back in 2 seconds ({MailStack.Domain})", deferred.Message.Split('\n')[0]);
 
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         await SendAsync(sender, account, "greylist retry");
@@ -112,7 +109,7 @@ public sealed class GreydPostfixTests : IAsyncLifetime
         for (var n = 0; n < 2; n++)
         {
             var sender = $"list{n}@sender{n}.example";
-            Assert.Equal(450, (await DeferredAsync(_stack.SmtpPort, sender, account.Email)).Reply.Code);
+            Assert.Equal(450, (int)(await DeferredAsync(_stack.SmtpPort, sender, account.Email)).StatusCode);
             await Task.Delay(TimeSpan.FromSeconds(2.5));
             await SendAsync(sender, account, $"awl {n}");
         }

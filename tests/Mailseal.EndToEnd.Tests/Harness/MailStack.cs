@@ -53,8 +53,8 @@ public sealed class MailStack : IAsyncLifetime
     /// <summary>The cached initdb'd cluster copied by each run.</summary>
     public const string TemplateCluster = "/var/tmp/mailseal-e2e-pg15-template-v2";
 
-    private const string PgBin = "/usr/lib/postgresql/15/bin";
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    internal const string PgBin = "/usr/lib/postgresql/15/bin";
+    internal static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
     private readonly IMessageSink? _sink;
@@ -66,6 +66,11 @@ public sealed class MailStack : IAsyncLifetime
     private int _varsCounter;
     private string _vmailUid = string.Empty;
     private bool _stopped;
+    private readonly PostgresServer _postgres;
+    private readonly DovecotServer _dovecot;
+    private readonly PostfixServer _postfix;
+    private readonly SpamdServer _spamd;
+    private readonly UnboundServer _unbound;
 
     /// <summary>Creates the fixture; xunit passes its diagnostic sink (timings go there).</summary>
     public MailStack(IMessageSink diagnosticSink)
@@ -77,6 +82,11 @@ public sealed class MailStack : IAsyncLifetime
         var ports = FreePorts.Take(6);
         (SmtpPort, SubmissionPort, ImapPort, SpamdPort, DnsPort, PostgresPort) = (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]);
         ReaderPassword = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        _postgres = new PostgresServer(this);
+        _dovecot = new DovecotServer(this);
+        _postfix = new PostfixServer(this);
+        _spamd = new SpamdServer(this);
+        _unbound = new UnboundServer(this);
     }
 
     /// <summary>This run's id (the temp dir's name).</summary>
@@ -170,7 +180,7 @@ public sealed class MailStack : IAsyncLifetime
                 await CleanStaleRunsLockedAsync().ConfigureAwait(false);
                 EnsureDatagramQueueLength();
                 await EnsureSystemUsersAsync(ct).ConfigureAwait(false);
-                await EnsureTemplateClusterAsync(ct).ConfigureAwait(false);
+                await PostgresServer.EnsureTemplateClusterAsync(ct).ConfigureAwait(false);
                 WriteMarker(keep: false);
             }
 
@@ -179,15 +189,15 @@ public sealed class MailStack : IAsyncLifetime
             Lap("directories");
             _variables = BaseVariables();
 
-            var spamd = StartSpamdAsync(ct);
-            var unbound = StartUnboundAsync(ct);
-            var postgres = StartPostgresThenSchemaAsync(ct);
-            var dovecotConfig = ConfigureDovecotAsync(ct);
-            var postfixConfig = ConfigurePostfixAsync(ct);
+            var spamd = _spamd.StartAsync(ct);
+            var unbound = _unbound.StartAsync(ct);
+            var postgres = _postgres.StartThenSchemaAsync(ct);
+            var dovecotConfig = _dovecot.ConfigureAsync(ct);
+            var postfixConfig = _postfix.ConfigureAsync(ct);
             await Task.WhenAll(postgres, dovecotConfig).ConfigureAwait(false);
-            var dovecot = StartDovecotAsync(ct);
+            var dovecot = _dovecot.StartAsync(ct);
             await postfixConfig.ConfigureAwait(false);
-            var postfix = StartPostfixAsync(ct);
+            var postfix = _postfix.StartAsync(ct);
             await Task.WhenAll(spamd, unbound, dovecot, postfix).ConfigureAwait(false);
             StartupTime = _clock.Elapsed;
             Lap("all up");
@@ -249,7 +259,7 @@ public sealed class MailStack : IAsyncLifetime
         var gpg = sw.ElapsedMilliseconds;
         using (await StackLock.AcquireAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            await RemoveAlternateConfigDirectoryAsync(Path.Combine(TempDirectory, "etc", "postfix")).ConfigureAwait(false);
+            await PostfixServer.RemoveAlternateConfigDirectoryAsync(Path.Combine(TempDirectory, "etc", "postfix")).ConfigureAwait(false);
         }
 
         var postconf = sw.ElapsedMilliseconds;
@@ -292,11 +302,11 @@ public sealed class MailStack : IAsyncLifetime
     /// </summary>
     public Task StartServiceAsync(MailService service, CancellationToken ct = default) => service switch
     {
-        MailService.Postgres => StartPostgresAsync(ct),
-        MailService.Dovecot => StartDovecotAsync(ct),
-        MailService.Postfix => StartPostfixAsync(ct),
-        MailService.Spamd => StartSpamdAsync(ct),
-        MailService.Unbound => StartUnboundAsync(ct),
+        MailService.Postgres => _postgres.StartAsync(ct),
+        MailService.Dovecot => _dovecot.StartAsync(ct),
+        MailService.Postfix => _postfix.StartAsync(ct),
+        MailService.Spamd => _spamd.StartAsync(ct),
+        MailService.Unbound => _unbound.StartAsync(ct),
         _ => throw new ArgumentOutOfRangeException(nameof(service)),
     };
 
@@ -420,44 +430,34 @@ public sealed class MailStack : IAsyncLifetime
         $"From: <{from}>\r\nTo: <{to}>\r\nSubject: {subject}\r\nDate: {DateTime.UtcNow.ToString("R", CultureInfo.InvariantCulture)}\r\n" +
         $"Message-ID: <{Guid.NewGuid():N}@client.example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body.ReplaceLineEndings("\r\n")}\r\n";
 
-    /// <summary>Sends a message over SMTP without AUTH (port <see cref="SmtpPort"/> unless given); returns Postfix's queue id.</summary>
+    /// <summary>Sends a message with MailKit over SMTP without AUTH (port <see cref="SmtpPort"/> unless given); returns Postfix's queue id. A refusal throws MailKit's <see cref="MailKit.Net.Smtp.SmtpCommandException"/>.</summary>
     public async Task<string> SendAsync(string from, IEnumerable<string> to, string message, int? port = null, CancellationToken ct = default)
     {
-        await using var smtp = await SmtpTestClient.ConnectAsync(port ?? SmtpPort, ct).ConfigureAwait(false);
-        await smtp.EhloAsync(ct: ct).ConfigureAwait(false);
+        using var smtp = await TestClients.ConnectSmtpAsync(port ?? SmtpPort, ct: ct).ConfigureAwait(false);
         return await TransactAsync(smtp, from, to, message, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Submits a message on <see cref="SubmissionPort"/> with AUTH PLAIN; returns the queue id. A refused AUTH throws <see cref="SmtpReplyException"/>.</summary>
+    /// <summary>Submits a message with MailKit on <see cref="SubmissionPort"/> with AUTH; returns the queue id. A refused AUTH throws MailKit's <see cref="MailKit.Security.AuthenticationException"/>.</summary>
     public async Task<string> SubmitAsync(string user, string password, string from, IEnumerable<string> to, string message, CancellationToken ct = default)
     {
-        await using var smtp = await SmtpTestClient.ConnectAsync(SubmissionPort, ct).ConfigureAwait(false);
-        await smtp.EhloAsync(ct: ct).ConfigureAwait(false);
-        await smtp.AuthPlainAsync(user, password, ct).ConfigureAwait(false);
+        using var smtp = await TestClients.ConnectSmtpAsync(SubmissionPort, ct: ct).ConfigureAwait(false);
+        await smtp.AuthenticateAsync(user, password, ct).ConfigureAwait(false);
         return await TransactAsync(smtp, from, to, message, ct).ConfigureAwait(false);
     }
 
-    private static async Task<string> TransactAsync(SmtpTestClient smtp, string from, IEnumerable<string> to, string message, CancellationToken ct)
+    private static async Task<string> TransactAsync(MailKit.Net.Smtp.SmtpClient smtp, string from, IEnumerable<string> to, string message, CancellationToken ct)
     {
-        await smtp.MailFromAsync(from, ct).ConfigureAwait(false);
-        foreach (var rcpt in to)
-        {
-            await smtp.RcptToAsync(rcpt, ct).ConfigureAwait(false);
-        }
-
-        var reply = await smtp.DataAsync(message, ct).ConfigureAwait(false);
-        await smtp.QuitAsync(ct).ConfigureAwait(false);
-        return SmtpTestClient.QueueIdOf(reply) ?? throw new SmtpReplyException("DATA (no queue id in reply)", reply);
+        var reply = await TestClients.SendRawAsync(smtp, from, to, message, ct).ConfigureAwait(false);
+        await smtp.DisconnectAsync(true, ct).ConfigureAwait(false);
+        return TestClients.QueueIdOf(reply) ?? throw new XunitException($"no queue id in Postfix's reply to DATA: {reply}");
     }
 
     /// <summary>Logs in over IMAP and fetches every message in INBOX, raw.</summary>
     public async Task<IReadOnlyList<byte[]>> FetchMessagesAsync(string email, string password, CancellationToken ct = default)
     {
-        await using var imap = await ImapTestClient.ConnectAsync(ImapPort, ct).ConfigureAwait(false);
-        await imap.LoginAsync(email, password, ct).ConfigureAwait(false);
-        await imap.SelectAsync("INBOX", ct).ConfigureAwait(false);
-        var all = await imap.FetchAllAsync(ct).ConfigureAwait(false);
-        await imap.LogoutAsync(ct).ConfigureAwait(false);
+        using var imap = await TestClients.ConnectImapAsync(ImapPort, email, password, ct: ct).ConfigureAwait(false);
+        var all = await TestClients.FetchAllRawAsync(imap, ct).ConfigureAwait(false);
+        await imap.DisconnectAsync(true, ct).ConfigureAwait(false);
         return all;
     }
 
@@ -479,20 +479,18 @@ public sealed class MailStack : IAsyncLifetime
         {
             try
             {
-                await using var imap = await ImapTestClient.ConnectAsync(ImapPort, ct).ConfigureAwait(false);
-                await imap.LoginAsync(email, password, ct).ConfigureAwait(false);
-                seen = await imap.SelectAsync("INBOX", ct).ConfigureAwait(false);
+                using var imap = await TestClients.ConnectImapAsync(ImapPort, email, password, ct: ct).ConfigureAwait(false);
+                var all = await TestClients.FetchAllRawAsync(imap, ct).ConfigureAwait(false);
+                await imap.DisconnectAsync(true, ct).ConfigureAwait(false);
+                seen = all.Count;
                 if (seen >= count)
                 {
-                    var all = await imap.FetchAllAsync(ct).ConfigureAwait(false);
-                    await imap.LogoutAsync(ct).ConfigureAwait(false);
                     return all;
                 }
 
-                await imap.LogoutAsync(ct).ConfigureAwait(false);
                 lastError = null;
             }
-            catch (Exception e) when (e is ImapCommandException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+            catch (Exception e) when (e is MailKit.CommandException or MailKit.ProtocolException or MailKit.Security.AuthenticationException or IOException or System.Net.Sockets.SocketException or TimeoutException)
             {
                 // Dovecot (or its database) may be coming back: keep trying until the deadline
                 lastError = e.Message;
@@ -507,37 +505,6 @@ public sealed class MailStack : IAsyncLifetime
 
             await Task.Delay(100, ct).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>Reads Postfix's queue (<c>postqueue -j</c>).</summary>
-    public async Task<IReadOnlyList<QueuedMessage>> GetQueueAsync(CancellationToken ct = default)
-    {
-        var r = await ProcessRunner.RunCheckedAsync("postqueue", ["-c", PostfixConfigDirectory, "-j"], ct: ct).ConfigureAwait(false);
-        var list = new List<QueuedMessage>();
-        foreach (var line in r.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            using var doc = JsonDocument.Parse(line);
-            var e = doc.RootElement;
-            var recipients = new List<QueuedRecipient>();
-            if (e.TryGetProperty("recipients", out var rs))
-            {
-                foreach (var rcpt in rs.EnumerateArray())
-                {
-                    recipients.Add(new QueuedRecipient(
-                        rcpt.GetProperty("address").GetString() ?? string.Empty,
-                        rcpt.TryGetProperty("delay_reason", out var why) ? why.GetString() : null));
-                }
-            }
-
-            list.Add(new QueuedMessage(
-                e.GetProperty("queue_name").GetString() ?? string.Empty,
-                e.GetProperty("queue_id").GetString() ?? string.Empty,
-                e.TryGetProperty("sender", out var s) ? s.GetString() ?? string.Empty : string.Empty,
-                e.TryGetProperty("message_size", out var size) ? size.GetInt64() : 0,
-                recipients));
-        }
-
-        return list;
     }
 
     /// <summary>Polls the queue (default 30 s) until <paramref name="condition"/> holds; throws with the Postfix log tail otherwise.</summary>
@@ -566,6 +533,42 @@ public sealed class MailStack : IAsyncLifetime
     /// <summary>Asks Postfix to retry every deferred message now (<c>postqueue -f</c>).</summary>
     public Task FlushQueueAsync(CancellationToken ct = default) =>
         ProcessRunner.RunCheckedAsync("postqueue", ["-c", PostfixConfigDirectory, "-f"], ct: ct);
+
+    /// <summary>
+    /// Proves that no further copy for <paramref name="recipient"/> can arrive: waits (default
+    /// 30 s) until Postfix's queue is empty (<c>postqueue -j</c>: maildrop, incoming, active,
+    /// deferred and hold; a message being filtered or re-injected is still in one of them) and
+    /// Postfix's log shows exactly <paramref name="deliveries"/> final deliveries to it (status=sent
+    /// by a transport other than mailseal-pipe). Fails at once on more deliveries than expected.
+    /// This replaces waiting "longer than the retry backoff" and hoping a duplicate shows.
+    /// </summary>
+    public async Task WaitForSettledDeliveriesAsync(string recipient, int deliveries, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(recipient);
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            var queue = await GetQueueAsync(ct).ConfigureAwait(false);
+            var sent = _postfix.FinalDeliveries(recipient);
+            if (sent.Count > deliveries)
+            {
+                throw new XunitException($"{recipient}: {sent.Count} final deliveries in postfix.log, expected {deliveries}:\n{string.Join('\n', sent)}");
+            }
+
+            if (queue.Count == 0 && sent.Count == deliveries)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new XunitException($"{recipient}: after {limit.TotalSeconds} s the queue holds {queue.Count} message(s) and postfix.log shows {sent.Count} final deliveries, expected an empty queue and {deliveries}: {JsonSerializer.Serialize(queue)}\n{TailLog(MailService.Postfix)}");
+            }
+
+            await Task.Delay(100, ct).ConfigureAwait(false);
+        }
+    }
 
     // ------------------------------------------------------------------ configuration
 
@@ -610,67 +613,37 @@ public sealed class MailStack : IAsyncLifetime
     }
 
     /// <summary><c>postfix reload</c>: the master re-reads main.cf and master.cf.</summary>
-    public async Task ReloadPostfixAsync(CancellationToken ct = default)
-    {
-        var r = await ProcessRunner.RunAsync("postfix", ["-c", PostfixConfigDirectory, "reload"], ct: ct).ConfigureAwait(false);
-        if (r.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"postfix reload exited {r.ExitCode}: {r.Output}\n{TailLog(MailService.Postfix)}");
-        }
-
-        await WaitUntilAsync("postfix smtpd after reload", () => FreePorts.IsListening(SmtpPort), MailService.Postfix, ct).ConfigureAwait(false);
-    }
+    public Task ReloadPostfixAsync(CancellationToken ct = default) => _postfix.ReloadAsync(ct);
 
     /// <summary>Restores main.cf and master.cf as they were after the base fragments, and reloads Postfix.</summary>
-    public async Task ResetPostfixConfigAsync(CancellationToken ct = default)
-    {
-        foreach (var f in new[] { "main.cf", "master.cf" })
-        {
-            File.Copy(Path.Combine(TempDirectory, "etc", "postfix-base", f), Path.Combine(PostfixConfigDirectory, f), overwrite: true);
-        }
+    public Task ResetPostfixConfigAsync(CancellationToken ct = default) => _postfix.ResetConfigAsync(ct);
 
-        TouchPast(PostfixConfigDirectory);
-        await ReloadPostfixAsync(ct).ConfigureAwait(false);
-    }
+    /// <summary>Reads Postfix's queue (<c>postqueue -j</c>).</summary>
+    public Task<IReadOnlyList<QueuedMessage>> GetQueueAsync(CancellationToken ct = default) => _postfix.GetQueueAsync(ct);
 
-    /// <summary>Runs <c>postfix check</c> on the config directory.</summary>
-    public Task<ProcessResult> PostfixCheckAsync(CancellationToken ct = default) =>
-        ProcessRunner.RunAsync("postfix", ["-c", PostfixConfigDirectory, "check"], ct: ct);
+    /// <summary>Postfix's log lines that record a final delivery to <paramref name="recipient"/> (not the hand-over to mailseal-pipe).</summary>
+    public IReadOnlyList<string> FinalDeliveries(string recipient) => _postfix.FinalDeliveries(recipient);
 
     /// <summary>
     /// Makes unbound answer <paramref name="zone"/> from <paramref name="records"/> (zone-file
     /// lines such as <c>example.org. 300 IN TXT "v=spf1 -all"</c>) and nothing else for
     /// names under it (local-zone static); replaces what an earlier call gave it.
     /// </summary>
-    public async Task SetDnsZoneAsync(string zone, IEnumerable<string> records, CancellationToken ct = default)
-    {
-        var name = zone.TrimEnd('.').ToLowerInvariant();
-        var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"local-zone: \"{name}.\" static\n");
-        foreach (var r in records)
-        {
-            if (r.Contains('\'', StringComparison.Ordinal) || r.Contains('\n', StringComparison.Ordinal))
-            {
-                throw new ArgumentException($"a record may not contain a single quote or a newline: {r}", nameof(records));
-            }
-
-            sb.Append(CultureInfo.InvariantCulture, $"local-data: '{r}'\n");
-        }
-
-        await File.WriteAllTextAsync(Path.Combine(TempDirectory, "etc", "unbound", "zones", name + ".conf"), sb.ToString(), ct).ConfigureAwait(false);
-        await ReloadUnboundAsync(ct).ConfigureAwait(false);
-    }
+    public Task SetDnsZoneAsync(string zone, IEnumerable<string> records, CancellationToken ct = default) => _unbound.SetZoneAsync(zone, records, ct);
 
     /// <summary>Removes a zone given with <see cref="SetDnsZoneAsync"/>.</summary>
-    public async Task RemoveDnsZoneAsync(string zone, CancellationToken ct = default)
-    {
-        File.Delete(Path.Combine(TempDirectory, "etc", "unbound", "zones", zone.TrimEnd('.').ToLowerInvariant() + ".conf"));
-        await ReloadUnboundAsync(ct).ConfigureAwait(false);
-    }
+    public Task RemoveDnsZoneAsync(string zone, CancellationToken ct = default) => _unbound.RemoveZoneAsync(zone, ct);
 
-    /// <summary>Asks the harness's unbound; see <see cref="DnsTestClient.QueryAsync"/>.</summary>
-    public Task<(int Rcode, IReadOnlyList<string> Answers)> QueryDnsAsync(string name, ushort type, CancellationToken ct = default) =>
-        DnsTestClient.QueryAsync(DnsPort, name, type, ct);
+    /// <summary>The entries of alternate_config_directories in /etc/postfix/main.cf.</summary>
+    public static Task<List<string>> AlternateConfigDirectoriesAsync() => PostfixServer.AlternateConfigDirectoriesAsync();
+
+    /// <summary>Runs <c>postfix check</c> on the config directory.</summary>
+    public Task<ProcessResult> PostfixCheckAsync(CancellationToken ct = default) =>
+        ProcessRunner.RunAsync("postfix", ["-c", PostfixConfigDirectory, "check"], ct: ct);
+
+    /// <summary>Asks the harness's unbound with DnsClient; see <see cref="TestClients.QueryDnsAsync"/>.</summary>
+    public Task<(int Rcode, IReadOnlyList<string> Answers)> QueryDnsAsync(string name, DnsClient.QueryType type, CancellationToken ct = default) =>
+        TestClients.QueryDnsAsync(DnsPort, name, type, ct);
 
     /// <summary>
     /// The published native tools (tools/publish.sh: <c>mailseal</c> and its links), copied once
@@ -738,29 +711,6 @@ public sealed class MailStack : IAsyncLifetime
         }
     }
 
-    private static async Task EnsureTemplateClusterAsync(CancellationToken ct)
-    {
-        if (File.Exists(Path.Combine(TemplateCluster, "PG_VERSION")))
-        {
-            return;
-        }
-
-        if (!File.Exists(Path.Combine(PgBin, "initdb")))
-        {
-            throw new InvalidOperationException($"PostgreSQL 15 is not installed ({PgBin}/initdb missing); tools/install-deps.sh installs it");
-        }
-
-        var tmp = TemplateCluster + ".tmp";
-        await ProcessRunner.RunAsync("rm", ["-rf", tmp], ct: ct).ConfigureAwait(false);
-        await ProcessRunner.RunCheckedAsync("install", ["-d", "-o", "postgres", "-g", "postgres", "-m", "700", tmp], ct: ct).ConfigureAwait(false);
-        await ProcessRunner.RunCheckedAsync(
-            "runuser",
-            ["-u", "postgres", "--", Path.Combine(PgBin, "initdb"), "-D", tmp, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "--wal-segsize=1"],
-            timeout: TimeSpan.FromMinutes(2),
-            ct: ct).ConfigureAwait(false);
-        Directory.Move(tmp, TemplateCluster);
-    }
-
     private async Task CreateDirectoriesAsync(CancellationToken ct)
     {
         var t = TempDirectory;
@@ -798,296 +748,9 @@ public sealed class MailStack : IAsyncLifetime
         Report($"raised {path} from {current} to {wanted} so Postfix's postlogd cannot block on a full queue");
     }
 
-    private async Task StartPostgresThenSchemaAsync(CancellationToken ct)
-    {
-        await StartPostgresAsync(ct).ConfigureAwait(false);
-        await SetUpDatabaseAsync(ct).ConfigureAwait(false);
-    }
-
-    private async Task StartPostgresAsync(CancellationToken ct)
-    {
-        var data = Path.Combine(TempDirectory, "pg", "data");
-        var options = $"-c listen_addresses=127.0.0.1 -c port={PostgresPort} -c unix_socket_directories={PostgresSocketDirectory} -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
-        var rc = await ProcessRunner.RunDetachedAsync(
-            "runuser",
-            ["-u", "postgres", "--", Path.Combine(PgBin, "pg_ctl"), "-D", data, "-l", Path.Combine(LogDirectory, "postgresql.log"), "-w", "-t", "60", "-o", options, "start"],
-            Path.Combine(LogDirectory, "pg_ctl.out"),
-            StartTimeout,
-            ct).ConfigureAwait(false);
-        if (rc != 0)
-        {
-            throw new InvalidOperationException($"pg_ctl start exited {rc}\n{TailLog(MailService.Postgres)}");
-        }
-
-        RecordPid(MailService.Postgres);
-        Lap("postgres up");
-    }
-
-    private async Task SetUpDatabaseAsync(CancellationToken ct)
-    {
-        var admin = $"Host={PostgresSocketDirectory};Port={PostgresPort};Username=postgres;Database=postgres;Pooling=false;Timeout=15";
-        await using (var c = new NpgsqlConnection(admin))
-        {
-            await c.OpenAsync(ct).ConfigureAwait(false);
-            await using var setPw = new NpgsqlCommand("SELECT set_config('mailseal.reader_password', @pw, false)", c);
-            setPw.Parameters.AddWithValue("pw", ReaderPassword);
-            await setPw.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            await using var role = new NpgsqlCommand(
-                "DO $$ BEGIN EXECUTE format('CREATE ROLE mailreader LOGIN PASSWORD %L', current_setting('mailseal.reader_password')); END $$", c);
-            await role.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            await using var db = new NpgsqlCommand("CREATE DATABASE mail", c);
-            await db.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-
-        await using (var c = await OpenDatabaseAsync(ct).ConfigureAwait(false))
-        {
-            await AccountSchema.ApplyAsync(c, ct).ConfigureAwait(false);
-            await using var grant = new NpgsqlCommand("GRANT SELECT ON users, aliases TO mailreader", c);
-            await grant.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-
-        Lap("schema");
-    }
-
-    private async Task StartSpamdAsync(CancellationToken ct)
-    {
-        var rc = await ProcessRunner.RunDetachedAsync(
-            "spamd",
-            ["--daemonize", $"--listen=127.0.0.1:{SpamdPort}", $"--pidfile={PidFile(TempDirectory, MailService.Spamd)}", "--username=debian-spamd",
-             "--max-children=1", "--min-children=1", $"--syslog={Path.Combine(LogDirectory, "spamd.log")}", "--nouser-config", "--helper-home-dir=/var/lib/spamassassin"],
-            Path.Combine(LogDirectory, "spamd.out"),
-            StartTimeout,
-            ct).ConfigureAwait(false);
-        if (rc != 0)
-        {
-            throw new InvalidOperationException($"spamd exited {rc}\n{TailLog(MailService.Spamd)}");
-        }
-
-        await WaitUntilAsync("spamd port", () => FreePorts.IsListening(SpamdPort), MailService.Spamd, ct).ConfigureAwait(false);
-        RecordPid(MailService.Spamd);
-        Lap("spamd up");
-    }
-
-    private async Task StartUnboundAsync(CancellationToken ct)
-    {
-        var etc = Path.Combine(TempDirectory, "etc", "unbound");
-        if (!File.Exists(UnboundConfigFile))
-        {
-            await File.WriteAllTextAsync(UnboundConfigFile, $"""
-                server:
-                  interface: 127.0.0.1
-                  port: {DnsPort}
-                  do-ip6: no
-                  access-control: 127.0.0.0/8 allow
-                  username: ""
-                  chroot: ""
-                  directory: "{etc}"
-                  pidfile: "{PidFile(TempDirectory, MailService.Unbound)}"
-                  logfile: "{Path.Combine(LogDirectory, "unbound.log")}"
-                  use-syslog: no
-                  do-daemonize: yes
-                  module-config: "iterator"
-                  num-threads: 1
-                  # no upstream: answer everything locally (NXDOMAIN) instead of timing out on root servers
-                  local-zone: "." static
-                  include: "{etc}/zones/*.conf"
-                remote-control:
-                  control-enable: yes
-                  control-interface: "{Path.Combine(TempDirectory, "run", "unbound.ctl")}"
-                  control-use-cert: no
-
-                """, ct).ConfigureAwait(false);
-            await File.WriteAllTextAsync(Path.Combine(etc, "zones", Domain + ".conf"), $"""
-                local-zone: "{Domain}." static
-                local-data: "{Domain}. 300 IN MX 10 {HostName}."
-                local-data: "{HostName}. 300 IN A 127.0.0.1"
-
-                """, ct).ConfigureAwait(false);
-            var check = await ProcessRunner.RunAsync("unbound-checkconf", [UnboundConfigFile], ct: ct).ConfigureAwait(false);
-            if (check.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"unbound-checkconf: {check.Output}");
-            }
-        }
-
-        var rc = await ProcessRunner.RunDetachedAsync("unbound", ["-c", UnboundConfigFile], Path.Combine(LogDirectory, "unbound.out"), StartTimeout, ct).ConfigureAwait(false);
-        if (rc != 0)
-        {
-            throw new InvalidOperationException($"unbound exited {rc}\n{TailLog(MailService.Unbound)}");
-        }
-
-        await WaitUntilAsync("unbound pid file", () => IsRunning(MailService.Unbound), MailService.Unbound, ct).ConfigureAwait(false);
-        await WaitUntilAsync("unbound port", () => FreePorts.IsListening(DnsPort), MailService.Unbound, ct).ConfigureAwait(false);
-        RecordPid(MailService.Unbound);
-        Lap("unbound up");
-    }
-
-    private async Task ReloadUnboundAsync(CancellationToken ct)
-    {
-        var r = await ProcessRunner.RunAsync("unbound-control", ["-c", UnboundConfigFile, "reload"], ct: ct).ConfigureAwait(false);
-        if (r.ExitCode != 0 || !r.StandardOutput.Contains("ok", StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"unbound-control reload exited {r.ExitCode}: {r.Output}\n{TailLog(MailService.Unbound)}");
-        }
-    }
-
-    private async Task ConfigureDovecotAsync(CancellationToken ct)
-    {
-        var t = TempDirectory;
-        await File.WriteAllTextAsync(DovecotConfigFile, $$"""
-            # Harness-only settings; everything Mailseal ships comes from dovecot/ through postfix/apply.sh (conf.d/).
-            protocols = imap lmtp
-            listen = 127.0.0.1
-            base_dir = {{t}}/run/dovecot
-            state_dir = {{t}}/var/dovecot-state
-            instance_name = mailseal-e2e-{{Id}}
-            hostname = {{HostName}}
-            log_path = {{LogDirectory}}/dovecot.log
-            ssl = no
-            disable_plaintext_auth = no
-            auth_verbose = yes
-            # tests try wrong passwords on purpose: answer at once instead of after 2 s
-            auth_failure_delay = 0
-            service imap-login {
-              inet_listener imap {
-                address = 127.0.0.1
-                port = {{ImapPort}}
-              }
-              inet_listener imaps {
-                port = 0
-              }
-            }
-            !include conf.d/*.conf
-
-            """, ct).ConfigureAwait(false);
-        await ApplyFragmentsAsync(
-            Path.Combine(t, "etc", "dovecot", "conf.d"),
-            ["dovecot/10-mailseal-mail.conf", "dovecot/10-mailseal-auth.conf", "dovecot/20-mailseal-lmtp.conf", "dovecot/mailseal-sql.conf.ext"],
-            ct: ct).ConfigureAwait(false);
-        var check = await ProcessRunner.RunAsync("doveconf", ["-c", DovecotConfigFile, "-n"], ct: ct).ConfigureAwait(false);
-        if (check.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"doveconf -n rejects the Dovecot config: {check.StandardError.Trim()}");
-        }
-
-        Lap("dovecot config");
-    }
-
-    private async Task StartDovecotAsync(CancellationToken ct)
-    {
-        var rc = await ProcessRunner.RunDetachedAsync("dovecot", ["-c", DovecotConfigFile], Path.Combine(LogDirectory, "dovecot.out"), StartTimeout, ct).ConfigureAwait(false);
-        if (rc != 0)
-        {
-            throw new InvalidOperationException($"dovecot exited {rc}\n{TailLog(MailService.Dovecot)}");
-        }
-
-        await WaitUntilAsync("dovecot master.pid", () => IsRunning(MailService.Dovecot), MailService.Dovecot, ct).ConfigureAwait(false);
-        await WaitUntilAsync("dovecot imap port", () => FreePorts.IsListening(ImapPort), MailService.Dovecot, ct).ConfigureAwait(false);
-        await WaitUntilAsync("dovecot lmtp and auth sockets", () => File.Exists(LmtpSocket) && File.Exists(DovecotAuthSocket), MailService.Dovecot, ct).ConfigureAwait(false);
-        RecordPid(MailService.Dovecot);
-        Lap("dovecot up");
-    }
-
-    private async Task ConfigurePostfixAsync(CancellationToken ct)
-    {
-        var t = TempDirectory;
-        var pf = PostfixConfigDirectory;
-        await File.WriteAllTextAsync(Path.Combine(pf, "main.cf"), $"""
-            # Harness-only settings; everything Mailseal ships comes from postfix/ through postfix/apply.sh.
-            compatibility_level = 3.6
-            queue_directory = {PostfixQueueDirectory}
-            data_directory = {t}/lib/postfix
-            maillog_file = {LogDirectory}/postfix.log
-            maillog_file_prefixes = /var, /dev/stdout, {LogDirectory}
-            myhostname = {HostName}
-            mydomain = {Domain}
-            myorigin = $myhostname
-            mydestination = localhost
-            inet_interfaces = 127.0.0.1
-            inet_protocols = ipv4
-            mynetworks = 127.0.0.0/8
-            alias_maps =
-            alias_database =
-            biff = no
-            append_dot_mydomain = no
-            smtputf8_enable = no
-            smtpd_banner = $myhostname ESMTP mailseal-e2e
-            smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
-            # the stack never sends mail off the machine
-            default_transport = error:mailseal end-to-end stack delivers locally only
-            relay_transport = error:mailseal end-to-end stack delivers locally only
-            # retry in seconds, so fault tests finish quickly
-            queue_run_delay = 2s
-            minimal_backoff_time = 2s
-            maximal_backoff_time = 4s
-            lmtp_connect_timeout = 5s
-
-            """, ct).ConfigureAwait(false);
-        await File.WriteAllTextAsync(Path.Combine(pf, "master.cf"), $"""
-            # service type  private unpriv chroot wakeup maxproc command + args   (chroot n: NOTES.md pitfall 4)
-            127.0.0.1:{SmtpPort} inet n - n - - smtpd
-            pickup     unix  n       -       n       60      1       pickup
-            cleanup    unix  n       -       n       -       0       cleanup
-            qmgr       unix  n       -       n       300     1       qmgr
-            tlsmgr     unix  -       -       n       1000?   1       tlsmgr
-            rewrite    unix  -       -       n       -       -       trivial-rewrite
-            bounce     unix  -       -       n       -       0       bounce
-            defer      unix  -       -       n       -       0       bounce
-            trace      unix  -       -       n       -       0       bounce
-            verify     unix  -       -       n       -       1       verify
-            flush      unix  n       -       n       1000?   0       flush
-            proxymap   unix  -       -       n       -       -       proxymap
-            proxywrite unix  -       -       n       -       1       proxymap
-            smtp       unix  -       -       n       -       -       smtp
-            relay      unix  -       -       n       -       -       smtp
-            showq      unix  n       -       n       -       -       showq
-            error      unix  -       -       n       -       -       error
-            retry      unix  -       -       n       -       -       error
-            discard    unix  -       -       n       -       -       discard
-            local      unix  -       n       n       -       -       local
-            virtual    unix  -       n       n       -       -       virtual
-            lmtp       unix  -       -       n       -       -       lmtp
-            anvil      unix  -       -       n       -       1       anvil
-            scache     unix  -       -       n       -       1       scache
-            postlog    unix-dgram n  -       n       -       1       postlogd
-
-            """, ct).ConfigureAwait(false);
-        await ApplyFragmentsAsync(
-            pf,
-            ["postfix/mailseal-pgsql-mailboxes.cf", "postfix/mailseal-pgsql-aliases.cf", "postfix/mailseal-virtual-lmtp.postconf", "postfix/mailseal-submission.postconf"],
-            ct: ct).ConfigureAwait(false);
-        foreach (var f in new[] { "main.cf", "master.cf" })
-        {
-            File.Copy(Path.Combine(pf, f), Path.Combine(t, "etc", "postfix-base", f), overwrite: true);
-        }
-
-        using (await StackLock.AcquireAsync(ct).ConfigureAwait(false))
-        {
-            await AddAlternateConfigDirectoryAsync(pf, ct).ConfigureAwait(false);
-        }
-
-        TouchPast(pf);
-        Lap("postfix config");
-    }
-
-    private async Task StartPostfixAsync(CancellationToken ct)
-    {
-        TouchPast(PostfixConfigDirectory);
-        var rc = await ProcessRunner.RunDetachedAsync("postfix", ["-c", PostfixConfigDirectory, "start"], Path.Combine(LogDirectory, "postfix.out"), StartTimeout, ct).ConfigureAwait(false);
-        if (rc != 0)
-        {
-            throw new InvalidOperationException($"postfix start exited {rc}\n{TailLog(MailService.Postfix)}");
-        }
-
-        await WaitUntilAsync("postfix master.pid", () => IsRunning(MailService.Postfix), MailService.Postfix, ct).ConfigureAwait(false);
-        await WaitUntilAsync("postfix smtpd ports", () => FreePorts.IsListening(SmtpPort) && FreePorts.IsListening(SubmissionPort), MailService.Postfix, ct).ConfigureAwait(false);
-        RecordPid(MailService.Postfix);
-        Lap("postfix up");
-    }
-
     // ------------------------------------------------------------------ plumbing
 
-    private static string PidFile(string tempDirectory, MailService service) => service switch
+    internal static string PidFile(string tempDirectory, MailService service) => service switch
     {
         MailService.Postgres => Path.Combine(tempDirectory, "pg", "data", "postmaster.pid"),
         MailService.Dovecot => Path.Combine(tempDirectory, "run", "dovecot", "master.pid"),
@@ -1120,7 +783,7 @@ public sealed class MailStack : IAsyncLifetime
     private string AllLogTails() =>
         string.Concat(Enum.GetValues<MailService>().Select(s => TailLog(s, 25)));
 
-    private async Task WaitUntilAsync(string what, Func<bool> condition, MailService service, CancellationToken ct)
+    internal async Task WaitUntilAsync(string what, Func<bool> condition, MailService service, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + StartTimeout;
         while (!condition())
@@ -1146,7 +809,7 @@ public sealed class MailStack : IAsyncLifetime
         }
     }
 
-    private static void TouchPast(string directory)
+    internal static void TouchPast(string directory)
     {
         // Postfix waits while main.cf is younger than ~1 s (NOTES.md pitfall 3).
         var past = DateTime.UtcNow.AddMinutes(-1);
@@ -1156,7 +819,7 @@ public sealed class MailStack : IAsyncLifetime
         }
     }
 
-    private void Lap(string what)
+    internal void Lap(string what)
     {
         lock (_timings)
         {
@@ -1164,7 +827,7 @@ public sealed class MailStack : IAsyncLifetime
         }
     }
 
-    private void Report(string message)
+    internal void Report(string message)
     {
         _sink?.OnMessage(new DiagnosticMessage(message));
         Console.Error.WriteLine($"[mailseal-e2e] {message}");
@@ -1204,7 +867,7 @@ public sealed class MailStack : IAsyncLifetime
         File.WriteAllText(MarkerFile, sb.ToString());
     }
 
-    private void RecordPid(MailService service)
+    internal void RecordPid(MailService service)
     {
         if (PidOf(service) is { } pid)
         {
@@ -1261,7 +924,7 @@ public sealed class MailStack : IAsyncLifetime
                 await Task.WhenAll(stops).ConfigureAwait(false);
                 await StopStaleAsync(dir, MailService.Postgres, lines).ConfigureAwait(false);
                 await KillGpgAgentsAsync(dir).ConfigureAwait(false);
-                await RemoveAlternateConfigDirectoryAsync(Path.Combine(dir, "etc", "postfix")).ConfigureAwait(false);
+                await PostfixServer.RemoveAlternateConfigDirectoryAsync(Path.Combine(dir, "etc", "postfix")).ConfigureAwait(false);
                 await DeleteDirectoryAsync(dir).ConfigureAwait(false);
             }
 
@@ -1340,57 +1003,13 @@ public sealed class MailStack : IAsyncLifetime
 
     // ------------------------------------------------------------------ /etc/postfix/main.cf
 
-    /// <summary>
-    /// NOTES.md pitfall 1: setgid postdrop (the pipe user's re-inject) refuses a private config
-    /// directory unless the default main.cf lists it in alternate_config_directories. Adds ours,
-    /// idempotently, creating /etc/postfix/main.cf if absent. Called under the stack lock.
-    /// </summary>
-    private static async Task AddAlternateConfigDirectoryAsync(string dir, CancellationToken ct)
-    {
-        if (!File.Exists("/etc/postfix/main.cf"))
-        {
-            Directory.CreateDirectory("/etc/postfix");
-            await File.WriteAllTextAsync("/etc/postfix/main.cf", "compatibility_level = 3.6\n", ct).ConfigureAwait(false);
-        }
-
-        var current = await AlternateConfigDirectoriesAsync().ConfigureAwait(false);
-        if (!current.Contains(dir))
-        {
-            current.Add(dir);
-            await ProcessRunner.RunCheckedAsync("postconf", ["-c", "/etc/postfix", "-e", "alternate_config_directories = " + string.Join(", ", current)], ct: ct).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Removes <paramref name="dir"/> and entries of vanished harness runs from alternate_config_directories.</summary>
-    private static async Task RemoveAlternateConfigDirectoryAsync(string dir)
-    {
-        if (!File.Exists("/etc/postfix/main.cf"))
-        {
-            return;
-        }
-
-        var current = await AlternateConfigDirectoriesAsync().ConfigureAwait(false);
-        var kept = current.Where(d => d != dir && !(d.StartsWith(RootDirectory + "/", StringComparison.Ordinal) && !Directory.Exists(d))).ToList();
-        if (kept.Count != current.Count)
-        {
-            await ProcessRunner.RunCheckedAsync("postconf", ["-c", "/etc/postfix", "-e", "alternate_config_directories = " + string.Join(", ", kept)]).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>The entries of alternate_config_directories in /etc/postfix/main.cf.</summary>
-    public static async Task<List<string>> AlternateConfigDirectoriesAsync()
-    {
-        var r = await ProcessRunner.RunCheckedAsync("postconf", ["-c", "/etc/postfix", "-h", "alternate_config_directories"]).ConfigureAwait(false);
-        return r.StandardOutput.Split([',', ' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries).ToList();
-    }
-
     private string StopScript() => $$"""
         #!/bin/bash
         # stop.sh - stop the Mailseal end-to-end stack in {{TempDirectory}} (left running by
         # MAILSEAL_E2E_KEEP=1) by its pid files, and delete it.
         set -u
         T={{TempDirectory}}
-        export PATH={{ProcessRunner.SystemPath}}
+        export PATH={{ProgramLocator.SystemPath}}
         alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
         stop() { # stop PIDFILE SIGNAL EXPECTED-NAME
           [ -s "$1" ] || return 0

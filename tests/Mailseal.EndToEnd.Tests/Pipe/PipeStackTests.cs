@@ -1,3 +1,4 @@
+using MailKit.Net.Smtp;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -17,6 +18,16 @@ public sealed partial class PipeStackTests : IAsyncLifetime
 
     /// <summary>main.cf's limit, for the re-injected (encrypted, larger) copies.</summary>
     private const int ReinjectSizeLimit = 1_500_000;
+
+    /// <summary>The kill test's message: several MB, so the kill lands deep inside the copy's DATA.</summary>
+    private const int LargeBodyBytes = 6_000_000;
+
+    /// <summary>Message content (after the 354) re-injected before the kill test's SIGKILL.</summary>
+    private const long KillAfterContentBytes = 3L * 1024 * 1024;
+
+    private const int LargeMessageSizeLimit = 8_000_000;
+
+    private const int LargeReinjectSizeLimit = 12_000_000;
 
     private const string Outside = "someone@example.org";
 
@@ -109,13 +120,14 @@ public sealed partial class PipeStackTests : IAsyncLifetime
     public async Task Submission_to_an_outside_address_leaves_unencrypted_with_scrubbed_headers()
     {
         var carol = await _stack.CreateAccountAsync($"carol-{Guid.NewGuid():N}@{MailStack.Domain}", "carol-password");
+        var outside = $"someone-{Guid.NewGuid():N}@example.org"; // unique, so the log's deliveries to it are this test's
         var body = $"outbound {Guid.NewGuid():N}";
-        var message = MailStack.BuildMessage(carol.Email, Outside, "outbound", body)
+        var message = MailStack.BuildMessage(carol.Email, outside, "outbound", body)
             .Replace("MIME-Version:", "User-Agent: Mutt/2.2.9\r\nX-Mailer: Secret Client 1.0\r\nX-Originating-IP: [198.51.100.7]\r\nMIME-Version:", StringComparison.Ordinal);
-        await _stack.SubmitAsync(carol.Email, carol.Password, carol.Email, [Outside], message);
+        await _stack.SubmitAsync(carol.Email, carol.Password, carol.Email, [outside], message);
 
         var sent = Assert.Single(await _sink.WaitForAsync(1));
-        Assert.Equal([Outside], sent.Recipients);
+        Assert.Equal([outside], sent.Recipients);
         Assert.Contains(body, sent.Data, StringComparison.Ordinal);
         Assert.DoesNotContain("BEGIN PGP MESSAGE", sent.Data, StringComparison.Ordinal);
         Assert.DoesNotContain("User-Agent:", sent.Data, StringComparison.OrdinalIgnoreCase);
@@ -128,8 +140,7 @@ public sealed partial class PipeStackTests : IAsyncLifetime
         // so the HELO name is what shows the rewrite)
         var submission = Assert.Single(received, h => h.Contains("with ESMTPA", StringComparison.Ordinal) || h.Contains("with ESMTPSA", StringComparison.Ordinal));
         Assert.StartsWith("Received: from [127.0.0.1] (localhost [127.0.0.1])", submission, StringComparison.Ordinal);
-        await _stack.WaitForQueueAsync(q => q.Count == 0);
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await _stack.WaitForSettledDeliveriesAsync(outside, 1);
         Assert.Single(_sink.Messages);
     }
 
@@ -189,42 +200,88 @@ public sealed partial class PipeStackTests : IAsyncLifetime
     [Theory]
     [InlineData("smtp")]
     [InlineData("sendmail-bs")]
-    public async Task Mailseal_pipe_killed_with_sigkill_in_the_middle_of_a_large_message_delivers_nothing_and_a_retry_delivers_once(string reinjection)
+    public async Task Mailseal_pipe_killed_with_sigkill_during_reinjection_several_mb_into_data_delivers_nothing_and_a_retry_delivers_once(string reinjection)
     {
+        // the client limit raised so that a message of several MB passes the door
+        await ApplyPipeFragmentAsync(_tool, reinjectLimit: LargeReinjectSizeLimit, messageLimit: LargeMessageSizeLimit);
         var grace = await _stack.CreateAccountAsync($"grace-{Guid.NewGuid():N}@{MailStack.Domain}");
-        var wrapper = Path.Combine(_stateDirectory, "kill-once.sh");
+        var pidFile = Path.Combine(_stateDirectory, "pipe.pid");
         var flag = Path.Combine(_stateDirectory, "killed-once");
-        // Test-only wrapper: the first run hands mailseal-pipe the first 200 kB of the message,
-        // SIGKILLs it while it waits for the rest, and dies of the same signal, as if the kernel
-        // had killed mailseal-pipe itself; later runs exec the tool.
+        var report = Path.Combine(_stateDirectory, "kill-report");
+        var reinjectPort = int.Parse(_reinjectService.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        await using var proxy = KillInDataProxy.Start(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, reinjectPort), pidFile, KillAfterContentBytes);
+        string firstRun;
+        if (reinjection == "smtp")
+        {
+            // the first run re-injects through a relay that SIGKILLs it in DATA
+            firstRun = $"--reinject smtp --reinject-smtp inet:127.0.0.1:{proxy.Port}";
+        }
+        else
+        {
+            // the first run's sendmail -bs is the real one behind a relay that SIGKILLs mailseal-pipe in DATA
+            var filter = Path.Combine(_stateDirectory, "sendmail-kill-in-data.py");
+            File.Copy(Path.Combine(AppContext.BaseDirectory, "TestData", "pipe", "sendmail-kill-in-data.py"), filter, overwrite: true);
+            var sendmail = Path.Combine(_stateDirectory, "sendmail-kill-in-data.sh");
+            await File.WriteAllTextAsync(sendmail, $$"""
+                #!/bin/sh
+                exec /usr/bin/python3 '{{filter}}' '{{pidFile}}' {{KillAfterContentBytes}} '{{report}}' /usr/sbin/sendmail "$@"
+
+                """);
+            await ProcessRunner.RunCheckedAsync("chmod", ["755", filter, sendmail]);
+            firstRun = $"--sendmail-path {sendmail}";
+        }
+
+        // Test-only wrapper: records the tool's pid (exec keeps it) and gives the first run the
+        // killing route; later runs exec the tool on the normal route.
+        var wrapper = Path.Combine(_stateDirectory, "kill-once.sh");
+        var normal = reinjection == "smtp" ? $"--reinject smtp --reinject-smtp inet:{_reinjectService}" : string.Empty;
         await File.WriteAllTextAsync(wrapper, $$"""
-            #!/bin/bash
-            if [ -e '{{flag}}' ]; then exec '{{_tool}}' "$@"; fi
+            #!/bin/sh
+            if [ -e '{{flag}}' ]; then exec '{{_tool}}' {{normal}} "$@"; fi
             : > '{{flag}}'
-            { head -c 200000; sleep 3; } | '{{_tool}}' "$@" &
-            pid=$!
-            sleep 1.5
-            kill -KILL "$pid"
-            wait
-            kill -KILL $$
+            echo $$ > '{{pidFile}}'
+            exec '{{_tool}}' {{firstRun}} "$@"
 
             """);
         File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
-        await ApplyPipeFragmentAsync(wrapper);
-        if (reinjection == "sendmail-bs")
-        {
-            await UseSendmailReinjectionAsync(wrapper);
-        }
+        await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, "-M",
+            $"mailseal-pipe/unix=mailseal-pipe unix - n n - - pipe flags=Rq user={MailStack.PipeUser} argv={wrapper} --config {_configFile} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}"]);
+        await _stack.ReloadPostfixAsync();
 
-        var body = LargeBody(600_000);
+        var body = LargeBody(LargeBodyBytes);
         var queueId = await _stack.SendAsync(Outside, [grace.Email], MailStack.BuildMessage(Outside, grace.Email, "large", body));
-        var queue = await _stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)));
+        var queue = await _stack.WaitForQueueAsync(q => q.Any(m => m.QueueId == queueId && m.Recipients.Any(r => r.DelayReason is not null)), TimeSpan.FromSeconds(90));
         Assert.Contains("signal", queue.Single(m => m.QueueId == queueId).Recipients.Single().DelayReason, StringComparison.OrdinalIgnoreCase);
         Assert.True(File.Exists(flag), "the wrapper did not run");
+
+        // the kill really came in DATA, several MB in
+        if (reinjection == "smtp")
+        {
+            Assert.True(proxy.KilledPid is not null, "the relay never killed mailseal-pipe: re-injection did not reach DATA through it");
+            Assert.True(proxy.Saw354, "the re-injection smtpd had not answered DATA with 354 when mailseal-pipe was killed");
+            Assert.InRange(proxy.ContentBytesAtKill, KillAfterContentBytes, LargeBodyBytes * 2L);
+            var lost = await WaitForLogLineAsync(l => l.Contains("postfix/reinject/smtpd[", StringComparison.Ordinal) && l.Contains("lost connection after DATA", StringComparison.Ordinal));
+            var received = long.Parse(Regex.Match(lost, @"after DATA \((\d+) bytes\)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(received >= KillAfterContentBytes, $"the re-injection smtpd had only {received} bytes of the copy: {lost}");
+        }
+        else
+        {
+            var seen = await WaitForFileAsync(report);
+            Assert.Matches(new Regex(@"^data=True saw354=True killed=\d+ content_at_kill=(\d+) "), seen);
+            var at = long.Parse(Regex.Match(seen, @"content_at_kill=(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(at, KillAfterContentBytes, LargeBodyBytes * 2L);
+            // sendmail -bs's stand-alone smtpd writes through postdrop into maildrop as DATA goes: the
+            // half copy must be gone, not left for pickup
+            await WaitForEmptyMaildropAsync();
+        }
+
+        // not delivered, not half delivered: no copy in the mailbox, only the original in the queue
         Assert.Empty(await _stack.FetchMessagesAsync(grace.Email, grace.Password));
+        var held = await _stack.GetQueueAsync();
+        Assert.Equal([queueId], held.Select(m => m.QueueId));
 
         await _stack.FlushQueueAsync();
-        var stored = Text(Assert.Single(await _stack.WaitForMessagesAsync(grace, 1, TimeSpan.FromSeconds(60))));
+        var stored = Text(Assert.Single(await _stack.WaitForMessagesAsync(grace, 1, TimeSpan.FromSeconds(90))));
         Assert.Equal(Normalize(body), Normalize(Body(await DecryptAsync(grace.Key, stored))));
         await AssertExactlyOnceAsync(grace, 1);
     }
@@ -339,9 +396,9 @@ public sealed partial class PipeStackTests : IAsyncLifetime
         await AssertExactlyOnceAsync(ivan, 1);
 
         // and one byte over the client's limit is refused at the door
-        var over = await Assert.ThrowsAsync<SmtpReplyException>(() =>
+        var over = await Assert.ThrowsAsync<SmtpCommandException>(() =>
             _stack.SendAsync(Outside, [ivan.Email], MailStack.BuildMessage(Outside, ivan.Email, "over", LargeBody(MessageSizeLimit + 10_000))));
-        Assert.Equal(552, over.Reply.Code);
+        Assert.Equal(552, (int)over.StatusCode); // Postfix's own refusal: the harness's client does not pre-check SIZE
     }
 
     [Fact]
@@ -367,14 +424,14 @@ public sealed partial class PipeStackTests : IAsyncLifetime
         await AssertExactlyOnceAsync(judy, 1);
     }
 
-    private async Task ApplyPipeFragmentAsync(string program, int reinjectLimit = ReinjectSizeLimit) =>
+    private async Task ApplyPipeFragmentAsync(string program, int reinjectLimit = ReinjectSizeLimit, int messageLimit = MessageSizeLimit) =>
         await _stack.ApplyPostfixFragmentAsync("postfix/mailseal-pipe.postconf", new Dictionary<string, string>
         {
             ["MAILSEAL_PIPE"] = program,
             ["MAILSEAL_CONF"] = _configFile,
             ["PIPE_USER"] = MailStack.PipeUser,
             ["REINJECT_SERVICE"] = _reinjectService,
-            ["MESSAGE_SIZE_LIMIT"] = MessageSizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MESSAGE_SIZE_LIMIT"] = messageLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["REINJECT_SIZE_LIMIT"] = reinjectLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
 
@@ -420,6 +477,29 @@ public sealed partial class PipeStackTests : IAsyncLifetime
         }
     }
 
+    private static async Task<string> WaitForFileAsync(string path)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!File.Exists(path) || new FileInfo(path).Length == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{path} was not written within 60 s");
+            await Task.Delay(200);
+        }
+
+        return await File.ReadAllTextAsync(path);
+    }
+
+    private async Task WaitForEmptyMaildropAsync()
+    {
+        var maildrop = Path.Combine(_stack.PostfixQueueDirectory, "maildrop");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (Directory.EnumerateFiles(maildrop).Any())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"a file stays in {maildrop}: {string.Join(", ", Directory.EnumerateFiles(maildrop))}");
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>pipe(8) takes the leading X.Y.Z of the tool's stderr line as the DSN status: the log shows it.</summary>
     private void AssertDeferredWith4xx(string queueId)
     {
@@ -438,8 +518,7 @@ public sealed partial class PipeStackTests : IAsyncLifetime
 
     private async Task AssertExactlyOnceAsync(MailAccount account, int count)
     {
-        await _stack.WaitForQueueAsync(q => q.Count == 0);
-        await Task.Delay(TimeSpan.FromSeconds(3)); // longer than the retry backoff: a second copy would show now
+        await _stack.WaitForSettledDeliveriesAsync(account.Email, count);
         Assert.Equal(count, (await _stack.FetchMessagesAsync(account.Email, account.Password)).Count);
     }
 

@@ -1,3 +1,4 @@
+using MailKit.Net.Smtp;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -108,16 +109,14 @@ public sealed class SpfdPostfixTests : IAsyncLifetime
         var sender = $"someone@{domain}";
         var subject = $"spf {mode} {result} {Guid.NewGuid():N}";
 
-        await using var smtp = await SmtpTestClient.ConnectAsync(_stack.SmtpPort);
-        await smtp.EhloAsync("client.example.org");
-        await smtp.MailFromAsync(sender);
+        using var smtp = await TestClients.ConnectSmtpAsync(_stack.SmtpPort, "client.example.org");
+        var message = MailStack.BuildMessage(sender, account.Email, subject, "spf test");
         switch (result)
         {
             case "pass" or "softfail":
                 {
-                    await smtp.RcptToAsync(account.Email);
-                    await smtp.DataAsync(MailStack.BuildMessage(sender, account.Email, subject, "spf test"));
-                    await smtp.QuitAsync();
+                    await TestClients.SendRawAsync(smtp, sender, [account.Email], message);
+                    await smtp.DisconnectAsync(true);
                     var text = Encoding.UTF8.GetString(Assert.Single(await _stack.WaitForMessagesAsync(account, 1)));
                     var word = result == "pass" ? "Pass" : "Softfail";
                     Assert.Contains($"Received-SPF: {word} (mailfrom) identity=mailfrom; client-ip=127.0.0.1; helo=client.example.org; envelope-from={sender}; receiver={MailStack.Domain}", text, StringComparison.Ordinal);
@@ -127,21 +126,23 @@ public sealed class SpfdPostfixTests : IAsyncLifetime
 
             case "fail" or "permerror":
                 {
-                    var refused = await Assert.ThrowsAsync<SmtpReplyException>(() => smtp.RcptToAsync(account.Email));
-                    Assert.Equal(550, refused.Reply.Code);
+                    var refused = await Assert.ThrowsAsync<SmtpCommandException>(() => TestClients.SendRawAsync(smtp, sender, [account.Email], message));
+                    Assert.Equal(550, (int)refused.StatusCode);
+                    Assert.Equal(SmtpErrorCode.RecipientNotAccepted, refused.ErrorCode);
                     var status = result == "fail" ? "5.7.23" : "5.7.24";
-                    Assert.StartsWith($"{status} <{account.Email}>: Recipient address rejected: Message rejected due to: {(result == "fail" ? "SPF fail - not authorized" : "permanent error in processing")}", refused.Reply.Lines[0], StringComparison.Ordinal);
-                    Assert.Contains($"s=mfrom;id={sender};ip=127.0.0.1;r={MailStack.Domain}", refused.Reply.ToString(), StringComparison.Ordinal);
+                    Assert.StartsWith($"{status} <{account.Email}>: Recipient address rejected: Message rejected due to: {(result == "fail" ? "SPF fail - not authorized" : "permanent error in processing")}", refused.Message.Split('\n')[0], StringComparison.Ordinal);
+                    Assert.Contains($"s=mfrom;id={sender};ip=127.0.0.1;r={MailStack.Domain}", refused.Message, StringComparison.Ordinal);
                     break;
                 }
 
             default:
                 {
                     var watch = Stopwatch.StartNew();
-                    var deferred = await Assert.ThrowsAsync<SmtpReplyException>(() => smtp.RcptToAsync(account.Email));
+                    var deferred = await Assert.ThrowsAsync<SmtpCommandException>(() => TestClients.SendRawAsync(smtp, sender, [account.Email], message));
                     watch.Stop();
-                    Assert.Equal(450, deferred.Reply.Code);
-                    Assert.StartsWith($"4.7.24 <{account.Email}>: Recipient address rejected: Message deferred due to: temporary DNS error in processing", deferred.Reply.Lines[0], StringComparison.Ordinal);
+                    Assert.Equal(450, (int)deferred.StatusCode);
+                    Assert.Equal(SmtpErrorCode.RecipientNotAccepted, deferred.ErrorCode);
+                    Assert.StartsWith($"4.7.24 <{account.Email}>: Recipient address rejected: Message deferred due to: temporary DNS error in processing", deferred.Message.Split('\n')[0], StringComparison.Ordinal);
                     Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"temperror took {watch.Elapsed} with --lookup-time 2");
                     break;
                 }

@@ -113,7 +113,7 @@ public class ReinjectorTests
     [Fact]
     public async Task Sendmail_dialogue_runs_over_stdio()
     {
-        // tests/Shared/stub-sendmail-bs.sh stands in for Postfix's sendmail -bs.
+        // tests/Mailseal.Testing/TestData/stub-sendmail-bs.sh stands in for Postfix's sendmail -bs.
         string dir = Directory.CreateTempSubdirectory("mailseal-sendmail").FullName;
         try
         {

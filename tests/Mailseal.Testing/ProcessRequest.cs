@@ -1,4 +1,4 @@
-namespace Mailseal.Core.Tests.OpenPgp.Interop;
+namespace Mailseal.Testing;
 
 /// <summary>What to run and how: the program, its arguments, where its input comes from and its output goes.</summary>
 /// <param name="Program">A program name looked up on PATH, or a path.</param>

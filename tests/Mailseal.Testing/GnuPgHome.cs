@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Mailseal.Core.Tests.OpenPgp.Interop;
+namespace Mailseal.Testing;
 
 /// <summary>
 /// A private GnuPG home directory for one test or one key: every gpg call runs with

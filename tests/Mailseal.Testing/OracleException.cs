@@ -1,4 +1,4 @@
-namespace Mailseal.Core.Tests.OpenPgp.Interop;
+namespace Mailseal.Testing;
 
 /// <summary>
 /// An oracle program (gpg, sqop, rnp, node) is missing, failed, or timed out. The message names

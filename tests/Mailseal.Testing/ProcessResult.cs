@@ -1,4 +1,4 @@
-namespace Mailseal.Core.Tests.OpenPgp.Interop;
+namespace Mailseal.Testing;
 
 /// <summary>How a child process ended and what it wrote.</summary>
 /// <param name="CommandLine">The command as run, for messages.</param>
@@ -17,6 +17,15 @@ public sealed record ProcessResult(
     string Stderr,
     TimeSpan Elapsed)
 {
+    /// <summary>Captured stdout as UTF-8 text.</summary>
+    public string StandardOutput => System.Text.Encoding.UTF8.GetString(Stdout);
+
+    /// <summary>Captured stderr (the same as <see cref="Stderr"/>).</summary>
+    public string StandardError => Stderr;
+
+    /// <summary>stdout and stderr together, trimmed, for failure messages.</summary>
+    public string Output => (StandardOutput + StandardError).Trim();
+
     /// <summary>True when the process exited 0 in time.</summary>
     public bool Succeeded => !TimedOut && ExitCode == 0;
 

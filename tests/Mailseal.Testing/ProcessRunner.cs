@@ -1,13 +1,16 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Mailseal.Core.Tests.OpenPgp.Interop;
+namespace Mailseal.Testing;
 
 /// <summary>
 /// Runs an oracle program without deadlocking on it: stdin is fed, and stdout and stderr are
 /// drained, concurrently, so a child that writes 20 MB before reading its input, or fills its
 /// stderr pipe, never blocks the test. Every run has a timeout after which the whole process
 /// tree is killed; the result keeps the exit code and stderr for the failure message.
+/// The one process runner of the test projects (oracles, published tools, the end-to-end
+/// harness's servers): the string-in, text-out overloads below are shorthands for a
+/// <see cref="ProcessRequest"/>.
 /// </summary>
 public static class ProcessRunner
 {
@@ -86,6 +89,76 @@ public static class ProcessRunner
             stdoutLength,
             stderr,
             clock.Elapsed);
+    }
+
+    /// <summary>How long a program run through the shorthands may take unless the caller says otherwise.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Runs <paramref name="program"/> with <paramref name="arguments"/>, feeds it
+    /// <paramref name="standardInput"/> (UTF-8, or nothing), with PATH set to
+    /// <see cref="ProgramLocator.SystemPath"/> and LC_ALL=C.UTF-8. Throws
+    /// <see cref="OracleException"/> when it cannot be started and <see cref="TimeoutException"/>
+    /// when it runs longer than <paramref name="timeout"/> (it is then killed, with its children).
+    /// </summary>
+    public static async Task<ProcessResult> RunAsync(
+        string program,
+        IEnumerable<string> arguments,
+        string? standardInput = null,
+        TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? environment = null,
+        CancellationToken ct = default)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["PATH"] = ProgramLocator.SystemPath, ["LC_ALL"] = "C.UTF-8", ["LANG"] = "C.UTF-8" };
+        if (environment is not null)
+        {
+            foreach (var (k, v) in environment)
+                env[k] = v;
+        }
+
+        using var stdin = standardInput is null ? null : new MemoryStream(Encoding.UTF8.GetBytes(standardInput));
+        var request = new ProcessRequest(program, [.. arguments])
+        {
+            Stdin = stdin,
+            Timeout = timeout ?? DefaultTimeout,
+            Environment = env,
+            MaxCapturedStdout = 256 * 1024 * 1024,
+            MaxCapturedStderr = 4 * 1024 * 1024,
+        };
+        var result = await RunAsync(request, ct).ConfigureAwait(false);
+        return result.TimedOut
+            ? throw new TimeoutException($"{request.CommandLine} did not finish within {request.Timeout.TotalSeconds} s")
+            : result;
+    }
+
+    /// <summary>Like <see cref="RunAsync(string, IEnumerable{string}, string?, TimeSpan?, IReadOnlyDictionary{string, string}?, CancellationToken)"/>, but throws with the output unless the exit status is 0.</summary>
+    public static async Task<ProcessResult> RunCheckedAsync(
+        string program,
+        IEnumerable<string> arguments,
+        string? standardInput = null,
+        TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? environment = null,
+        CancellationToken ct = default)
+    {
+        var result = await RunAsync(program, arguments, standardInput, timeout, environment, ct).ConfigureAwait(false);
+        return result.ExitCode == 0
+            ? result
+            : throw new InvalidOperationException($"{result.CommandLine} exited {result.ExitCode}: {result.Output}");
+    }
+
+    /// <summary>
+    /// Starts a program that daemonizes (or runs long) with stdin from /dev/null and
+    /// stdout/stderr appended to <paramref name="logFile"/>, so that no pipe of ours stays
+    /// open in the daemon, and waits for the launcher to exit.
+    /// </summary>
+    /// <returns>The launcher's exit status.</returns>
+    public static async Task<int> RunDetachedAsync(string program, IEnumerable<string> arguments, string logFile, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        var args = new List<string> { "-c", "exec \"$0\" \"$@\" </dev/null >>\"$MAILSEAL_E2E_LOG\" 2>&1", ProgramLocator.Require(program) };
+        args.AddRange(arguments);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["MAILSEAL_E2E_LOG"] = logFile };
+        var result = await RunAsync("/bin/sh", args, null, timeout, env, ct).ConfigureAwait(false);
+        return result.ExitCode;
     }
 
     private static async Task FeedAsync(Stream? input, Stream stdin, CancellationToken cancellationToken)

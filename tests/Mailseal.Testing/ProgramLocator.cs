@@ -1,4 +1,4 @@
-namespace Mailseal.Core.Tests.OpenPgp.Interop;
+namespace Mailseal.Testing;
 
 /// <summary>
 /// Finds the oracle programs on PATH and the repository's files. A missing program is an error
@@ -7,6 +7,9 @@ namespace Mailseal.Core.Tests.OpenPgp.Interop;
 /// </summary>
 public static class ProgramLocator
 {
+    /// <summary>The PATH the harness's children get: sbin included, whatever the test runner's PATH is.</summary>
+    public const string SystemPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
     /// <summary>The full path of <paramref name="program"/> on PATH (or the path itself if it contains a slash).</summary>
     /// <exception cref="OracleException">The program is not installed.</exception>
     public static string Require(string program)
@@ -19,7 +22,9 @@ public static class ProgramLocator
                 : throw new OracleException($"{program} not found: run tools/install-deps.sh");
         }
 
-        string path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        // the test runner's PATH first, then the system directories (sbin included: postfix,
+        // postconf, unbound live there), then the .NET root
+        string path = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty) + ":" + SystemPath + ":/usr/share/dotnet";
         foreach (string dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
             string candidate = Path.Combine(dir, program);
