@@ -32,12 +32,12 @@ public sealed class AdminAccountTests
         Assert.StartsWith("{" + scheme + "}", await ScalarAsync("SELECT password FROM users WHERE email = $1", email), StringComparison.Ordinal);
 
         Assert.Empty(await _stack.FetchMessagesAsync(email, Password));
-        await Assert.ThrowsAsync<ImapCommandException>(() => _stack.FetchMessagesAsync(email, Password + "x"));
+        await Assert.ThrowsAsync<MailKit.Security.AuthenticationException>(() => _stack.FetchMessagesAsync(email, Password + "x"));
 
         // a new password replaces the old one
         await admin.RunCheckedAsync(["user", "passwd", email, "--password-scheme", "SHA512-CRYPT", "--sha512-rounds", "5000"], "second-password\r\n");
         Assert.Empty(await _stack.FetchMessagesAsync(email, "second-password"));
-        await Assert.ThrowsAsync<ImapCommandException>(() => _stack.FetchMessagesAsync(email, Password));
+        await Assert.ThrowsAsync<MailKit.Security.AuthenticationException>(() => _stack.FetchMessagesAsync(email, Password));
     }
 
     [Fact]
