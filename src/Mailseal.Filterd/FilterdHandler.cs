@@ -62,22 +62,9 @@ internal sealed class FilterdHandler : ISmtpMessageHandler
             var queued = new List<string>();
             foreach (var o in result.Recipients)
             {
-                var line = new MailLogLine(queueId).To(o.Recipient).Action(o.Action, o.Reason);
-                if (o.KeyFingerprint is not null)
-                    line.Key(o.KeyFingerprint);
-                line.Size(o.Size);
-                if (result.Spam is { } v)
-                    line.Add("spam", FormattableString.Invariant($"{(v.IsSpam ? "yes" : "no")}/{v.Score:0.0}"));
-                else if (result.SpamCheckNote is not null)
-                    line.Add("spam", result.SpamCheckNote);
-                if (result.Scrubbed.Count > 0)
-                    line.Add("scrubbed", string.Join(',', result.Scrubbed));
-                if (o.QueueId is not null)
-                {
-                    line.Add("queued_as", o.QueueId);
-                    if (!queued.Contains(o.QueueId, StringComparer.Ordinal))
-                        queued.Add(o.QueueId);
-                }
+                var line = result.LogLine(queueId, o);
+                if (o.QueueId is not null && !queued.Contains(o.QueueId, StringComparer.Ordinal))
+                    queued.Add(o.QueueId);
 
                 _log.Information("{MailLine}", line.ToString());
             }

@@ -237,21 +237,7 @@ internal sealed class PipeCommand
             }
 
             foreach (var o in result.Recipients)
-            {
-                var line = new MailLogLine(queueId).To(o.Recipient).Action(o.Action, o.Reason);
-                if (o.KeyFingerprint is not null)
-                    line.Key(o.KeyFingerprint);
-                line.Size(o.Size);
-                if (result.Spam is { } v)
-                    line.Add("spam", FormattableString.Invariant($"{(v.IsSpam ? "yes" : "no")}/{v.Score:0.0}"));
-                else if (result.SpamCheckNote is not null)
-                    line.Add("spam", result.SpamCheckNote);
-                if (result.Scrubbed.Count > 0)
-                    line.Add("scrubbed", string.Join(',', result.Scrubbed));
-                if (o.QueueId is not null)
-                    line.Add("queued_as", o.QueueId);
-                log.Information("{MailLine}", line.ToString());
-            }
+                log.Information("{MailLine}", result.LogLine(queueId, o).ToString());
 
             return ExitCodes.Ok;
         }
