@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Mailseal.Pipeline.Tests.Processing;
-using Mailseal.Pipeline.Tests.Server;
-using Mailseal.Pipeline.Tests.Smtp;
 using Mailseal.Testing;
 
 namespace Mailseal.Filterd.Tests;

@@ -1,12 +1,10 @@
 using System.Net;
 using System.Text;
+using Mailseal.Testing;
 using Mailseal.Core.Keys;
 using Mailseal.Pipeline.Processing;
 using Mailseal.Pipeline.Server;
 using Mailseal.Pipeline.Smtp;
-using Mailseal.Pipeline.Tests.Processing;
-using Mailseal.Pipeline.Tests.Server;
-using Mailseal.Pipeline.Tests.Smtp;
 using Serilog;
 
 namespace Mailseal.Filterd.Tests;

@@ -6,7 +6,8 @@ using Mailseal.Pipeline.Processing;
 using Mailseal.Pipeline.Scrub;
 using Mailseal.Pipeline.Smtp;
 using Mailseal.Pipeline.Spam;
-using Mailseal.Pipeline.Tests.Smtp;
+using Mailseal.Testing;
+using ProcessResult = Mailseal.Pipeline.Processing.ProcessResult;
 using Mailseal.Pipeline.Tests.Spam;
 
 namespace Mailseal.Pipeline.Tests.Processing;

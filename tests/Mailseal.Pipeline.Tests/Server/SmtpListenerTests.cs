@@ -4,6 +4,8 @@ using Mailseal.Pipeline.Server;
 using Mailseal.Pipeline.Smtp;
 using Serilog;
 
+using Mailseal.Testing;
+
 namespace Mailseal.Pipeline.Tests.Server;
 
 /// <summary>

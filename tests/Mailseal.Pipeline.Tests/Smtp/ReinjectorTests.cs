@@ -1,6 +1,8 @@
 using System.Text;
 using Mailseal.Pipeline.Smtp;
 
+using Mailseal.Testing;
+
 namespace Mailseal.Pipeline.Tests.Smtp;
 
 public class ReinjectorTests

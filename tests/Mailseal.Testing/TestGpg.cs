@@ -1,19 +1,20 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Mailseal.Pipeline.Tests.Processing;
+namespace Mailseal.Testing;
 
 /// <summary>
 /// A private GnuPG home for one test: generates a key for an address and decrypts with it.
 /// gpg is the oracle: what Mailseal encrypts must come back out of the real program.
 /// </summary>
-internal sealed class TestGpg : IDisposable
+public sealed class TestGpg : IDisposable
 {
     private readonly string _home = Directory.CreateTempSubdirectory("mailseal-gpg").FullName;
 
     public TestGpg()
     {
-        Assert.True(File.Exists("/usr/bin/gpg"), "gpg not found: run tools/install-deps.sh (Debian package gnupg)");
+        if (!File.Exists("/usr/bin/gpg"))
+            throw new OracleException("gpg not found: run tools/install-deps.sh (Debian package gnupg)");
         File.SetUnixFileMode(_home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
@@ -30,7 +31,8 @@ internal sealed class TestGpg : IDisposable
     public byte[] Decrypt(byte[] ciphertext)
     {
         var (exit, stdout, stderr) = TryDecrypt(ciphertext);
-        Assert.True(exit == 0, "gpg --decrypt failed: " + stderr);
+        if (exit != 0)
+            throw new OracleException("gpg --decrypt failed: " + stderr);
         return stdout;
     }
 
@@ -52,11 +54,12 @@ internal sealed class TestGpg : IDisposable
         if (stdin is not null)
             p.StandardInput.BaseStream.Write(stdin);
         p.StandardInput.Close();
-        Assert.True(p.WaitForExit(60_000), "gpg hung: " + string.Join(' ', args));
+        if (!p.WaitForExit(60_000))
+            throw new OracleException("gpg hung: " + string.Join(' ', args));
         copy.Wait();
         var result = (p.ExitCode, output.ToArray(), error.Result);
-        if (check)
-            Assert.True(p.ExitCode == 0, $"gpg {string.Join(' ', args)} failed: {result.Item3}");
+        if (check && p.ExitCode != 0)
+            throw new OracleException($"gpg {string.Join(' ', args)} failed: {result.Item3}");
         return result;
     }
 

@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Mailseal.Pipeline.Tests.Server;
+namespace Mailseal.Testing;
 
 /// <summary>A raw SMTP client for protocol tests: sends exact bytes, reads whole (multi-line) replies.</summary>
-internal sealed class SmtpTestClient : IAsyncDisposable
+public sealed class SmtpTestClient : IAsyncDisposable
 {
     private readonly TcpClient _client = new();
     private NetworkStream? _stream;

@@ -2,13 +2,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Mailseal.Pipeline.Tests.Smtp;
+namespace Mailseal.Testing;
 
 /// <summary>
 /// A scripted smtpd: answers each command from a table of replies (overridable per command
 /// prefix) and records everything the client sent, including whether a final "." arrived.
 /// </summary>
-internal sealed class FakeSmtpServer : IAsyncDisposable
+public sealed class FakeSmtpServer : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
