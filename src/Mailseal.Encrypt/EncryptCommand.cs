@@ -31,7 +31,7 @@ internal sealed class EncryptCommand
     {
         _context = context;
         _time = time ?? TimeProvider.System;
-        Root = new RootCommand("Encrypt one message (stdin) to its local recipients' OpenPGP keys as PGP/MIME (stdout), as gpgit.pl did, and keep Postfix's contracts: a message that cannot be encrypted is deferred (exit 75), never passed on in plaintext.")
+        Root = new ToolRootCommand(ToolName, "Encrypt one message (stdin) to its local recipients' OpenPGP keys as PGP/MIME (stdout), as gpgit.pl did, and keep Postfix's contracts: a message that cannot be encrypted is deferred (exit 75), never passed on in plaintext.")
         {
             KeyDir, Database, LocalDomains, RecipientDelimiter, SyslogSocket, MissingKey, ProtectHeaders, HideSubject, DkimSignature,
             QueueId, SpoolMemory, ClassifyLimit, Recipients,
@@ -39,7 +39,7 @@ internal sealed class EncryptCommand
         Root.SetAction((parse, ct) => RunAsync(parse, ct));
     }
 
-    public RootCommand Root { get; }
+    public ToolRootCommand Root { get; }
 
     public Option<string> KeyDir { get; } = SharedOptions.KeyDir();
 

@@ -27,7 +27,7 @@ internal sealed class PipeCommand
     public PipeCommand(ToolContext context)
     {
         _context = context;
-        Root = new RootCommand("The Postfix content_filter pipe transport: spam check (spamd), optional header scrubbing, and encryption of each local recipient's copy to that recipient's own OpenPGP key, re-injected atomically. A message that cannot be finished stays queued (exit 75).")
+        Root = new ToolRootCommand(ToolName, "The Postfix content_filter pipe transport: spam check (spamd), optional header scrubbing, and encryption of each local recipient's copy to that recipient's own OpenPGP key, re-injected atomically. A message that cannot be finished stays queued (exit 75).")
         {
             QueueId, Sender, SendmailCompat, IgnoreDots,
             KeyDir, Database, LocalDomains, RecipientDelimiter, SyslogSocket,
@@ -39,7 +39,7 @@ internal sealed class PipeCommand
         Root.SetAction((parse, ct) => RunAsync(parse, ct));
     }
 
-    public RootCommand Root { get; }
+    public ToolRootCommand Root { get; }
 
     public Option<string> QueueId { get; } = new("--queue-id", "-q") { Description = "Postfix queue id for the log lines (pipe(8): ${queue_id}).", HelpName = "ID" };
 

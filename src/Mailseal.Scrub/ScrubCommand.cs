@@ -26,14 +26,14 @@ internal sealed class ScrubCommand
         var showRules = new Command("rules", "Print the rules in force, in the rules-file format (a starting point for --scrub-rules).") { Rules };
         showRules.SetAction((parse, ct) => PrintAsync(LoadRules(parse).Format(), ct));
 
-        Root = new RootCommand("Anonymise a message's header (stdin to stdout): drop client-identifying fields and hide the submitting client's address in the topmost Received field of an authenticated submission; fields a DKIM-Signature covers are never altered.")
+        Root = new ToolRootCommand(ToolName, "Anonymise a message's header (stdin to stdout): drop client-identifying fields and hide the submitting client's address in the topmost Received field of an authenticated submission; fields a DKIM-Signature covers are never altered.")
         {
             Rules, QueueId, SyslogSocket, headerChecks, showRules,
         };
         Root.SetAction((parse, ct) => ScrubAsync(parse, ct));
     }
 
-    public RootCommand Root { get; }
+    public ToolRootCommand Root { get; }
 
     public Option<string> Rules { get; } = new("--scrub-rules")
     {

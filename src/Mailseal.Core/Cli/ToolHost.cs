@@ -45,17 +45,20 @@ public sealed class ToolHost
     /// <summary>The long name of the hidden option that prints the man page.</summary>
     public const string GenerateManPageOptionName = "--generate-man-page";
 
-    private readonly RootCommand _root;
+    private readonly Command _root;
     private readonly ToolHostOptions _options;
+    private bool _standardOptionsAdded;
 
     /// <summary>
     /// Wraps <paramref name="root"/>, adding <c>--config</c> and the hidden
     /// <c>--generate-man-page</c> to it (both recursive, so every subcommand accepts them).
     /// </summary>
-    /// <param name="root">The tool's command tree, its actions already set.</param>
+    /// <param name="root">The tool's command tree, its actions already set: a
+    /// <see cref="ToolRootCommand"/> (--help and --version are added when the command line can
+    /// ask for them) or a <see cref="RootCommand"/> (which has them already).</param>
     /// <param name="options">Tool name, section, kind.</param>
     /// <param name="context">The streams (null = the console).</param>
-    public ToolHost(RootCommand root, ToolHostOptions options, ToolContext? context = null)
+    public ToolHost(Command root, ToolHostOptions options, ToolContext? context = null)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(options);
@@ -82,6 +85,7 @@ public sealed class ToolHost
         };
         root.Options.Add(ConfigOption);
         root.Options.Add(GenerateManPageOption);
+        _standardOptionsAdded = root.Options.Any(o => o is HelpOption);
     }
 
     /// <summary>The <c>--config FILE</c> option added to the root command.</summary>
@@ -105,6 +109,7 @@ public sealed class ToolHost
         ArgumentNullException.ThrowIfNull(args);
         try
         {
+            AddStandardOptionsIfAsked(args);
             var parserConfiguration = new ParserConfiguration { ResponseFileTokenReplacer = null };
             ParseResult first = _root.Parse(args, parserConfiguration);
             if (first.GetResult(GenerateManPageOption) is { Implicit: false })
@@ -148,6 +153,42 @@ public sealed class ToolHost
         {
             return Report(e);
         }
+    }
+
+    /// <summary>
+    /// Adds --help and --version (System.CommandLine's own options, as a <see cref="RootCommand"/>
+    /// has them) once any argument could be one of their spellings, a bundle of short options that
+    /// holds <c>h</c> or <c>?</c>, or <c>--generate-man-page</c> (whose page lists them). Without
+    /// such an argument the two options could match nothing, so leaving them out changes no parse;
+    /// a false alarm only costs the time they take to build.
+    /// </summary>
+    private void AddStandardOptionsIfAsked(IReadOnlyList<string> args)
+    {
+        if (_standardOptionsAdded || !args.Any(MayAskForStandardOption))
+        {
+            return;
+        }
+
+        // First, where RootCommand puts them: help and the man page list them in the same place.
+        _root.Options.Insert(0, new HelpOption());
+        _root.Options.Insert(1, new VersionOption());
+        _standardOptionsAdded = true;
+    }
+
+    private static bool MayAskForStandardOption(string arg)
+    {
+        if (arg.StartsWith("--", StringComparison.Ordinal))
+        {
+            return arg.Length > 2 && (arg.StartsWith("--help", StringComparison.Ordinal) || arg.StartsWith("--version", StringComparison.Ordinal)
+                || arg.StartsWith(GenerateManPageOptionName, StringComparison.Ordinal));
+        }
+
+        if (arg.Length > 1 && arg[0] == '-')
+        {
+            return arg.Contains('h', StringComparison.Ordinal) || arg.Contains('?', StringComparison.Ordinal);
+        }
+
+        return arg is "/h" or "/?";
     }
 
     /// <summary>
