@@ -98,10 +98,10 @@ public static class PublishedTools
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start tools/publish.sh");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
+        if (!process.WaitForExit(TimeSpan.FromMinutes(20)))
         {
             process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException("tools/publish.sh did not finish within 10 minutes");
+            throw new InvalidOperationException("tools/publish.sh did not finish within 20 minutes (a loaded machine?)");
         }
 
         if (process.ExitCode != 0)
@@ -110,7 +110,7 @@ public static class PublishedTools
 
     private static FileStream AcquireLock(string path)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(12);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(22);
         while (true)
         {
             try
