@@ -179,8 +179,8 @@ public sealed class ToolHost
     {
         if (arg.StartsWith("--", StringComparison.Ordinal))
         {
-            return arg.Length > 2 && (arg.StartsWith("--help", StringComparison.Ordinal) || arg.StartsWith("--version", StringComparison.Ordinal)
-                || arg.StartsWith(GenerateManPageOptionName, StringComparison.Ordinal));
+            return arg.StartsWith("--help", StringComparison.Ordinal) || arg.StartsWith("--version", StringComparison.Ordinal)
+                || arg.StartsWith(GenerateManPageOptionName, StringComparison.Ordinal);
         }
 
         if (arg.Length > 1 && arg[0] == '-')

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text;
 using Mailseal.Core.Cli;
 using Mailseal.Core.Configuration;
 
@@ -24,11 +23,10 @@ public sealed class ToolHostTests : IDisposable
             Root.Arguments.Add(Recipients);
             Root.SetAction(action ?? (pr =>
             {
-                Context!.Out.Write($"key_dir={pr.GetValue(KeyDir)} max={pr.GetValue(MaxSize)} protect={pr.GetValue(Protect)} " +
+                Context.Out.Write($"key_dir={pr.GetValue(KeyDir)} max={pr.GetValue(MaxSize)} protect={pr.GetValue(Protect)} " +
                     $"domains={string.Join('|', pr.GetValue(Domains) ?? [])} rcpt={string.Join('|', pr.GetValue(Recipients) ?? [])}");
                 return 0;
             }));
-            Context = new ToolContext(new MemoryStream(), OutBytes, ErrText);
             Host = new ToolHost(Root, new ToolHostOptions
             {
                 ToolName = "mailseal-encrypt",
@@ -50,17 +48,15 @@ public sealed class ToolHostTests : IDisposable
 
         public Argument<string[]> Recipients { get; } = new("recipient") { Arity = ArgumentArity.ZeroOrMore };
 
-        public MemoryStream OutBytes { get; } = new();
+        public CapturedStreams Streams { get; } = new();
 
-        public StringWriter ErrText { get; } = new();
-
-        public ToolContext Context { get; }
+        public ToolContext Context => Streams.Context;
 
         public ToolHost Host { get; }
 
-        public string Out => Encoding.UTF8.GetString(OutBytes.ToArray());
+        public string Out => Streams.Out;
 
-        public string Err => ErrText.ToString();
+        public string Err => Streams.Err;
     }
 
     private string WriteConfig(string text)

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Help;
-using System.Text;
 using Mailseal.Core.Cli;
 
 namespace Mailseal.Core.Tests.Cli;
@@ -21,10 +20,9 @@ public sealed class ToolRootCommandTests
             Root.Arguments.Add(Recipients);
             Root.SetAction(pr =>
             {
-                Context!.Out.Write($"key_dir={pr.GetValue(KeyDir)} verbose={pr.GetValue(Verbose)} rcpt={string.Join('|', pr.GetValue(Recipients) ?? [])}");
+                Context.Out.Write($"key_dir={pr.GetValue(KeyDir)} verbose={pr.GetValue(Verbose)} rcpt={string.Join('|', pr.GetValue(Recipients) ?? [])}");
                 return 0;
             });
-            Context = new ToolContext(new MemoryStream(), OutBytes, ErrText);
             Host = new ToolHost(Root, new ToolHostOptions
             {
                 ToolName = ToolName,
@@ -43,17 +41,15 @@ public sealed class ToolRootCommandTests
 
         public Argument<string[]> Recipients { get; } = new("recipient") { Arity = ArgumentArity.ZeroOrMore };
 
-        public MemoryStream OutBytes { get; } = new();
+        public CapturedStreams Streams { get; } = new();
 
-        public StringWriter ErrText { get; } = new();
-
-        public ToolContext Context { get; }
+        public ToolContext Context => Streams.Context;
 
         public ToolHost Host { get; }
 
-        public string Out => Encoding.UTF8.GetString(OutBytes.ToArray());
+        public string Out => Streams.Out;
 
-        public string Err => ErrText.ToString();
+        public string Err => Streams.Err;
 
         public bool HasHelpOption => Root.Options.Any(o => o is HelpOption);
     }
