@@ -4,7 +4,7 @@ namespace Mailseal.Testing;
 
 /// <summary>
 /// The published native binaries the tests run, as an admin runs them: the multi-call
-/// <c>mailseal</c> and its links (<c>mailseal-encrypt</c>, ...), built by tools/publish.sh into
+/// <c>mailseal-encrypt</c>, <c>mailseal</c> and its links (<c>mailseal-pipe</c>, ...), built by tools/publish.sh into
 /// artifacts/bin. tools/test.sh publishes before any test runs. Run from an IDE or a bare
 /// <c>dotnet test</c>, the first test that needs a tool publishes it when the binary is missing
 /// or older than a source file, so a test never runs yesterday's binary.
@@ -14,7 +14,7 @@ namespace Mailseal.Testing;
 public static class PublishedTools
 {
     // The multi-call binaries tools/publish.sh writes (the tools are links to them).
-    private static readonly string[] Binaries = ["mailseal", "mailseald", "mailseal-tools"];
+    private static readonly string[] Binaries = ["mailseal-encrypt", "mailseal", "mailseald", "mailseal-tools"];
 
     private static readonly Lazy<string> Folder = new(Locate, LazyThreadSafetyMode.ExecutionAndPublication);
 
