@@ -198,12 +198,12 @@ public sealed class SmtpListenerTests : IAsyncDisposable
         Assert.StartsWith("503", await client.CommandAsync("RCPT TO:<b@example.org>"));
         Assert.StartsWith("503", await client.CommandAsync("DATA"));
         Assert.StartsWith("501", await client.CommandAsync("MAIL FROM:a@example.com"));
-        Assert.StartsWith("555", await client.CommandAsync("MAIL FROM:<a@example.com> RET=FULL"));
+        Assert.StartsWith("555", await client.CommandAsync("MAIL FROM:<a@example.com> AUTH=<>"));
         Assert.StartsWith("250", await client.CommandAsync("MAIL FROM:<a@example.com>"));
         Assert.StartsWith("503", await client.CommandAsync("MAIL FROM:<a@example.com>"));
         Assert.StartsWith("501", await client.CommandAsync("RCPT TO:<>"));
         Assert.StartsWith("501", await client.CommandAsync("RCPT TO:<a\u0001b@example.org>"));
-        Assert.StartsWith("555", await client.CommandAsync("RCPT TO:<b@example.org> NOTIFY=NEVER"));
+        Assert.StartsWith("555", await client.CommandAsync("RCPT TO:<b@example.org> XRCPTFOO=1"));
         Assert.StartsWith("503", await client.CommandAsync("DATA"));
         Assert.StartsWith("502", await client.CommandAsync("BDAT 10 LAST"));
     }
@@ -285,6 +285,37 @@ public sealed class SmtpListenerTests : IAsyncDisposable
         Assert.Equal("4FzQ1x2Abc", first.Get("IDENT"));
         Assert.Equal(["XFORWARD NAME=mx.example.com ADDR=192.0.2.1 PROTO=ESMTP HELO=mx.example.com SOURCE=REMOTE"], first.Commands(new HashSet<string> { "NAME", "ADDR", "PROTO", "HELO", "SOURCE" }));
         Assert.True(handler.Messages[1].Envelope.Forward.IsEmpty);
+    }
+
+    [Fact]
+    public async Task Dsn_parameters_reach_the_handler_and_bad_ones_are_refused()
+    {
+        var handler = new RecordingHandler();
+        var (_, ep, _, _) = await StartAsync(handler);
+        await using var client = await SmtpTestClient.ConnectAsync(ep);
+        await client.ReadReplyAsync();
+        Assert.Contains("250-DSN", (await client.CommandAsync("EHLO postfix.example.org"))!);
+        Assert.StartsWith("501 5.5.4 Bad RET", await client.CommandAsync("MAIL FROM:<a@example.com> RET=BODY"));
+        Assert.StartsWith("250", await client.CommandAsync("MAIL FROM:<a@example.com> RET=HDRS ENVID=QQ314159 SIZE=10"));
+        Assert.StartsWith("501 5.5.4 Bad NOTIFY", await client.CommandAsync("RCPT TO:<b@example.org> NOTIFY=NEVER,SUCCESS"));
+        Assert.StartsWith("555 5.5.4 Unsupported option", await client.CommandAsync("RCPT TO:<b@example.org> XRCPTFOO=1"));
+        Assert.StartsWith("501 5.5.4 Bad ORCPT", await client.CommandAsync("RCPT TO:<b@example.org> ORCPT=rfc822;b@example.org\u0000"));
+        Assert.StartsWith("250", await client.CommandAsync("RCPT TO:<b@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;B@example.org"));
+        Assert.StartsWith("250", await client.CommandAsync("RCPT TO:<c@example.org>"));
+        await client.CommandAsync("DATA");
+        await client.SendAsync("Subject: x\r\n\r\nhi\r\n.\r\n");
+        Assert.StartsWith("250", await client.ReadReplyAsync());
+        await client.CommandAsync("MAIL FROM:<a@example.com>");
+        await client.CommandAsync("RCPT TO:<b@example.org>");
+        await client.CommandAsync("DATA");
+        await client.SendAsync("Subject: y\r\n\r\nhi\r\n.\r\n");
+        Assert.StartsWith("250", await client.ReadReplyAsync());
+
+        var dsn = handler.Messages[0].Envelope.Dsn;
+        Assert.Equal(" RET=HDRS ENVID=QQ314159", dsn.MailParameters());
+        Assert.Equal(" NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;B@example.org", dsn.RecipientParameters("b@example.org"));
+        Assert.Equal(string.Empty, dsn.RecipientParameters("c@example.org"));
+        Assert.True(handler.Messages[1].Envelope.Dsn.IsEmpty);
     }
 
     [Fact]
