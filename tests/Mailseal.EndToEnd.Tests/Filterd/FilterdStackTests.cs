@@ -103,9 +103,64 @@ public sealed class FilterdStackTests : IAsyncLifetime
         var log = File.ReadAllText(Path.Combine(_stack.LogDirectory, "postfix.log"));
         Assert.Matches(new Regex($@"{queueId}: to=<{Regex.Escape(alice.Email)}>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{_filterdPort}.*status=sent \(250 2\.0\.0 Ok"), log);
         // XFORWARD reached the re-injection smtpd: it logs the original queue id (IDENT) and client.
-        // Not asserted: the original HELO in the re-injected Received line (it shows the filter's
-        // own EHLO name in this stack; open in issue #13).
         Assert.Matches(new Regex($@"reinject/smtpd\[\d+\]: [0-9A-F]+: client=localhost\[127\.0\.0\.1\], orig_queue_id={queueId}, orig_client=localhost\[127\.0\.0\.1\]"), log);
+    }
+
+    [Fact]
+    public async Task The_original_clients_helo_is_carried_by_the_reinjected_copies_and_forwarded_onward()
+    {
+        // Postfix's smtpd writes its own Received line from the connection it has (smtpd.c:
+        // state->helo_name, state->name), never from XFORWARD; XFORWARD replaces the logging
+        // attributes that go into the queue file (log_helo_name, log_client_name, ...), which
+        // Postfix shows in its logs and forwards onward with XFORWARD. So: the re-injected copy's
+        // queue file must name the original HELO, seen here where the relay forwards it to the
+        // sink; and the original Received line (written by the first smtpd) stays in the copy.
+        await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, "-e", "smtp_send_xforward_command=yes"]);
+        await _stack.ReloadPostfixAsync();
+        var ivan = await _stack.CreateAccountAsync($"ivan-{Guid.NewGuid():N}@{MailStack.Domain}");
+        string helo = $"helo-{Guid.NewGuid():N}.client.example";
+        var queueId = await SendRawAsync(helo, $"MAIL FROM:<{Outside}>", [$"RCPT TO:<{ivan.Email}>", "RCPT TO:<friend@example.org>"], MailStack.BuildMessage(Outside, ivan.Email, "helo", "which client"));
+
+        var remote = Assert.Single(await _sink.WaitForAsync(1, TimeSpan.FromSeconds(90)));
+        Assert.Equal(["friend@example.org"], remote.Recipients);
+        Assert.Equal(helo, remote.Forward.GetValueOrDefault("HELO"));
+        Assert.Equal("127.0.0.1", remote.Forward.GetValueOrDefault("ADDR"));
+        Assert.Equal(queueId, remote.Forward.GetValueOrDefault("IDENT")); // the original queue id, kept across the filter
+        Assert.Contains($"Received: from {helo} (localhost [127.0.0.1])", remote.Data, StringComparison.Ordinal);
+
+        var stored = Text(Assert.Single(await _stack.WaitForMessagesAsync(ivan, 1, TimeSpan.FromSeconds(90))));
+        var header = stored[..stored.IndexOf("\r\n\r\n", StringComparison.Ordinal)];
+        Assert.Contains($"Received: from {helo} (localhost [127.0.0.1])", header, StringComparison.Ordinal);
+        Assert.Contains("which client", await DecryptAsync(ivan.Key, stored), StringComparison.Ordinal);
+        await AssertExactlyOnceAsync(ivan, 1);
+    }
+
+    [Fact]
+    public async Task Dsn_parameters_pass_through_the_filter_so_the_success_notice_comes_from_the_last_hop()
+    {
+        // Postfix's smtp client sends a "relayed" success notice itself when the next hop does
+        // not announce DSN. Through a filter without DSN that notice would name the filter hop
+        // (its "re-injected" reply) and lose ENVID and ORCPT; passed through, it names the hop
+        // that finally takes the copy (the sink, which announces no DSN) with both intact.
+        string envid = $"env{Guid.NewGuid():N}";
+        string orcpt = $"Friend.Original-{Guid.NewGuid():N}@example.org";
+        await SendRawAsync("client.example.org", $"MAIL FROM:<{Outside}> RET=HDRS ENVID={envid}", [$"RCPT TO:<friend@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;{orcpt}"], MailStack.BuildMessage(Outside, "friend@example.org", "dsn", "notify me"));
+
+        var both = await _sink.WaitForAsync(2, TimeSpan.FromSeconds(90));
+        var copy = Assert.Single(both, m => m.Sender == Outside);
+        Assert.Contains("notify me", copy.Data, StringComparison.Ordinal);
+        var notice = Assert.Single(both, m => m.Sender.Length == 0);
+        Assert.Equal([Outside], notice.Recipients);
+        Assert.Contains("report-type=delivery-status", notice.Data, StringComparison.Ordinal);
+        Assert.Contains($"Original-Envelope-Id: {envid}", notice.Data, StringComparison.Ordinal);
+        Assert.Contains($"Original-Recipient: rfc822;{orcpt}", notice.Data, StringComparison.Ordinal);
+        Assert.Contains("Action: relayed", notice.Data, StringComparison.Ordinal);
+        Assert.Contains("kept by the sink", notice.Data, StringComparison.Ordinal);
+        Assert.DoesNotContain("re-injected", notice.Data, StringComparison.Ordinal);
+        Assert.DoesNotContain("notify me", notice.Data, StringComparison.Ordinal); // RET=HDRS
+        await _stack.WaitForQueueAsync(q => q.Count == 0);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(2, _sink.Messages.Count);
     }
 
     [Fact]
@@ -208,6 +263,25 @@ public sealed class FilterdStackTests : IAsyncLifetime
         // A duplicate is possible only for a message whose copies were accepted just before the kill.
         Assert.InRange(duplicates, 0, 4);
         Console.WriteLine($"filterd SIGKILL under load: {Count} sent, {all.Count} delivered, {duplicates} duplicate(s)");
+    }
+
+    private async Task<string> SendRawAsync(string helo, string mail, IReadOnlyList<string> rcpts, string message)
+    {
+        await using var client = await SmtpTestClient.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, _stack.SmtpPort));
+        Assert.StartsWith("220", await client.ReadReplyAsync());
+        Assert.StartsWith("250", await client.CommandAsync("EHLO " + helo));
+        foreach (var command in new[] { mail }.Concat(rcpts))
+        {
+            var reply = await client.CommandAsync(command);
+            Assert.True(reply is not null && reply.StartsWith('2'), $"{command}: {reply}");
+        }
+
+        Assert.StartsWith("354", await client.CommandAsync("DATA"));
+        await client.SendAsync(message.Replace("\r\n.", "\r\n..", StringComparison.Ordinal) + ".\r\n");
+        var done = await client.ReadReplyAsync(TimeSpan.FromSeconds(60));
+        Assert.True(done is not null && done.StartsWith("250", StringComparison.Ordinal), $"end of data: {done}");
+        await client.CommandAsync("QUIT");
+        return TestClients.QueueIdOf(done) ?? throw new Xunit.Sdk.XunitException("no queue id in " + done);
     }
 
     private async Task SetKeyAsync(string email, string key)
