@@ -53,15 +53,7 @@ public sealed class FilterdStackTests : IAsyncLifetime
             """);
         _sink = SmtpSink.Start();
         await _stack.ApplyFragmentsAsync(_stack.PostfixConfigDirectory, ["tests/Mailseal.EndToEnd.Tests/TestData/postfix/pipe-relay.postconf"], new Dictionary<string, string> { ["SINK_PORT"] = _sink.Port.ToString(CultureInfo.InvariantCulture) });
-        await _stack.ApplyPostfixFragmentAsync("postfix/mailseal-filterd.postconf", new Dictionary<string, string>
-        {
-            ["FILTERD_HOST"] = "127.0.0.1",
-            ["FILTERD_PORT"] = _filterdPort.ToString(CultureInfo.InvariantCulture),
-            ["FILTERD_PROCESSES"] = "4",
-            ["REINJECT_SERVICE"] = _reinjectService,
-            ["MESSAGE_SIZE_LIMIT"] = MessageSizeLimit.ToString(CultureInfo.InvariantCulture),
-            ["REINJECT_SIZE_LIMIT"] = ReinjectSizeLimit.ToString(CultureInfo.InvariantCulture),
-        });
+        await ApplyFilterdFragmentAsync();
         _daemon = await FilterdProcess.StartAsync(_stack, _filterdPort, ["--config", _config]);
     }
 
@@ -239,6 +231,45 @@ public sealed class FilterdStackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_reinjection_smtpd_stopped_for_a_minute_keeps_mail_queued_with_4xx_and_it_all_flows_once_afterwards()
+    {
+        // The outage lasts MAILSEAL_E2E_REINJECT_OUTAGE seconds (60 unless set).
+        var outage = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("MAILSEAL_E2E_REINJECT_OUTAGE"), CultureInfo.InvariantCulture, out int s) ? s : 60);
+        var lena = await _stack.CreateAccountAsync($"lena-{Guid.NewGuid():N}@{MailStack.Domain}");
+        int reinjectPort = int.Parse(_reinjectService[(_reinjectService.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
+        await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, "-MX", $"{_reinjectService}/inet"]);
+        await _stack.ReloadPostfixAsync();
+        var stopped = DateTime.UtcNow;
+        for (var deadline = stopped + TimeSpan.FromSeconds(30); FreePorts.IsListening(reinjectPort); await Task.Delay(200))
+            Assert.True(DateTime.UtcNow < deadline, "the re-injection smtpd still listens after postfix reload");
+
+        const int Count = 5;
+        var ids = new List<string>();
+        for (int i = 0; i < Count; i++)
+            ids.Add(await _stack.SendAsync(Outside, [lena.Email], MailStack.BuildMessage(Outside, lena.Email, $"outage {i}", $"during the outage {i}")));
+        foreach (var id in ids)
+        {
+            var deferred = await WaitForLogLineAsync(l => l.Contains(id + ":", StringComparison.Ordinal) && l.Contains("status=deferred", StringComparison.Ordinal));
+            Assert.Matches(new Regex(@"dsn=4\.\d\.\d, status=deferred \(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 451 4\."), deferred);
+        }
+
+        Assert.Empty(await _stack.FetchMessagesAsync(lena.Email, lena.Password));
+        var queued = await _stack.GetQueueAsync();
+        Assert.True(ids.All(id => queued.Any(q => q.QueueId == id)), "a deferred message left the queue during the outage");
+        if (stopped + outage > DateTime.UtcNow)
+            await Task.Delay(stopped + outage - DateTime.UtcNow);
+        Assert.Empty(await _stack.FetchMessagesAsync(lena.Email, lena.Password));
+
+        await ApplyFilterdFragmentAsync(); // the listener is back
+        await _stack.FlushQueueAsync();
+        var stored = await _stack.WaitForMessagesAsync(lena, Count, TimeSpan.FromSeconds(120));
+        foreach (var m in stored)
+            Assert.DoesNotContain("during the outage", Text(m), StringComparison.Ordinal);
+        await AssertExactlyOnceAsync(lena, Count);
+        Console.WriteLine($"filterd: re-injection smtpd stopped {(DateTime.UtcNow - stopped).TotalSeconds:F0} s; {Count} messages deferred with 4xx, all delivered once afterwards");
+    }
+
+    [Fact]
     public async Task Sigkill_in_the_middle_of_a_load_then_a_restart_loses_nothing()
     {
         var load = await _stack.CreateAccountAsync($"load-{Guid.NewGuid():N}@{MailStack.Domain}");
@@ -264,6 +295,17 @@ public sealed class FilterdStackTests : IAsyncLifetime
         Assert.InRange(duplicates, 0, 4);
         Console.WriteLine($"filterd SIGKILL under load: {Count} sent, {all.Count} delivered, {duplicates} duplicate(s)");
     }
+
+    private Task ApplyFilterdFragmentAsync() =>
+        _stack.ApplyPostfixFragmentAsync("postfix/mailseal-filterd.postconf", new Dictionary<string, string>
+        {
+            ["FILTERD_HOST"] = "127.0.0.1",
+            ["FILTERD_PORT"] = _filterdPort.ToString(CultureInfo.InvariantCulture),
+            ["FILTERD_PROCESSES"] = "4",
+            ["REINJECT_SERVICE"] = _reinjectService,
+            ["MESSAGE_SIZE_LIMIT"] = MessageSizeLimit.ToString(CultureInfo.InvariantCulture),
+            ["REINJECT_SIZE_LIMIT"] = ReinjectSizeLimit.ToString(CultureInfo.InvariantCulture),
+        });
 
     private async Task<string> SendRawAsync(string helo, string mail, IReadOnlyList<string> rcpts, string message)
     {
