@@ -270,6 +270,44 @@ public sealed class FilterdStackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_instances_behind_one_transport_act_as_one_when_the_first_is_killed_under_load()
+    {
+        // Two daemons with the same configuration (one PostgreSQL key store), both as next hops of
+        // the one filter transport (Postfix 3.5+: a list of destinations, tried in order). The
+        // first is killed with SIGKILL while mail flows: the rest goes to the second, nothing is lost.
+        int secondPort = FreePorts.Take(1)[0];
+        await using var second = await FilterdProcess.StartAsync(_stack, secondPort, ["--config", _config]);
+        await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, "-P",
+            $"{_stack.FragmentVariables["SMTP_SERVICE"]}/inet/content_filter=mailseal-filterd:[127.0.0.1]:{_filterdPort},[127.0.0.1]:{secondPort}"]);
+        await _stack.ReloadPostfixAsync();
+        var pair = await _stack.CreateAccountAsync($"pair-{Guid.NewGuid():N}@{MailStack.Domain}");
+        const int Count = 30;
+        var sends = Enumerable.Range(0, Count).Select(i => _stack.SendAsync(Outside, [pair.Email], MailStack.BuildMessage(Outside, pair.Email, $"pair {i:D3}", $"message {i:D3} " + new string('y', 10_000)))).ToList();
+        await Task.WhenAll(sends.Take(Count / 3));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        _daemon!.Signal("KILL");
+        await _daemon.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        await Task.WhenAll(sends);
+        await _stack.FlushQueueAsync();
+
+        await _stack.WaitForMessagesAsync(pair, Count, TimeSpan.FromSeconds(240));
+        await _stack.WaitForQueueAsync(q => q.Count == 0, TimeSpan.FromSeconds(120));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var all = await _stack.FetchMessagesAsync(pair.Email, pair.Password);
+        var subjects = all.Select(m => Regex.Match(Text(m), @"^Subject: (pair \d{3})", RegexOptions.Multiline).Groups[1].Value).ToList();
+        var missing = Enumerable.Range(0, Count).Select(i => $"pair {i:D3}").Except(subjects).ToList();
+        Assert.True(missing.Count == 0, "lost: " + string.Join(", ", missing));
+        Assert.All(all, m => Assert.Contains("multipart/encrypted", Text(m), StringComparison.Ordinal));
+        int duplicates = all.Count - Count;
+        Assert.InRange(duplicates, 0, 4);
+        var log = File.ReadAllText(Path.Combine(_stack.LogDirectory, "postfix.log"));
+        int viaSecond = Regex.Matches(log, $@"relay=127\.0\.0\.1\[127\.0\.0\.1\]:{secondPort},.*status=sent").Count;
+        Assert.True(viaSecond > 0, "no message went through the second instance after the first was killed");
+        Console.WriteLine($"filterd pair: {Count} sent, {all.Count} delivered, {duplicates} duplicate(s), {viaSecond} through the second instance");
+        _daemon = await FilterdProcess.StartAsync(_stack, _filterdPort, ["--config", _config]);
+    }
+
+    [Fact]
     public async Task Sigkill_in_the_middle_of_a_load_then_a_restart_loses_nothing()
     {
         var load = await _stack.CreateAccountAsync($"load-{Guid.NewGuid():N}@{MailStack.Domain}");
