@@ -49,7 +49,7 @@ internal sealed class FilterdHandler : ISmtpMessageHandler
             ProcessResult result;
             try
             {
-                result = await runtime.Processor.ProcessAsync(message, envelope.Sender, envelope.Recipients, envelope.Forward, cancellationToken).ConfigureAwait(false);
+                result = await runtime.Processor.ProcessAsync(message, envelope.Sender, envelope.Recipients, envelope.Forward, envelope.Dsn, cancellationToken).ConfigureAwait(false);
             }
             catch (MailsealException e) when (!cancellationToken.IsCancellationRequested)
             {

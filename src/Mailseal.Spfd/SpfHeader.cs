@@ -43,10 +43,34 @@ internal static class SpfHeader
     /// <summary>
     /// <c>Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=...; helo=...; envelope-from=...; receiver=... </c>
     /// The identity is always the one the result belongs to: a HELO pass is labelled identity=helo.
+    /// The comment is policyd-spf's (spf_engine, checked side by side in the tests): "mailfrom"
+    /// for every MAIL FROM result, None included; for a HELO result the check's explanation
+    /// (<paramref name="explanation"/>, else <see cref="DefaultExplanation"/>), "no SPF record" for None.
     /// </summary>
-    public static string ReceivedSpf(SpfResultCode code, string identity, string clientIp, string helo, string sender, string receiver) =>
-        "Received-SPF: " + ResultWord(code) + " (" + (code == SpfResultCode.None ? "no SPF record" : identity) + ") "
-        + Fields(identity, clientIp, helo, sender, receiver);
+    public static string ReceivedSpf(SpfResultCode code, string identity, string clientIp, string helo, string sender, string receiver, string? explanation = null)
+    {
+        string comment = identity != "helo" ? identity
+            : code == SpfResultCode.None ? "no SPF record"
+            : Comment(Clean(explanation ?? DefaultExplanation(code)));
+        return "Received-SPF: " + ResultWord(code) + " (" + comment + ") " + Fields(identity, clientIp, helo, sender, receiver);
+    }
+
+    /// <summary>
+    /// The explanation policyd-spf (pyspf) puts in a HELO header's comment: the domain's own
+    /// explanation for a fail, "SPF Temporary Error: ..." / "SPF Permanent Error: ..." with the
+    /// problem for the errors, else <see cref="DefaultExplanation"/>.
+    /// </summary>
+    public static string HeloExplanation(SpfResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Code switch
+        {
+            SpfResultCode.Fail => result.Explanation ?? DefaultExplanation(result.Code),
+            SpfResultCode.TempError => "SPF Temporary Error: " + (result.Problem ?? "DNS error"),
+            SpfResultCode.PermError => "SPF Permanent Error: " + (result.Problem ?? "invalid record"),
+            _ => DefaultExplanation(result.Code),
+        };
+    }
 
     /// <summary><c>Authentication-Results: ID; spf=pass (comment) smtp.mailfrom=example.com</c> or <c>smtp.helo=NAME</c> (RFC 8601).</summary>
     public static string AuthenticationResults(string authservId, SpfResultCode code, string identity, string clientIp, string helo, string sender, string receiver)

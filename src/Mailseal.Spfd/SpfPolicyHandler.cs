@@ -127,7 +127,7 @@ public sealed class SpfPolicyHandler : IPolicyHandler
             var action = Classify(result.Code, local ? RejectPolicy.SpfNotPass : _settings.HeloReject, sender.Length == 0);
             if (action is DecisionKind.Reject or DecisionKind.Defer)
                 return Refuse(action, result, "helo", helo, clientIp, receiver, local);
-            heloHeader = Header(result.Code, "helo", clientIp, helo, headerSender, receiver);
+            heloHeader = Header(result, "helo", clientIp, helo, headerSender, receiver);
         }
 
         if (sender.Length == 0 || _settings.MailFromReject == RejectPolicy.NoCheck)
@@ -142,9 +142,11 @@ public sealed class SpfPolicyHandler : IPolicyHandler
             return Refuse(mfromAction, mfrom, "mfrom", sender, clientIp, receiver, InRejectNotPass(domain));
 
         // With no MAIL FROM record, the HELO result (if any) is the informative one; it is
-        // recorded as what it is, identity=helo, never relabelled as a MAIL FROM result.
+        // recorded as what it is, identity=helo, never relabelled as a MAIL FROM result. This is
+        // policyd-spf's choice too (spf_engine keeps the HELO header when the MAIL FROM result is
+        // None and the HELO's is not, a temperror included): checked side by side in the tests.
         var recorded = mfrom.Code != SpfResultCode.None || heloHeader is null || heloCode == SpfResultCode.None
-            ? Header(mfrom.Code, "mailfrom", clientIp, helo, headerSender, receiver)
+            ? Header(mfrom, "mailfrom", clientIp, helo, headerSender, receiver)
             : heloHeader!;
         return Prepend(recorded);
     }
@@ -290,10 +292,10 @@ public sealed class SpfPolicyHandler : IPolicyHandler
         return sb.ToString();
     }
 
-    private string Header(SpfResultCode code, string identity, string clientIp, string helo, string sender, string receiver) =>
+    private string Header(SpfResult result, string identity, string clientIp, string helo, string sender, string receiver) =>
         _settings.HeaderType == HeaderType.AuthenticationResults
-            ? SpfHeader.AuthenticationResults(_authservId, code, identity, clientIp, helo, sender, receiver)
-            : SpfHeader.ReceivedSpf(code, identity, clientIp, helo, sender, receiver);
+            ? SpfHeader.AuthenticationResults(_authservId, result.Code, identity, clientIp, helo, sender, receiver)
+            : SpfHeader.ReceivedSpf(result.Code, identity, clientIp, helo, sender, receiver, identity == "helo" ? SpfHeader.HeloExplanation(result) : null);
 
     private static Decision Prepend(string header) => new(DecisionKind.Prepend, new PolicyResponse("PREPEND " + header), header);
 

@@ -37,7 +37,7 @@ public class SpfPolicyHandlerTests
     [InlineData("fail.example", "False", "PREPEND Received-SPF: Fail (mailfrom) identity=mailfrom")]
     [InlineData("fail.example", "No_Check", "DUNNO")]
     [InlineData("pass.example", "SPF_Not_Pass", "PREPEND Received-SPF: Pass (mailfrom)")]
-    [InlineData("none.example", "SPF_Not_Pass", "PREPEND Received-SPF: None (no SPF record) identity=mailfrom")]
+    [InlineData("none.example", "SPF_Not_Pass", "PREPEND Received-SPF: None (mailfrom) identity=mailfrom")]
     public async Task Mail_from_reject_policies(string domain, string policy, string expectedStart)
     {
         var settings = new SpfdSettings { MailFromReject = SpfdSettings.ParseRejectPolicy(policy, "mail_from_reject"), HeloReject = RejectPolicy.NoCheck };
@@ -90,7 +90,7 @@ public class SpfPolicyHandlerTests
     public async Task Helo_false_policy_records_but_never_rejects()
     {
         var settings = new SpfdSettings { HeloReject = RejectPolicy.False, MailFromReject = RejectPolicy.NoCheck };
-        Assert.StartsWith("PREPEND Received-SPF: Fail (helo) identity=helo; client-ip=192.0.2.10; helo=mx.fail.example;",
+        Assert.StartsWith("PREPEND Received-SPF: Fail (SPF fail - not authorized) identity=helo; client-ip=192.0.2.10; helo=mx.fail.example;",
             await TestZone.Handler(settings).AskAsync(TestZone.Request("a@fail.example", helo: "mx.fail.example")), StringComparison.Ordinal);
     }
 
@@ -100,7 +100,7 @@ public class SpfPolicyHandlerTests
         // CVE-2019-20790: MAIL FROM domain has no SPF record, the HELO passes. The header must
         // say identity=helo, so a DMARC verifier cannot take it as an SPF pass for the sender.
         var action = await TestZone.Handler().AskAsync(TestZone.Request("ceo@none.example", helo: "mx.pass.example"));
-        Assert.Equal("PREPEND Received-SPF: Pass (helo) identity=helo; client-ip=192.0.2.10; helo=mx.pass.example; envelope-from=ceo@none.example; receiver=example.org", action);
+        Assert.Equal("PREPEND Received-SPF: Pass (sender SPF authorized) identity=helo; client-ip=192.0.2.10; helo=mx.pass.example; envelope-from=ceo@none.example; receiver=example.org", action);
         Assert.DoesNotContain("identity=mailfrom", action, StringComparison.Ordinal);
     }
 
@@ -115,7 +115,7 @@ public class SpfPolicyHandlerTests
     public async Task Null_sender_is_checked_as_the_helo_identity()
     {
         var action = await TestZone.Handler().AskAsync(TestZone.Request(string.Empty, helo: "mx.pass.example"));
-        Assert.Equal("PREPEND Received-SPF: Pass (helo) identity=helo; client-ip=192.0.2.10; helo=mx.pass.example; envelope-from=<>; receiver=example.org", action);
+        Assert.Equal("PREPEND Received-SPF: Pass (sender SPF authorized) identity=helo; client-ip=192.0.2.10; helo=mx.pass.example; envelope-from=<>; receiver=example.org", action);
     }
 
     [Fact]

@@ -68,7 +68,22 @@ public sealed class MessageProcessor
     /// <param name="forward">The original client's attributes, or null.</param>
     /// <param name="cancellationToken">Cancels everything; nothing is queued then.</param>
     /// <exception cref="MailsealException">Nothing was queued; the exit code and status say why.</exception>
-    public async Task<ProcessResult> ProcessAsync(Stream input, string sender, IReadOnlyList<string> recipients, XForward? forward, CancellationToken cancellationToken)
+    public Task<ProcessResult> ProcessAsync(Stream input, string sender, IReadOnlyList<string> recipients, XForward? forward, CancellationToken cancellationToken) =>
+        ProcessAsync(input, sender, recipients, forward, null, cancellationToken);
+
+    /// <summary>
+    /// Processes one message read from <paramref name="input"/> to its end, re-injecting every
+    /// copy with the original client's XFORWARD attributes and the transaction's DSN parameters
+    /// (each copy's RCPT carries its own recipients' NOTIFY and ORCPT).
+    /// </summary>
+    /// <param name="input">The message as Postfix hands it over.</param>
+    /// <param name="sender">The envelope sender (empty for the null sender).</param>
+    /// <param name="recipients">The envelope recipients.</param>
+    /// <param name="forward">The original client's attributes, or null.</param>
+    /// <param name="dsn">RET, ENVID, NOTIFY and ORCPT as the client sent them, or null.</param>
+    /// <param name="cancellationToken">Cancels everything; nothing is queued then.</param>
+    /// <exception cref="MailsealException">Nothing was queued; the exit code and status say why.</exception>
+    public async Task<ProcessResult> ProcessAsync(Stream input, string sender, IReadOnlyList<string> recipients, XForward? forward, DsnParameters? dsn, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(sender);
@@ -99,7 +114,7 @@ public sealed class MessageProcessor
 
         await using (message.ConfigureAwait(false))
         {
-            var outcomes = await DeliverAsync(message, sender, copies, forward, cancellationToken).ConfigureAwait(false);
+            var outcomes = await DeliverAsync(message, sender, copies, forward, dsn, cancellationToken).ConfigureAwait(false);
             return new ProcessResult(outcomes, verdict, spamNote, scrubbed);
         }
     }
@@ -244,7 +259,7 @@ public sealed class MessageProcessor
 
     private static void Write(MemoryStream output, ReadOnlyMemory<byte> bytes) => output.Write(bytes.Span);
 
-    private async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(Stream message, string sender, List<Copy> copies, XForward? forward, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<RecipientOutcome>> DeliverAsync(Stream message, string sender, List<Copy> copies, XForward? forward, DsnParameters? dsn, CancellationToken cancellationToken)
     {
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var gate = new CommitGate(copies.Count);
@@ -290,7 +305,7 @@ public sealed class MessageProcessor
                 }
 
                 await gate.ArriveAsync(ct).ConfigureAwait(false);
-            }, eightBit: true, forward, abort.Token);
+            }, eightBit: true, forward, dsn, abort.Token);
             sends.Add(Observe(send, Fail));
         }
 

@@ -23,6 +23,7 @@ internal sealed class SmtpSession
     private readonly byte[] _buffer;
     private readonly ArrayBufferWriter<byte> _output = new(1024);
     private readonly XForward _forward = new();
+    private readonly DsnParameters _dsn = new();
     private readonly List<string> _recipients = [];
     private int _start;
     private int _end;
@@ -205,6 +206,7 @@ internal sealed class SmtpSession
                     "ENHANCEDSTATUSCODES",
                     "8BITMIME",
                     "SMTPUTF8",
+                    "DSN",
                     "XFORWARD " + string.Join(' ', XForward.Names));
                 return true;
             case "HELO" when !IsLmtp:
@@ -261,6 +263,7 @@ internal sealed class SmtpSession
             return Error(503, "5.5.1 Error: send " + (IsLmtp ? "LHLO" : "HELO/EHLO") + " first");
         if (_sender is not null)
             return Error(503, "5.5.1 Error: nested MAIL command");
+        _dsn.Clear(); // a refused MAIL leaves nothing behind
         if (!TryPath(args, "FROM:", out string? address, out string? parameters))
             return Error(501, "5.5.4 Syntax: MAIL FROM:<address>");
         foreach (string p in parameters!.Split(' ', StringSplitOptions.RemoveEmptyEntries))
@@ -280,6 +283,13 @@ internal sealed class SmtpSession
                 case "SMTPUTF8" when eq < 0:
                     break;
                 default:
+                    if (_dsn.TryTakeMailParameter(name, value, out string? bad))
+                    {
+                        if (bad is not null)
+                            return Error(501, "5.5.4 " + bad);
+                        break;
+                    }
+
                     return Error(555, "5.5.4 Unsupported option: " + Clip(p));
             }
         }
@@ -297,8 +307,8 @@ internal sealed class SmtpSession
             return Error(503, "5.5.1 Error: need MAIL command");
         if (!TryPath(args, "TO:", out string? address, out string? parameters))
             return Error(501, "5.5.4 Syntax: RCPT TO:<address>");
-        if (parameters!.Length > 0)
-            return Error(555, "5.5.4 Unsupported option: " + Clip(parameters));
+        if (!DsnParameters.TryParseRecipient(parameters!, out RecipientDsn? dsn, out string? bad))
+            return Error(bad!.StartsWith("Unsupported", StringComparison.Ordinal) ? 555 : 501, "5.5.4 " + Clip(bad));
         if (address!.Length == 0 || !IsSafeAddress(address))
             return Error(501, "5.1.3 Bad recipient address syntax");
         if (_recipients.Count >= _options.MaxRecipients)
@@ -308,6 +318,8 @@ internal sealed class SmtpSession
         }
 
         _recipients.Add(address);
+        if (dsn is not null)
+            _dsn.Add(address, dsn);
         Reply(250, "2.1.5 Ok");
         return true;
     }
@@ -316,7 +328,7 @@ internal sealed class SmtpSession
     {
         Reply(354, "End data with <CR><LF>.<CR><LF>");
         await FlushAsync(killed).ConfigureAwait(false);
-        var envelope = new SmtpEnvelope(_sender!, _recipients.ToArray(), _helo!, _peer, _forward.Snapshot());
+        var envelope = new SmtpEnvelope(_sender!, _recipients.ToArray(), _helo!, _peer, _forward.Snapshot()) { Dsn = _dsn.Snapshot() };
         using var data = new SmtpDataStream(this, _options.MaxMessageSize);
         SmtpReply reply;
         try
@@ -366,6 +378,7 @@ internal sealed class SmtpSession
         _sender = null;
         _recipients.Clear();
         _forward.Clear();
+        _dsn.Clear();
     }
 
     private bool Error(int code, string text)

@@ -53,12 +53,35 @@ public sealed partial class Reinjector
     /// <param name="forward">The original client's attributes, or null.</param>
     /// <param name="cancellationToken">Cancels the dialogue (nothing is queued).</param>
     /// <exception cref="ReinjectionException">Nothing was queued.</exception>
+    public Task<ReinjectResult> SendAsync(
+        string sender,
+        IReadOnlyList<string> recipients,
+        Func<Stream, CancellationToken, Task> writeMessage,
+        bool eightBit,
+        XForward? forward,
+        CancellationToken cancellationToken) =>
+        SendAsync(sender, recipients, writeMessage, eightBit, forward, null, cancellationToken);
+
+    /// <summary>
+    /// Sends one message with the original client's XFORWARD attributes and the transaction's
+    /// DSN parameters (RET and ENVID on MAIL, NOTIFY and ORCPT on each RCPT), the latter only to
+    /// a server that announces DSN (the re-injection smtpd does).
+    /// </summary>
+    /// <param name="sender">Envelope sender; empty for the null sender (bounces).</param>
+    /// <param name="recipients">Envelope recipients; every one must be accepted or nothing is sent.</param>
+    /// <param name="writeMessage">Writes the complete message; if it throws, nothing is queued.</param>
+    /// <param name="eightBit">The message holds 8-bit bytes (sent as BODY=8BITMIME when offered).</param>
+    /// <param name="forward">The original client's attributes, or null.</param>
+    /// <param name="dsn">The DSN parameters the filter's client sent, or null.</param>
+    /// <param name="cancellationToken">Cancels the dialogue (nothing is queued).</param>
+    /// <exception cref="ReinjectionException">Nothing was queued.</exception>
     public async Task<ReinjectResult> SendAsync(
         string sender,
         IReadOnlyList<string> recipients,
         Func<Stream, CancellationToken, Task> writeMessage,
         bool eightBit,
         XForward? forward,
+        DsnParameters? dsn,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sender);
@@ -99,9 +122,13 @@ public sealed partial class Reinjector
                 mail += " SMTPUTF8";
             }
 
+            bool passDsn = dsn is { IsEmpty: false } && extensions.Contains("DSN");
+            if (passDsn)
+                mail += dsn!.MailParameters();
+
             Expect(await smtp.CommandAsync(mail, cancellationToken).ConfigureAwait(false), 250, "MAIL FROM");
             foreach (string rcpt in recipients)
-                Expect(await smtp.CommandAsync($"RCPT TO:<{rcpt}>", cancellationToken).ConfigureAwait(false), 250, $"RCPT TO:<{rcpt}>", alsoOk: 251);
+                Expect(await smtp.CommandAsync($"RCPT TO:<{rcpt}>{(passDsn ? dsn!.RecipientParameters(rcpt) : string.Empty)}", cancellationToken).ConfigureAwait(false), 250, $"RCPT TO:<{rcpt}>", alsoOk: 251);
             Expect(await smtp.CommandAsync("DATA", cancellationToken).ConfigureAwait(false), 354, "DATA");
 
             await using var body = new DotStuffingStream(channel.Writer);

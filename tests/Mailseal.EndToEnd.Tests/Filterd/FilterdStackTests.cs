@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Mailseal.EndToEnd.Tests.Harness;
 using Mailseal.EndToEnd.Tests.Pipe;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace Mailseal.EndToEnd.Tests.Filterd;
 
@@ -29,7 +30,13 @@ public sealed class FilterdStackTests : IAsyncLifetime
     private string _reinjectService = string.Empty;
     private int _filterdPort;
 
-    public FilterdStackTests(MailStack stack) => _stack = stack;
+    private readonly ITestOutputHelper _output;
+
+    public FilterdStackTests(MailStack stack, ITestOutputHelper output)
+    {
+        _stack = stack;
+        _output = output;
+    }
 
     public async Task InitializeAsync()
     {
@@ -53,15 +60,7 @@ public sealed class FilterdStackTests : IAsyncLifetime
             """);
         _sink = SmtpSink.Start();
         await _stack.ApplyFragmentsAsync(_stack.PostfixConfigDirectory, ["tests/Mailseal.EndToEnd.Tests/TestData/postfix/pipe-relay.postconf"], new Dictionary<string, string> { ["SINK_PORT"] = _sink.Port.ToString(CultureInfo.InvariantCulture) });
-        await _stack.ApplyPostfixFragmentAsync("postfix/mailseal-filterd.postconf", new Dictionary<string, string>
-        {
-            ["FILTERD_HOST"] = "127.0.0.1",
-            ["FILTERD_PORT"] = _filterdPort.ToString(CultureInfo.InvariantCulture),
-            ["FILTERD_PROCESSES"] = "4",
-            ["REINJECT_SERVICE"] = _reinjectService,
-            ["MESSAGE_SIZE_LIMIT"] = MessageSizeLimit.ToString(CultureInfo.InvariantCulture),
-            ["REINJECT_SIZE_LIMIT"] = ReinjectSizeLimit.ToString(CultureInfo.InvariantCulture),
-        });
+        await ApplyFilterdFragmentAsync();
         _daemon = await FilterdProcess.StartAsync(_stack, _filterdPort, ["--config", _config]);
     }
 
@@ -103,9 +102,64 @@ public sealed class FilterdStackTests : IAsyncLifetime
         var log = File.ReadAllText(Path.Combine(_stack.LogDirectory, "postfix.log"));
         Assert.Matches(new Regex($@"{queueId}: to=<{Regex.Escape(alice.Email)}>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{_filterdPort}.*status=sent \(250 2\.0\.0 Ok"), log);
         // XFORWARD reached the re-injection smtpd: it logs the original queue id (IDENT) and client.
-        // Not asserted: the original HELO in the re-injected Received line (it shows the filter's
-        // own EHLO name in this stack; open in issue #13).
         Assert.Matches(new Regex($@"reinject/smtpd\[\d+\]: [0-9A-F]+: client=localhost\[127\.0\.0\.1\], orig_queue_id={queueId}, orig_client=localhost\[127\.0\.0\.1\]"), log);
+    }
+
+    [Fact]
+    public async Task The_original_clients_helo_is_carried_by_the_reinjected_copies_and_forwarded_onward()
+    {
+        // Postfix's smtpd writes its own Received line from the connection it has (smtpd.c:
+        // state->helo_name, state->name), never from XFORWARD; XFORWARD replaces the logging
+        // attributes that go into the queue file (log_helo_name, log_client_name, ...), which
+        // Postfix shows in its logs and forwards onward with XFORWARD. So: the re-injected copy's
+        // queue file must name the original HELO, seen here where the relay forwards it to the
+        // sink; and the original Received line (written by the first smtpd) stays in the copy.
+        await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, "-e", "smtp_send_xforward_command=yes"]);
+        await _stack.ReloadPostfixAsync();
+        var ivan = await _stack.CreateAccountAsync($"ivan-{Guid.NewGuid():N}@{MailStack.Domain}");
+        string helo = $"helo-{Guid.NewGuid():N}.client.example";
+        var queueId = await SendRawAsync(helo, $"MAIL FROM:<{Outside}>", [$"RCPT TO:<{ivan.Email}>", "RCPT TO:<friend@example.org>"], MailStack.BuildMessage(Outside, ivan.Email, "helo", "which client"));
+
+        var remote = Assert.Single(await _sink.WaitForAsync(1, TimeSpan.FromSeconds(90)));
+        Assert.Equal(["friend@example.org"], remote.Recipients);
+        Assert.Equal(helo, remote.Forward.GetValueOrDefault("HELO"));
+        Assert.Equal("127.0.0.1", remote.Forward.GetValueOrDefault("ADDR"));
+        Assert.Equal(queueId, remote.Forward.GetValueOrDefault("IDENT")); // the original queue id, kept across the filter
+        Assert.Contains($"Received: from {helo} (localhost [127.0.0.1])", remote.Data, StringComparison.Ordinal);
+
+        var stored = Text(Assert.Single(await _stack.WaitForMessagesAsync(ivan, 1, TimeSpan.FromSeconds(90))));
+        var header = stored[..stored.IndexOf("\r\n\r\n", StringComparison.Ordinal)];
+        Assert.Contains($"Received: from {helo} (localhost [127.0.0.1])", header, StringComparison.Ordinal);
+        Assert.Contains("which client", await DecryptAsync(ivan.Key, stored), StringComparison.Ordinal);
+        await AssertExactlyOnceAsync(ivan, 1);
+    }
+
+    [Fact]
+    public async Task Dsn_parameters_pass_through_the_filter_so_the_success_notice_comes_from_the_last_hop()
+    {
+        // Postfix's smtp client sends a "relayed" success notice itself when the next hop does
+        // not announce DSN. Through a filter without DSN that notice would name the filter hop
+        // (its "re-injected" reply) and lose ENVID and ORCPT; passed through, it names the hop
+        // that finally takes the copy (the sink, which announces no DSN) with both intact.
+        string envid = $"env{Guid.NewGuid():N}";
+        string orcpt = $"Friend.Original-{Guid.NewGuid():N}@example.org";
+        await SendRawAsync("client.example.org", $"MAIL FROM:<{Outside}> RET=HDRS ENVID={envid}", [$"RCPT TO:<friend@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;{orcpt}"], MailStack.BuildMessage(Outside, "friend@example.org", "dsn", "notify me"));
+
+        var both = await _sink.WaitForAsync(2, TimeSpan.FromSeconds(90));
+        var copy = Assert.Single(both, m => m.Sender == Outside);
+        Assert.Contains("notify me", copy.Data, StringComparison.Ordinal);
+        var notice = Assert.Single(both, m => m.Sender.Length == 0);
+        Assert.Equal([Outside], notice.Recipients);
+        Assert.Contains("report-type=delivery-status", notice.Data, StringComparison.Ordinal);
+        Assert.Contains($"Original-Envelope-Id: {envid}", notice.Data, StringComparison.Ordinal);
+        Assert.Contains($"Original-Recipient: rfc822;{orcpt}", notice.Data, StringComparison.Ordinal);
+        Assert.Contains("Action: relayed", notice.Data, StringComparison.Ordinal);
+        Assert.Contains("kept by the sink", notice.Data, StringComparison.Ordinal);
+        Assert.DoesNotContain("re-injected", notice.Data, StringComparison.Ordinal);
+        Assert.DoesNotContain("notify me", notice.Data, StringComparison.Ordinal); // RET=HDRS
+        await _stack.WaitForQueueAsync(q => q.Count == 0);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(2, _sink.Messages.Count);
     }
 
     [Fact]
@@ -184,12 +238,133 @@ public sealed class FilterdStackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_reinjection_smtpd_stopped_for_a_minute_keeps_mail_queued_with_4xx_and_it_all_flows_once_afterwards()
+    {
+        // The outage lasts MAILSEAL_E2E_REINJECT_OUTAGE seconds (60 unless set).
+        var outage = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("MAILSEAL_E2E_REINJECT_OUTAGE"), CultureInfo.InvariantCulture, out int s) ? s : 60);
+        var lena = await _stack.CreateAccountAsync($"lena-{Guid.NewGuid():N}@{MailStack.Domain}");
+        int reinjectPort = int.Parse(_reinjectService[(_reinjectService.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
+        await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, "-MX", $"{_reinjectService}/inet"]);
+        await _stack.ReloadPostfixAsync();
+        var stopped = DateTime.UtcNow;
+        for (var deadline = stopped + TimeSpan.FromSeconds(30); FreePorts.IsListening(reinjectPort); await Task.Delay(200))
+            Assert.True(DateTime.UtcNow < deadline, "the re-injection smtpd still listens after postfix reload");
+
+        const int Count = 5;
+        var ids = new List<string>();
+        for (int i = 0; i < Count; i++)
+            ids.Add(await _stack.SendAsync(Outside, [lena.Email], MailStack.BuildMessage(Outside, lena.Email, $"outage {i}", $"during the outage {i}")));
+        foreach (var id in ids)
+        {
+            var deferred = await WaitForLogLineAsync(l => l.Contains(id + ":", StringComparison.Ordinal) && l.Contains("status=deferred", StringComparison.Ordinal));
+            Assert.Matches(new Regex(@"dsn=4\.\d\.\d, status=deferred \(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 451 4\."), deferred);
+        }
+
+        Assert.Empty(await _stack.FetchMessagesAsync(lena.Email, lena.Password));
+        var queued = await _stack.GetQueueAsync();
+        Assert.True(ids.All(id => queued.Any(q => q.QueueId == id)), "a deferred message left the queue during the outage");
+        if (stopped + outage > DateTime.UtcNow)
+            await Task.Delay(stopped + outage - DateTime.UtcNow);
+        Assert.Empty(await _stack.FetchMessagesAsync(lena.Email, lena.Password));
+
+        await ApplyFilterdFragmentAsync(); // the listener is back
+        await _stack.FlushQueueAsync();
+        var stored = await _stack.WaitForMessagesAsync(lena, Count, TimeSpan.FromSeconds(120));
+        foreach (var m in stored)
+            Assert.DoesNotContain("during the outage", Text(m), StringComparison.Ordinal);
+        await AssertExactlyOnceAsync(lena, Count);
+        _output.WriteLine($"filterd: re-injection smtpd stopped {(DateTime.UtcNow - stopped).TotalSeconds:F0} s; {Count} messages deferred with 4xx, all delivered once afterwards");
+    }
+
+    [Fact]
+    public async Task Two_instances_behind_one_transport_act_as_one_when_the_first_is_killed_under_load()
+    {
+        // Two daemons with the same configuration (one PostgreSQL key store), both as next hops of
+        // the one filter transport (Postfix 3.5+: a list of destinations, tried in order). The
+        // first is killed with SIGKILL while mail flows: the rest goes to the second, nothing is lost.
+        int secondPort = FreePorts.Take(1)[0];
+        await using var second = await FilterdProcess.StartAsync(_stack, secondPort, ["--config", _config]);
+        await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, "-P",
+            $"{_stack.FragmentVariables["SMTP_SERVICE"]}/inet/content_filter=mailseal-filterd:[127.0.0.1]:{_filterdPort},[127.0.0.1]:{secondPort}"]);
+        await _stack.ReloadPostfixAsync();
+        var pair = await _stack.CreateAccountAsync($"pair-{Guid.NewGuid():N}@{MailStack.Domain}");
+        const int Count = 30;
+        var sends = SendLoad(pair, "pair", Count, concurrency: Count);
+        await Task.WhenAll(sends.Take(Count / 3));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        _daemon!.Signal("KILL");
+        await _daemon.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        await Task.WhenAll(sends);
+        await _stack.FlushQueueAsync();
+
+        var all = await AssertEachArrivedAsync(pair, "pair", Count, maxDuplicates: 4, TimeSpan.FromSeconds(240));
+        Assert.All(all, m => Assert.Contains("multipart/encrypted", Text(m), StringComparison.Ordinal));
+        int duplicates = all.Count - Count;
+        var log = File.ReadAllText(Path.Combine(_stack.LogDirectory, "postfix.log"));
+        int viaSecond = Regex.Matches(log, $@"relay=127\.0\.0\.1\[127\.0\.0\.1\]:{secondPort},.*status=sent").Count;
+        Assert.True(viaSecond > 0, "no message went through the second instance after the first was killed");
+        _output.WriteLine($"filterd pair: {Count} sent, {all.Count} delivered, {duplicates} duplicate(s), {viaSecond} through the second instance");
+        _daemon = await FilterdProcess.StartAsync(_stack, _filterdPort, ["--config", _config]);
+    }
+
+    [Fact]
+    public async Task A_load_of_10_kb_messages_through_postfix_arrives_once_each_encrypted_with_the_daemons_memory_bounded()
+    {
+        // The issue's load is 10,000 messages (MAILSEAL_E2E_FILTERD_LOAD=10000); the default keeps
+        // the suite's time: the count that shows flat memory on the shared 2-core machine.
+        int count = int.TryParse(Environment.GetEnvironmentVariable("MAILSEAL_E2E_FILTERD_LOAD"), CultureInfo.InvariantCulture, out int n) && n > 0 ? n : 300;
+        const long MaxRssBytes = 150L * 1024 * 1024;
+        await _daemon!.DisposeAsync();
+        _daemon = await FilterdProcess.StartAsync(_stack, _filterdPort, ["--config", _config, "--spam-check", "false"]);
+        var heavy = await _stack.CreateAccountAsync($"heavy-{Guid.NewGuid():N}@{MailStack.Domain}");
+        using var sampling = new CancellationTokenSource();
+        long startRss = Rss(_daemon.Pid), peakRss = startRss;
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peakRss = Math.Max(peakRss, Rss(_daemon.Pid));
+                try
+                {
+                    await Task.Delay(250, sampling.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        });
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await Task.WhenAll(SendLoad(heavy, "heavy", count, concurrency: 8));
+        var sent = watch.Elapsed;
+        var all = await AssertEachArrivedAsync(heavy, "heavy", count, maxDuplicates: 0, TimeSpan.FromSeconds(120 + (count / 5)));
+        var delivered = watch.Elapsed;
+        await sampling.CancelAsync();
+        await sampler;
+        Assert.All(all, m => Assert.Contains("-----BEGIN PGP MESSAGE-----", Text(m), StringComparison.Ordinal));
+        Assert.True(peakRss < MaxRssBytes, $"mailseal-filterd's RSS reached {peakRss / 1048576.0:F1} MiB (start {startRss / 1048576.0:F1} MiB)");
+        _output.WriteLine($"filterd load through Postfix: {count} x 10 KB, sent in {sent.TotalSeconds:F0} s, all delivered once in {delivered.TotalSeconds:F0} s ({count / delivered.TotalSeconds:F1} msg/s end to end); filterd RSS {startRss / 1048576.0:F1} MiB at start, peak {peakRss / 1048576.0:F1} MiB");
+    }
+
+    private static long Rss(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+            return 0; // the process is gone
+        }
+    }
+
+    [Fact]
     public async Task Sigkill_in_the_middle_of_a_load_then_a_restart_loses_nothing()
     {
         var load = await _stack.CreateAccountAsync($"load-{Guid.NewGuid():N}@{MailStack.Domain}");
         const int Count = 40;
-        var sends = Enumerable.Range(0, Count).Select(i => _stack.SendAsync(Outside, [load.Email], MailStack.BuildMessage(Outside, load.Email, $"load {i:D3}", $"message {i:D3} " + new string('x', 10_000)))).ToList();
-        await Task.WhenAll(sends);
+        await Task.WhenAll(SendLoad(load, "load", Count, concurrency: Count));
         await Task.Delay(TimeSpan.FromSeconds(1));
         _daemon!.Signal("KILL");
         await _daemon.WaitForExitAsync(TimeSpan.FromSeconds(10));
@@ -197,17 +372,72 @@ public sealed class FilterdStackTests : IAsyncLifetime
         _daemon = await FilterdProcess.StartAsync(_stack, _filterdPort, ["--config", _config]);
         await _stack.FlushQueueAsync();
 
-        var stored = await _stack.WaitForMessagesAsync(load, Count, TimeSpan.FromSeconds(240));
+        // A duplicate is possible only for a message whose copies were accepted just before the kill.
+        var all = await AssertEachArrivedAsync(load, "load", Count, maxDuplicates: 4, TimeSpan.FromSeconds(240));
+        int duplicates = all.Count - Count;
+        _output.WriteLine($"filterd SIGKILL under load: {Count} sent, {all.Count} delivered, {duplicates} duplicate(s)");
+    }
+
+    /// <summary>Sends <paramref name="count"/> 10 KB messages "TAG 00000".. to the account, at most <paramref name="concurrency"/> at once.</summary>
+    private List<Task<string>> SendLoad(MailAccount account, string tag, int count, int concurrency)
+    {
+        var gate = new SemaphoreSlim(concurrency);
+        return Enumerable.Range(0, count).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                return await _stack.SendAsync(Outside, [account.Email], MailStack.BuildMessage(Outside, account.Email, $"{tag} {i:D5}", $"message {i:D5} " + new string('x', 10_000)));
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+    }
+
+    /// <summary>Waits until every "TAG nnnnn" message is in the mailbox and the queue is empty; none may be missing, at most <paramref name="maxDuplicates"/> doubled.</summary>
+    private async Task<IReadOnlyList<byte[]>> AssertEachArrivedAsync(MailAccount account, string tag, int count, int maxDuplicates, TimeSpan timeout)
+    {
+        await _stack.WaitForMessagesAsync(account, count, timeout);
         await _stack.WaitForQueueAsync(q => q.Count == 0, TimeSpan.FromSeconds(120));
         await Task.Delay(TimeSpan.FromSeconds(3));
-        var all = await _stack.FetchMessagesAsync(load.Email, load.Password);
-        var subjects = all.Select(m => Regex.Match(Text(m), @"^Subject: (load \d{3})", RegexOptions.Multiline).Groups[1].Value).ToList();
-        var missing = Enumerable.Range(0, Count).Select(i => $"load {i:D3}").Except(subjects).ToList();
-        Assert.True(missing.Count == 0, "lost: " + string.Join(", ", missing));
-        int duplicates = all.Count - Count;
-        // A duplicate is possible only for a message whose copies were accepted just before the kill.
-        Assert.InRange(duplicates, 0, 4);
-        Console.WriteLine($"filterd SIGKILL under load: {Count} sent, {all.Count} delivered, {duplicates} duplicate(s)");
+        var all = await _stack.FetchMessagesAsync(account.Email, account.Password);
+        var subjects = all.Select(m => Regex.Match(Text(m), $@"^Subject: ({tag} \d{{5}})", RegexOptions.Multiline).Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        var missing = Enumerable.Range(0, count).Select(i => $"{tag} {i:D5}").Where(x => !subjects.Contains(x)).ToList();
+        Assert.True(missing.Count == 0, $"lost {missing.Count}: " + string.Join(", ", missing.Take(20)));
+        Assert.InRange(all.Count - count, 0, maxDuplicates);
+        return all;
+    }
+
+    private Task ApplyFilterdFragmentAsync() =>
+        _stack.ApplyPostfixFragmentAsync("postfix/mailseal-filterd.postconf", new Dictionary<string, string>
+        {
+            ["FILTERD_HOST"] = "127.0.0.1",
+            ["FILTERD_PORT"] = _filterdPort.ToString(CultureInfo.InvariantCulture),
+            ["FILTERD_PROCESSES"] = "4",
+            ["REINJECT_SERVICE"] = _reinjectService,
+            ["MESSAGE_SIZE_LIMIT"] = MessageSizeLimit.ToString(CultureInfo.InvariantCulture),
+            ["REINJECT_SIZE_LIMIT"] = ReinjectSizeLimit.ToString(CultureInfo.InvariantCulture),
+        });
+
+    private async Task<string> SendRawAsync(string helo, string mail, IReadOnlyList<string> rcpts, string message)
+    {
+        await using var client = await SmtpTestClient.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, _stack.SmtpPort));
+        Assert.StartsWith("220", await client.ReadReplyAsync());
+        Assert.StartsWith("250", await client.CommandAsync("EHLO " + helo));
+        foreach (var command in new[] { mail }.Concat(rcpts))
+        {
+            var reply = await client.CommandAsync(command);
+            Assert.True(reply is not null && reply.StartsWith('2'), $"{command}: {reply}");
+        }
+
+        Assert.StartsWith("354", await client.CommandAsync("DATA"));
+        await client.SendAsync(message.Replace("\r\n.", "\r\n..", StringComparison.Ordinal) + ".\r\n");
+        var done = await client.ReadReplyAsync(TimeSpan.FromSeconds(60));
+        Assert.True(done is not null && done.StartsWith("250", StringComparison.Ordinal), $"end of data: {done}");
+        await client.CommandAsync("QUIT");
+        return TestClients.QueueIdOf(done) ?? throw new Xunit.Sdk.XunitException("no queue id in " + done);
     }
 
     private async Task SetKeyAsync(string email, string key)
@@ -234,7 +464,9 @@ public sealed class FilterdStackTests : IAsyncLifetime
 
     private async Task AssertExactlyOnceAsync(MailAccount account, int count)
     {
-        await _stack.WaitForQueueAsync(q => q.Count == 0);
+        // 120 s, not the default 30: a message delivered while a postfix reload restarts qmgr is
+        // left in incoming until the new qmgr's next scan (seen here: removed 33 s after "sent").
+        await _stack.WaitForQueueAsync(q => q.Count == 0, TimeSpan.FromSeconds(120));
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Equal(count, (await _stack.FetchMessagesAsync(account.Email, account.Password)).Count);
     }

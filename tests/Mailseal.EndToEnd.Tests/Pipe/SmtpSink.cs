@@ -8,6 +8,8 @@ namespace Mailseal.EndToEnd.Tests.Pipe;
 /// <summary>
 /// A minimal SMTP server on 127.0.0.1 standing in for "the outside world": Postfix's relayhost
 /// points here, and every message it accepts is kept (envelope and data) for the test to read.
+/// It announces XFORWARD, so a Postfix smtp client with smtp_send_xforward_command=yes shows
+/// which client attributes its queue file carried (the sink records them per message).
 /// </summary>
 public sealed class SmtpSink : IAsyncDisposable
 {
@@ -91,13 +93,14 @@ public sealed class SmtpSink : IAsyncDisposable
             await writer.WriteLineAsync("220 sink.example.org ESMTP test sink");
             string? from = null;
             var to = new List<string>();
+            var forward = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             while (await ReadLineAsync(reader) is { } line)
             {
                 var verb = line.Length >= 4 ? line[..4].ToUpperInvariant() : line.ToUpperInvariant();
                 switch (verb)
                 {
                     case "EHLO":
-                        await writer.WriteAsync("250-sink.example.org\r\n250 8BITMIME\r\n");
+                        await writer.WriteAsync("250-sink.example.org\r\n250-XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE\r\n250 8BITMIME\r\n");
                         break;
                     case "HELO":
                         await writer.WriteLineAsync("250 sink.example.org");
@@ -123,8 +126,21 @@ public sealed class SmtpSink : IAsyncDisposable
                             }
                         }
 
-                        Messages.Enqueue(new SinkMessage(from ?? string.Empty, [.. to], data.ToString()));
+                        Messages.Enqueue(new SinkMessage(from ?? string.Empty, [.. to], data.ToString(), new Dictionary<string, string>(forward, StringComparer.OrdinalIgnoreCase)));
+                        forward.Clear();
                         await writer.WriteLineAsync("250 2.0.0 Ok: kept by the sink");
+                        break;
+                    case "XFOR":
+                        foreach (var pair in line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1))
+                        {
+                            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                            if (eq > 0)
+                            {
+                                forward[pair[..eq]] = pair[(eq + 1)..];
+                            }
+                        }
+
+                        await writer.WriteLineAsync("250 2.0.0 Ok");
                         break;
                     case "QUIT":
                         await writer.WriteLineAsync("221 2.0.0 Bye");

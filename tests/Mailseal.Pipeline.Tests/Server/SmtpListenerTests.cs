@@ -50,6 +50,16 @@ public sealed class SmtpListenerTests : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Sends each command and checks that its reply starts as given.</summary>
+    private static async Task ExpectRepliesAsync(SmtpTestClient client, params (string Command, string Reply)[] steps)
+    {
+        foreach (var (command, reply) in steps)
+        {
+            string? got = await client.CommandAsync(command);
+            Assert.True(got is not null && got.StartsWith(reply, StringComparison.Ordinal), $"{command}: expected {reply}..., got {got}");
+        }
+    }
+
     [Fact]
     public async Task Ehlo_announces_pipelining_size_8bitmime_and_xforward()
     {
@@ -195,17 +205,18 @@ public sealed class SmtpListenerTests : IAsyncDisposable
         await client.ReadReplyAsync();
         Assert.StartsWith("503", await client.CommandAsync("MAIL FROM:<a@example.com>"));
         await client.CommandAsync("EHLO mx");
-        Assert.StartsWith("503", await client.CommandAsync("RCPT TO:<b@example.org>"));
-        Assert.StartsWith("503", await client.CommandAsync("DATA"));
-        Assert.StartsWith("501", await client.CommandAsync("MAIL FROM:a@example.com"));
-        Assert.StartsWith("555", await client.CommandAsync("MAIL FROM:<a@example.com> RET=FULL"));
-        Assert.StartsWith("250", await client.CommandAsync("MAIL FROM:<a@example.com>"));
-        Assert.StartsWith("503", await client.CommandAsync("MAIL FROM:<a@example.com>"));
-        Assert.StartsWith("501", await client.CommandAsync("RCPT TO:<>"));
-        Assert.StartsWith("501", await client.CommandAsync("RCPT TO:<a\u0001b@example.org>"));
-        Assert.StartsWith("555", await client.CommandAsync("RCPT TO:<b@example.org> NOTIFY=NEVER"));
-        Assert.StartsWith("503", await client.CommandAsync("DATA"));
-        Assert.StartsWith("502", await client.CommandAsync("BDAT 10 LAST"));
+        await ExpectRepliesAsync(client,
+            ("RCPT TO:<b@example.org>", "503"),
+            ("DATA", "503"),
+            ("MAIL FROM:a@example.com", "501"),
+            ("MAIL FROM:<a@example.com> AUTH=<>", "555"),
+            ("MAIL FROM:<a@example.com>", "250"),
+            ("MAIL FROM:<a@example.com>", "503"),
+            ("RCPT TO:<>", "501"),
+            ("RCPT TO:<a\u0001b@example.org>", "501"),
+            ("RCPT TO:<b@example.org> XRCPTFOO=1", "555"),
+            ("DATA", "503"),
+            ("BDAT 10 LAST", "502"));
     }
 
     [Fact]
@@ -285,6 +296,38 @@ public sealed class SmtpListenerTests : IAsyncDisposable
         Assert.Equal("4FzQ1x2Abc", first.Get("IDENT"));
         Assert.Equal(["XFORWARD NAME=mx.example.com ADDR=192.0.2.1 PROTO=ESMTP HELO=mx.example.com SOURCE=REMOTE"], first.Commands(new HashSet<string> { "NAME", "ADDR", "PROTO", "HELO", "SOURCE" }));
         Assert.True(handler.Messages[1].Envelope.Forward.IsEmpty);
+    }
+
+    [Fact]
+    public async Task Dsn_parameters_reach_the_handler_and_bad_ones_are_refused()
+    {
+        var handler = new RecordingHandler();
+        var (_, ep, _, _) = await StartAsync(handler);
+        await using var client = await SmtpTestClient.ConnectAsync(ep);
+        await client.ReadReplyAsync();
+        Assert.Contains("250-DSN", (await client.CommandAsync("EHLO postfix.example.org"))!);
+        await ExpectRepliesAsync(client,
+            ("MAIL FROM:<a@example.com> RET=BODY", "501 5.5.4 Bad RET"),
+            ("MAIL FROM:<a@example.com> RET=HDRS ENVID=QQ314159 SIZE=10", "250"),
+            ("RCPT TO:<b@example.org> NOTIFY=NEVER,SUCCESS", "501 5.5.4 Bad NOTIFY"),
+            ("RCPT TO:<b@example.org> XRCPTFOO=1", "555 5.5.4 Unsupported option"),
+            ("RCPT TO:<b@example.org> ORCPT=rfc822;b@example.org\u0000", "501 5.5.4 Bad ORCPT"),
+            ("RCPT TO:<b@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;B@example.org", "250"),
+            ("RCPT TO:<c@example.org>", "250"));
+        await client.CommandAsync("DATA");
+        await client.SendAsync("Subject: x\r\n\r\nhi\r\n.\r\n");
+        Assert.StartsWith("250", await client.ReadReplyAsync());
+        await client.CommandAsync("MAIL FROM:<a@example.com>");
+        await client.CommandAsync("RCPT TO:<b@example.org>");
+        await client.CommandAsync("DATA");
+        await client.SendAsync("Subject: y\r\n\r\nhi\r\n.\r\n");
+        Assert.StartsWith("250", await client.ReadReplyAsync());
+
+        var dsn = handler.Messages[0].Envelope.Dsn;
+        Assert.Equal(" RET=HDRS ENVID=QQ314159", dsn.MailParameters());
+        Assert.Equal(" NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;B@example.org", dsn.RecipientParameters("b@example.org"));
+        Assert.Equal(string.Empty, dsn.RecipientParameters("c@example.org"));
+        Assert.True(handler.Messages[1].Envelope.Dsn.IsEmpty);
     }
 
     [Fact]

@@ -39,6 +39,34 @@ public class ReinjectorTests
     }
 
     [Fact]
+    public async Task Dsn_parameters_go_on_mail_and_each_rcpt_when_the_server_offers_dsn()
+    {
+        await using var server = new FakeSmtpServer(ehloExtensions: "250-PIPELINING\r\n250-DSN\r\n250 8BITMIME");
+        var dsn = new DsnParameters();
+        Assert.True(dsn.TryTakeMailParameter("RET", "HDRS", out _));
+        Assert.True(dsn.TryTakeMailParameter("ENVID", "QQ314159", out _));
+        dsn.Add("bob@example.net", new RecipientDsn("SUCCESS,DELAY", "rfc822;bob@example.net"));
+        await Smtp(server).SendAsync("a@example.org", ["bob@example.net", "carol@example.net"], Writes("x\n"), false, null, dsn, CancellationToken.None);
+        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(
+            ["EHLO localhost", "MAIL FROM:<a@example.org> RET=HDRS ENVID=QQ314159", "RCPT TO:<bob@example.net> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;bob@example.net", "RCPT TO:<carol@example.net>", "DATA", "QUIT"],
+            server.Commands);
+    }
+
+    [Fact]
+    public async Task Dsn_parameters_are_left_out_for_a_server_without_dsn()
+    {
+        await using var server = new FakeSmtpServer();
+        var dsn = new DsnParameters();
+        Assert.True(dsn.TryTakeMailParameter("RET", "FULL", out _));
+        dsn.Add("bob@example.net", new RecipientDsn("NEVER", null));
+        await Smtp(server).SendAsync("a@example.org", ["bob@example.net"], Writes("x\n"), false, null, dsn, CancellationToken.None);
+        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("MAIL FROM:<a@example.org>", server.Commands);
+        Assert.Contains("RCPT TO:<bob@example.net>", server.Commands);
+    }
+
+    [Fact]
     public async Task A_failing_writer_queues_nothing()
     {
         await using var server = new FakeSmtpServer();
