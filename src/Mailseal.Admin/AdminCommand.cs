@@ -17,7 +17,7 @@ namespace Mailseal.Admin;
 /// <c>[admin]</c> section of mailseal.conf), one place that wires the actions. Every action
 /// validates its input before it touches a store, and reports a refusal as one line.
 /// </summary>
-internal sealed class AdminCommand
+internal sealed partial class AdminCommand
 {
     private readonly ToolContext _context;
     private readonly bool _terminal;
@@ -85,6 +85,7 @@ internal sealed class AdminCommand
         root.Subcommands.Add(CreateAlias());
         root.Subcommands.Add(CreateKey());
         root.Subcommands.Add(CreateWkd());
+        root.Subcommands.Add(CreateDns());
         return root;
     }
 
