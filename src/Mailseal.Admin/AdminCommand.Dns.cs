@@ -70,6 +70,7 @@ internal sealed partial class AdminCommand
                     w.WriteNumber("ttl", settings.Ttl);
                     w.WriteString("type", r.Type);
                     w.WriteString("data", r.Data);
+                    w.WriteBoolean("placeholder", r.Placeholder);
                     w.WriteEndObject();
                 }
 
@@ -90,10 +91,10 @@ internal sealed partial class AdminCommand
 
     private async Task<int> DnsCheckAsync(ParseResult p, CancellationToken ct)
     {
-        (ZoneSettings settings, List<string> notes) = await ZoneSettingsAsync(p, forCheck: true, ct).ConfigureAwait(false);
         StubResolverOptions options = p.GetValue(_dnsServer) is { Length: > 0 } servers
             ? new StubResolverOptions { Servers = servers.Select(ParseServer).ToList(), CacheMaxEntries = 0 }
             : StubResolverOptions.FromResolvConf();
+        (ZoneSettings settings, List<string> notes) = await ZoneSettingsAsync(p, forCheck: true, ct).ConfigureAwait(false);
         using var resolver = new StubResolver(options);
         IReadOnlyList<DnsFinding> findings = await new DnsChecker(resolver).CheckAsync(settings, hostGiven: p.GetValue(_host) is not null, ct).ConfigureAwait(false);
         foreach (string note in notes)

@@ -29,14 +29,14 @@ internal static class ZoneBuilder
         {
             records.Add(s.DkimKey is { } key
                 ? new($"{selector}._domainkey.{domain}", "TXT", TxtData.Quote(key.RecordText), "DKIM public key (RFC 6376); strings of at most 255 bytes, joined by resolvers")
-                : new($"{selector}._domainkey.{domain}", "TXT", TxtData.Quote("v=DKIM1; k=rsa; p=REPLACE_WITH_THE_PUBLIC_KEY"), "DKIM: a placeholder; give --dkim-key with opendkim-genkey's SELECTOR.txt or the key's PEM to print the real record"));
+                : new($"{selector}._domainkey.{domain}", "TXT", TxtData.Quote("v=DKIM1; k=rsa; p=REPLACE_WITH_THE_PUBLIC_KEY"), "DKIM: a placeholder, commented out; give --dkim-key with opendkim-genkey's SELECTOR.txt or the key's PEM to print the real record", Placeholder: true));
         }
 
         records.Add(new($"_dmarc.{domain}", "TXT", TxtData.Quote(DmarcText(s)), "DMARC (RFC 7489): start with p=none, read the reports, then quarantine or reject"));
         if (s.WkdAdvanced)
         {
             foreach (IPAddress a in s.Addresses)
-                records.Add(new($"openpgpkey.{domain}", Family(a), a.ToString(), a == s.Addresses[0] ? "Web Key Directory, advanced method: serve wkd export's DIR/advanced here over HTTPS (a certificate for this name)" : null));
+                records.Add(new($"openpgpkey.{domain}", Family(a), a.ToString(), a.Equals(s.Addresses[0]) ? "Web Key Directory, advanced method: serve wkd export's DIR/advanced here over HTTPS (a certificate for this name)" : null));
         }
 
         foreach ((string address, string fingerprint, byte[] key) in s.Keys)
@@ -68,6 +68,8 @@ internal static class ZoneBuilder
         {
             if (r.Comment is { } comment)
                 sb.Append("; ").Append(comment).Append('\n');
+            if (r.Placeholder)
+                sb.Append("; ");
             sb.Append(CultureInfo.InvariantCulture, $"{r.Name}\t{ttl}\tIN\t{r.Type}\t{r.Data}\n");
         }
 
