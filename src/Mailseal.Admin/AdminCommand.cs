@@ -17,7 +17,7 @@ namespace Mailseal.Admin;
 /// <c>[admin]</c> section of mailseal.conf), one place that wires the actions. Every action
 /// validates its input before it touches a store, and reports a refusal as one line.
 /// </summary>
-internal sealed class AdminCommand
+internal sealed partial class AdminCommand
 {
     private readonly ToolContext _context;
     private readonly bool _terminal;
@@ -85,6 +85,8 @@ internal sealed class AdminCommand
         root.Subcommands.Add(CreateAlias());
         root.Subcommands.Add(CreateKey());
         root.Subcommands.Add(CreateWkd());
+        root.Subcommands.Add(CreateDns());
+        root.Subcommands.Add(CreateDoctor());
         return root;
     }
 
@@ -519,33 +521,7 @@ internal sealed class AdminCommand
 
     private async Task<int> KeyExpiringAsync(ParseResult p, CancellationToken ct)
     {
-        DateTimeOffset now = _time.GetUtcNow();
-        DateTimeOffset horizon = now.AddDays(p.GetValue(_days));
-        var found = new List<(string Address, string Fingerprint, string When, string Problem)>();
-        foreach ((string address, string text) in await AllKeysAsync(p, ct).ConfigureAwait(false))
-        {
-            IReadOnlyList<Certificate> certificates;
-            try
-            {
-                certificates = CertificateReader.Read(System.Text.Encoding.UTF8.GetBytes(text)).Certificates;
-            }
-            catch (OpenPgpFormatException e)
-            {
-                found.Add((address, "-", "now", "unreadable: " + e.Message));
-                continue;
-            }
-
-            var result = Mailseal.Core.Keys.KeyLookupResult.FromCertificates(address, certificates, now, null);
-            if (!result.HasUsableKey)
-            {
-                found.Add((address, certificates.FirstOrDefault()?.FingerprintHex ?? "-", "now", result.Reason ?? "no usable key"));
-                continue;
-            }
-
-            if (KeyCheck.EncryptionExpiry(result.Certificate!, now) is { } until && until <= horizon)
-                found.Add((address, result.Certificate!.FingerprintHex, Day(until), "expires"));
-        }
-
+        List<(string Address, string Fingerprint, string When, string Problem)> found = await KeyProblemsAsync(p, ct).ConfigureAwait(false);
         if (p.GetValue(_json))
         {
             await JsonOutput.WriteAsync(_context.Out, w =>
@@ -573,6 +549,39 @@ internal sealed class AdminCommand
         }
 
         return found.Count == 0 ? ExitCodes.Ok : 1;
+    }
+
+    /// <summary>Every stored key that is unusable now, or stops being usable within --days, with the reason.</summary>
+    private async Task<List<(string Address, string Fingerprint, string When, string Problem)>> KeyProblemsAsync(ParseResult p, CancellationToken ct)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        DateTimeOffset horizon = now.AddDays(p.GetValue(_days));
+        var found = new List<(string Address, string Fingerprint, string When, string Problem)>();
+        foreach ((string address, string text) in await AllKeysAsync(p, ct).ConfigureAwait(false))
+        {
+            IReadOnlyList<Certificate> certificates;
+            try
+            {
+                certificates = CertificateReader.Read(System.Text.Encoding.UTF8.GetBytes(text)).Certificates;
+            }
+            catch (OpenPgpFormatException e)
+            {
+                found.Add((address, "-", "now", "unreadable: " + e.Message));
+                continue;
+            }
+
+            var result = Mailseal.Core.Keys.KeyLookupResult.FromCertificates(address, certificates, now, null);
+            if (!result.HasUsableKey)
+            {
+                found.Add((address, certificates.FirstOrDefault()?.FingerprintHex ?? "-", "now", result.Reason ?? "no usable key"));
+                continue;
+            }
+
+            if (KeyCheck.EncryptionExpiry(result.Certificate!, now) is { } until && until <= horizon)
+                found.Add((address, result.Certificate!.FingerprintHex, Day(until), "expires"));
+        }
+
+        return found;
     }
 
     private async Task<(string Text, string? Pinned, string Source)> LoadKeyAsync(ParseResult p, string email, CancellationToken ct)

@@ -5,6 +5,10 @@
 //      mailseal-admin user add ADDRESS --key FILE [--password-scheme S] | list | show A | remove A | passwd A
 //      mailseal-admin alias add ALIAS ACCOUNT | list [ACCOUNT] | remove ALIAS
 //      mailseal-admin key import|rotate ADDRESS FILE | show ADDRESS | expiring [--days N]
+//      mailseal-admin wkd export DIR
+//      mailseal-admin dns records --domain D --ip A [--ipv6 B] [--dkim-selector S --dkim-key FILE]
+//      mailseal-admin dns check --domain D [--dns-server IP[:PORT]]
+//      mailseal-admin doctor [--postfix-config DIR] [--dovecot-config FILE]
 // DESCRIPTION
 //      Replaces psql by hand and doveadm pw: creates and upgrades the schema Dovecot and
 //      mailseal-encrypt share, hashes passwords in schemes Dovecot verifies, and stores keys
@@ -12,7 +16,8 @@
 // DIAGNOSTICS
 //      One line "mailseal-admin: text" on stderr. Exit 0 done, 64 usage, 65 refused input
 //      (nothing changed), 75 database or I/O failure, 78 configuration; 1 from "key expiring"
-//      and "db status" when there is something to act on.
+//      and "db status" when there is something to act on, from "dns check" when a record is
+//      missing or wrong (75 when only lookups failed), from "doctor" when a check failed.
 // SECURITY
 //      Passwords come from the terminal or stdin, never argv; SQL is parameterised; input that
 //      cannot be stored literally and safely is refused with the reason.

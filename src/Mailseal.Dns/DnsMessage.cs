@@ -263,7 +263,7 @@ internal sealed class DnsMessage
                 }
 
             default:
-                record = DnsRecord.Opaque(name, (DnsRecordType)type, ttl);
+                record = DnsRecord.ForData(name, (DnsRecordType)type, data, ttl);
                 break;
         }
 

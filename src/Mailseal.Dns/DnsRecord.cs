@@ -43,6 +43,9 @@ public sealed class DnsRecord
     /// <summary>The SOA MINIMUM field (the negative-caching TTL of RFC 2308); 0 otherwise.</summary>
     public uint SoaMinimum { get; private init; }
 
+    /// <summary>The raw record data of a type not decoded above (OPENPGPKEY and unknown types); empty for decoded types.</summary>
+    public ReadOnlyMemory<byte> Data { get; private init; }
+
     /// <summary>The character-strings of a TXT or SPF record, each byte mapped to one char (Latin-1), so non-ASCII bytes stay visible.</summary>
     public IReadOnlyList<string> TextStrings { get; private init; }
 
@@ -101,8 +104,13 @@ public sealed class DnsRecord
         return new DnsRecord(name, DnsRecordType.Soa, ttl) { Target = DnsName.Normalize(primaryServer), SoaMinimum = minimum };
     }
 
-    /// <summary>Creates a record of a type this class does not decode; only name, type and TTL are kept.</summary>
-    internal static DnsRecord Opaque(string name, DnsRecordType type, uint ttl) => new(name, type, ttl);
+    /// <summary>Creates a record of a type this class does not decode (OPENPGPKEY, or any unknown type): its data is kept as it came.</summary>
+    /// <param name="name">The owner name.</param>
+    /// <param name="type">The record type.</param>
+    /// <param name="data">The record data (RDATA), copied.</param>
+    /// <param name="ttl">Time to live in seconds.</param>
+    public static DnsRecord ForData(string name, DnsRecordType type, ReadOnlySpan<byte> data, uint ttl = 3600) =>
+        new(name, type, ttl) { Data = data.ToArray() };
 
     /// <inheritdoc/>
     public override string ToString()

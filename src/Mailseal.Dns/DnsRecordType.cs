@@ -27,6 +27,9 @@ public enum DnsRecordType : ushort
     /// <summary>IPv6 host address.</summary>
     Aaaa = 28,
 
+    /// <summary>An OpenPGP transferable public key (RFC 7929); its data is kept raw (<see cref="DnsRecord.Data"/>).</summary>
+    OpenPgpKey = 61,
+
     /// <summary>The obsolete SPF record type of RFC 4408 (RFC 7208 no longer queries it).</summary>
     Spf = 99,
 }

@@ -34,6 +34,23 @@ public sealed class DnsMessageTests
         Assert.Equal((ushort)10, mx.Preference);
     }
 
+    [Fact]
+    public void Openpgpkey_data_is_kept_byte_for_byte()
+    {
+        // Question "a.test" OPENPGPKEY, one answer whose data is four arbitrary bytes (RFC 7929 keeps the key raw).
+        byte[] message =
+        [
+            0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+            1, (byte)'a', 4, (byte)'t', (byte)'e', (byte)'s', (byte)'t', 0, 0, 61, 0, 1,
+            0xc0, 12, 0, 61, 0, 1, 0, 0, 0, 60, 0, 4, 0x99, 0, 0xff, 7,
+        ];
+
+        DnsRecord key = Assert.Single(DnsMessage.Parse(message).Answers);
+
+        Assert.Equal(DnsRecordType.OpenPgpKey, key.Type);
+        Assert.Equal(new byte[] { 0x99, 0, 0xff, 7 }, key.Data.ToArray());
+    }
+
     [Theory]
     [InlineData(new byte[] { 0xc0, 12 })] // points at itself
     [InlineData(new byte[] { 0xc0, 14 })] // points forward
