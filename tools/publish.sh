@@ -5,7 +5,7 @@
 # Usage: tools/publish.sh [OUTPUT-DIR]        (default: artifacts/bin)
 # Result: OUTPUT-DIR/mailseal (per-message tools: mailseal-encrypt, mailseal-pipe, mailseal-scrub
 # are links to it), OUTPUT-DIR/mailseald (daemons: mailseal-spfd, mailseal-greyd, mailseal-filterd)
-# and OUTPUT-DIR/mailseal-tools (the admin's tools: mailseal-admin).
+# and OUTPUT-DIR/mailseal-tools (the admin's tools: mailseal-admin, mailseal-maildir).
 # Needs the .NET 10 SDK, clang, zlib1g-dev and libsqlite3-dev (tools/install-deps.sh demo installs the last three).
 # Copy the folder as it is (cp -a keeps the links), or install the binary and make the links:
 #   for b in mailseal mailseald mailseal-tools; do install -m 755 artifacts/bin/$b /usr/bin/
