@@ -174,6 +174,12 @@ internal sealed class MaildirCommand
             : folderNames.Select(n => MaildirFolder.Named(maildir, n)).Where(f => Directory.Exists(f.CurPath)).ToList();
         foreach (var folder in folders)
         {
+            if (!options.DryRun && dovecot.Enabled && FolderEncryptor.ListNames(folder.NewPath).Count > 0)
+            {
+                // Dovecot moves new/ to cur/ when it syncs: let it, so recent mail is encrypted now, not next run.
+                await dovecot.ForceResyncAsync(user, folder.Name, ct).ConfigureAwait(false);
+            }
+
             var encryptor = new FolderEncryptor(folder, [found.Recipient], options);
             progress.Start(user, encryptor.Result);
             var result = await encryptor.RunAsync(ct).ConfigureAwait(false);
