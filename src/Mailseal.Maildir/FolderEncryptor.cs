@@ -336,13 +336,26 @@ internal sealed class FolderEncryptor
         return ListNames(_folder.CurPath).FirstOrDefault(n => MaildirFileName.Parse(n) is { } p && string.Equals(p.Unique, unique, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The plaintext was renamed again (a client changed its flags) after we looked: the
+    /// ciphertext takes its flags (the newer ones) and the plaintext goes.
+    /// </summary>
     private void RemoveOtherCopies(string final)
     {
-        var unique = MaildirFileName.Parse(final)!.Unique;
+        var ours = MaildirFileName.Parse(final)!;
+        string current = final;
         foreach (string n in ListNames(_folder.CurPath))
         {
-            if (!string.Equals(n, final, StringComparison.Ordinal) && MaildirFileName.Parse(n) is { } p && string.Equals(p.Unique, unique, StringComparison.Ordinal))
-                Posix.Unlink(Path.Combine(_folder.CurPath, n));
+            if (string.Equals(n, current, StringComparison.Ordinal) || MaildirFileName.Parse(n) is not { } p || !string.Equals(p.Unique, ours.Unique, StringComparison.Ordinal))
+                continue;
+            string adopted = ours.WithInfoOf(p).ToString();
+            if (!string.Equals(adopted, current, StringComparison.Ordinal))
+            {
+                Posix.Rename(Path.Combine(_folder.CurPath, current), Path.Combine(_folder.CurPath, adopted));
+                current = adopted;
+            }
+
+            Posix.Unlink(Path.Combine(_folder.CurPath, n));
         }
     }
 
