@@ -117,7 +117,8 @@ public sealed class MaildirStackTests(MailStack stack)
         Directory.CreateDirectory(keys);
         await File.WriteAllTextAsync(Path.Combine(keys, account.Email + ".asc"), account.Key.PublicKeyArmored);
         string config = Path.Combine(dir, "imapsieve.conf");
-        await File.WriteAllTextAsync(config, $"key_dir = {keys}\nsyslog_socket = {Path.Combine(dir, "no-syslog")}\n[maildir]\ndovecot_config = {stack.DovecotConfigFile}\n");
+        using var syslog = new SyslogListener(Path.Combine(dir, "syslog-" + Guid.NewGuid().ToString("N")[..8]));
+        await File.WriteAllTextAsync(config, $"key_dir = {keys}\nsyslog_socket = {syslog.Path}\n[maildir]\ndovecot_config = {stack.DovecotConfigFile}\n");
         var vars = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["SIEVE_DIR"] = sieve,
@@ -132,6 +133,7 @@ public sealed class MaildirStackTests(MailStack stack)
         await ProcessRunner.RunCheckedAsync("chmod", ["0755", Path.Combine(sieve, "bin", "mailseal-maildir-sent")]);
         await ProcessRunner.RunCheckedAsync("sievec", ["-c", stack.DovecotConfigFile, Path.Combine(sieve, "mailseal-sent.sieve")]);
         await ProcessRunner.RunCheckedAsync("chmod", ["-R", "a+rX", sieve, dir]);
+        await ProcessRunner.RunCheckedAsync("chmod", ["a+rw", syslog.Path]);
         await ProcessRunner.RunCheckedAsync("doveadm", ["-c", stack.DovecotConfigFile, "reload"]);
         try
         {
@@ -155,7 +157,7 @@ public sealed class MaildirStackTests(MailStack stack)
             }
 
             Assert.True(file is not null && File.ReadAllText(file).Contains("multipart/encrypted", StringComparison.Ordinal),
-                "Sent still holds plaintext after 60 s\n" + stack.TailLog(Harness.MailService.Dovecot));
+                "Sent still holds plaintext after 60 s\nsyslog: " + string.Join('\n', syslog.Drain()) + "\n" + stack.TailLog(Harness.MailService.Dovecot));
             await sent.OpenAsync(FolderAccess.ReadOnly);
             var items = await sent.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate);
             var item = Assert.Single(items);
@@ -248,6 +250,10 @@ public sealed class MaildirStackTests(MailStack stack)
         if (!File.Exists(config))
             await File.WriteAllTextAsync(config, string.Empty);
         await ProcessRunner.RunCheckedAsync("chmod", ["-R", "a+rX", dir]);
+        // doveadm and doveconf, run as the mail user, read Dovecot's configuration, which
+        // postfix/apply.sh installs 0640 root:dovecot: the mail user belongs to group dovecot
+        // (docs/maildir.md says so for the admin).
+        await ProcessRunner.RunCheckedAsync("usermod", ["-a", "-G", "dovecot", MailStack.VmailUser]);
         return await ProcessRunner.RunAsync("runuser", [
             "-u", MailStack.VmailUser, "--", Path.Combine(tools, "mailseal-maildir"), "encrypt", "--config", config,
             "--user", account.Email, "--key-dir", keys, "--dovecot-config", stack.DovecotConfigFile,
