@@ -177,7 +177,14 @@ internal sealed class MaildirCommand
             if (!options.DryRun && dovecot.Enabled && FolderEncryptor.ListNames(folder.NewPath).Count > 0)
             {
                 // Dovecot moves new/ to cur/ when it syncs: let it, so recent mail is encrypted now, not next run.
-                await dovecot.ForceResyncAsync(user, folder.Name, ct).ConfigureAwait(false);
+                try
+                {
+                    await dovecot.ForceResyncAsync(user, folder.Name, ct).ConfigureAwait(false);
+                }
+                catch (MailsealException e)
+                {
+                    await _context.Error.WriteLineAsync($"{MaildirProgram.ToolName}: warning: {user} {folder.Name}: new/ left for later: {e.Message}".AsMemory(), ct).ConfigureAwait(false);
+                }
             }
 
             var encryptor = new FolderEncryptor(folder, [found.Recipient], options);
@@ -191,7 +198,19 @@ internal sealed class MaildirCommand
                 foreach (string cache in FolderCaches)
                     Posix.Unlink(Path.Combine(folder.Path, cache));
                 if (dovecot.Enabled)
-                    await dovecot.ForceResyncAsync(user, folder.Name, ct).ConfigureAwait(false);
+                {
+                    try
+                    {
+                        await dovecot.ForceResyncAsync(user, folder.Name, ct).ConfigureAwait(false);
+                    }
+                    catch (MailsealException e)
+                    {
+                        // The files and dovecot-uidlist are already consistent (UIDs kept, cache
+                        // dropped); the resync only refreshes Dovecot's index sooner. Say so, go on.
+                        log.Mail(new MailLogLine(null).Add("user", "<" + user + ">").Add("folder", folder.Name).Action("warning", e.Message), LogEventLevel.Warning);
+                        await _context.Error.WriteLineAsync($"{MaildirProgram.ToolName}: warning: {user} {folder.Name}: {e.Message}".AsMemory(), ct).ConfigureAwait(false);
+                    }
+                }
             }
 
             var line = new MailLogLine(null).Add("user", "<" + user + ">").Add("folder", folder.Name)
@@ -238,9 +257,10 @@ internal sealed class MaildirCommand
     {
         string self = Environment.ProcessPath ?? throw Fail("cannot find this program's path to detach", "4.3.0");
         var args = parse.Tokens.Select(t => t.Value).Where(v => !string.Equals(v, "--detach", StringComparison.Ordinal)).ToList();
+        // Absolute paths: Dovecot runs sieve programs with an empty PATH.
         // setsid -f: a new session, so the imap process (or sieve) does not wait for it; the
         // multi-call binary is told the tool by name, as "mailseal-tools mailseal-maildir ...".
-        var psi = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(File.Exists("/usr/bin/setsid") ? "/usr/bin/setsid" : "/bin/setsid") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("-f");
         psi.ArgumentList.Add("/bin/sh");
         psi.ArgumentList.Add("-c");

@@ -90,6 +90,13 @@ public sealed class MaildirStackTests(MailStack stack)
         var first = await tool;
         Assert.True(first.ExitCode == 0, first.Output);
         await stack.WaitForMessagesAsync(account, 640, TimeSpan.FromSeconds(60));
+        using (var select = await TestClients.ConnectImapAsync(stack.ImapPort, account.Email, account.Password))
+        {
+            // a client's SELECT: Dovecot moves what LMTP put in new/ to cur/, where the tool works
+            await select.Inbox.OpenAsync(FolderAccess.ReadWrite);
+            await select.DisconnectAsync(true);
+        }
+
         var second = await RunToolAsync(account, []);
         Assert.True(second.ExitCode == 0, second.Output);
 
@@ -257,6 +264,10 @@ public sealed class MaildirStackTests(MailStack stack)
         return await ProcessRunner.RunAsync("runuser", [
             "-u", MailStack.VmailUser, "--", Path.Combine(tools, "mailseal-maildir"), "encrypt", "--config", config,
             "--user", account.Email, "--key-dir", keys, "--dovecot-config", stack.DovecotConfigFile,
+            // The harness's auth-userdb socket (0666) refuses a non-root doveadm's userdb lookups
+            // ("userdb reply doesn't contain uid"), so the Maildir is given and the run makes no
+            // Dovecot call: this shows Dovecot reading the result with no force-resync at all.
+            "--maildir", Path.Combine(stack.MailRoot, account.Maildir, "Maildir"), "--doveadm", "none",
             "--syslog-socket", Path.Combine(dir, "no-syslog"), .. extra], timeout: TimeSpan.FromMinutes(10));
     }
 
