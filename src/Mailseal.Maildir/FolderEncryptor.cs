@@ -269,6 +269,7 @@ internal sealed class FolderEncryptor
     /// </summary>
     internal async Task RecoverAsync(CancellationToken ct)
     {
+        UidListLock.RemoveLeftovers(_folder.Path);
         var entries = CommitJournal.Read(_folder.Path);
         bool lockLeft = File.Exists(Path.Combine(_folder.Path, UidListLock.FileName)) && UidListLock.IsOurs(Path.Combine(_folder.Path, UidListLock.FileName));
         if (entries.Count > 0 || lockLeft)

@@ -50,6 +50,7 @@ internal sealed class MaildirCommand
     private readonly Option<string> _dovecotConfig = new("--dovecot-config") { Description = "Dovecot's configuration file, passed to doveadm and doveconf as -c; default: theirs.", HelpName = "FILE" };
     private readonly Option<int> _doveadmTimeout = new("--doveadm-timeout") { Description = "Seconds one doveadm or doveconf call may take.", HelpName = "SECONDS", DefaultValueFactory = _ => 120 };
     private readonly Option<bool> _allowRoot = new("--allow-root") { Description = "Run as root (the files it writes are then owned by root: Dovecot may not read them). Run as the mail user instead." };
+    private readonly Option<int> _startDelay = new("--start-delay") { Description = "Seconds to wait before starting (with --detach from imapsieve: the client's APPEND is only moved into cur/ when its command ends).", HelpName = "SECONDS", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> _detach = new("--detach") { Description = "Return at once and work in the background (for imapsieve, so the client is not kept waiting); errors go to syslog." };
 
     public MaildirCommand(ToolContext context) => _context = context;
@@ -60,7 +61,7 @@ internal sealed class MaildirCommand
         var encrypt = new Command("encrypt", "Encrypt every plaintext message of the chosen users' folders in place.")
         {
             _user, _allUsers, _maildir, _folder, _keyDir, _database, _localDomains, _recipientDelimiter, _syslogSocket, _classifyLimit,
-            _dryRun, _progress, _quiet, _jobs, _batchSize, _lockTimeout, _folderLockTimeout, _maxMessageSize, _doveadm, _dovecotConfig, _doveadmTimeout, _allowRoot, _detach,
+            _dryRun, _progress, _quiet, _jobs, _batchSize, _lockTimeout, _folderLockTimeout, _maxMessageSize, _doveadm, _dovecotConfig, _doveadmTimeout, _allowRoot, _startDelay, _detach,
         };
         foreach (var positive in new Option<int>[] { _jobs, _batchSize, _lockTimeout, _folderLockTimeout, _doveadmTimeout })
         {
@@ -82,6 +83,11 @@ internal sealed class MaildirCommand
             throw Fail("refusing to run as root: run as the mail user (e.g. runuser -u vmail --), or give --allow-root", "4.7.0");
         if (parse.GetValue(_detach))
             return Detach(parse);
+        int startDelay = parse.GetValue(_startDelay);
+        if (startDelay is < 0 or > 3600)
+            throw Usage("--start-delay must be 0 to 3600");
+        if (startDelay > 0)
+            await Task.Delay(TimeSpan.FromSeconds(startDelay), ct).ConfigureAwait(false);
 
         var users = (parse.GetValue(_user) ?? []).ToList();
         bool allUsers = parse.GetValue(_allUsers);

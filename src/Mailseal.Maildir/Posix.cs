@@ -14,6 +14,7 @@ internal static partial class Posix
     private const int OpenDirectory = 0x10000; // O_DIRECTORY on Linux
     private const int OpenCloseOnExec = 0x80000; // O_CLOEXEC
     private const int ErrorNoEntry = 2; // ENOENT
+    private const int ErrorExists = 17; // EEXIST
 
     /// <summary>The effective user id.</summary>
     public static uint EffectiveUserId => geteuid();
@@ -24,6 +25,17 @@ internal static partial class Posix
     {
         if (rename(from, to) != 0)
             throw Error("rename " + from + " to " + to);
+    }
+
+    /// <summary>link(2): false when <paramref name="to"/> already exists (EEXIST), so a file with content appears under the name atomically.</summary>
+    public static bool Link(string from, string to)
+    {
+        if (link(from, to) == 0)
+            return true;
+        int errno = Marshal.GetLastPInvokeError();
+        if (errno == ErrorExists)
+            return false;
+        throw new IOException("link " + from + " to " + to + ": " + new Win32Exception(errno).Message);
     }
 
     /// <summary>unlink(2); false when the name did not exist.</summary>
@@ -62,6 +74,9 @@ internal static partial class Posix
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int unlink(string path);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int link(string oldpath, string newpath);
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int open(string path, int flags);

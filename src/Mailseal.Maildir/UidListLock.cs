@@ -111,18 +111,31 @@ internal sealed class UidListLock : IDisposable
 
     private static string Content() => Marker + " " + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n";
 
+    /// <summary>
+    /// Creates the lock with its content in one step: the content goes to a temp file that is
+    /// then link(2)ed to the lock name (Dovecot's own dotlock way), so a kill can never leave an
+    /// empty lock file that nobody can tell apart from Dovecot's.
+    /// </summary>
     private static bool TryCreate(string path)
     {
+        string temp = path + ".mailseal." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        using (var f = new FileStream(temp, options))
+            f.Write(Encoding.ASCII.GetBytes(Content()));
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-            using var f = new FileStream(path, options);
-            f.Write(Encoding.ASCII.GetBytes(Content()));
-            return true;
+            return Posix.Link(temp, path);
         }
-        catch (IOException) when (File.Exists(path))
+        finally
         {
-            return false;
+            Posix.Unlink(temp);
         }
+    }
+
+    /// <summary>Removes temp files of <see cref="TryCreate"/> left by killed runs (the caller holds the folder lock).</summary>
+    public static void RemoveLeftovers(string folder)
+    {
+        foreach (string f in Directory.EnumerateFiles(folder, FileName + ".mailseal.*"))
+            Posix.Unlink(f);
     }
 }

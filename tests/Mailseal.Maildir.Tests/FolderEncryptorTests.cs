@@ -211,6 +211,26 @@ public sealed class FolderEncryptorTests : IDisposable
         Assert.Equal(newName.Base, TestMaildir.ReadUidList(folder)[newName.Unique].Base);
     }
 
+    [Fact]
+    public async Task Flags_a_client_changed_while_the_message_was_being_encrypted_are_the_ones_kept()
+    {
+        var (folder, messages) = Populate("INBOX", 1);
+        string oldName = messages.Values.Single().Name;
+        string ciphertext = await EncryptedCopyAsync(messages.Values.Single().Text, oldName);
+        File.Move(ciphertext, Path.Combine(folder, "tmp", "mailseal.race.1.abc"));
+        var newName = MaildirFileName.Parse(oldName)!.WithSizes(new FileInfo(Path.Combine(folder, "tmp", "mailseal.race.1.abc")).Length, 3);
+        // Dovecot renames the plaintext for a flag change (\Flagged added) after our read
+        string flagged = MaildirFileName.Parse(oldName)!.Base + ":2,FS";
+        File.Move(Path.Combine(folder, "cur", oldName), Path.Combine(folder, "cur", flagged));
+        var encryptor = new FolderEncryptor(MaildirFolder.Named(_m.Root, "INBOX"), [], new MaildirRunOptions());
+
+        await encryptor.CommitAsync([new JournalEntry("mailseal.race.1.abc", oldName, newName.ToString())], CancellationToken.None);
+
+        string only = Path.GetFileName(Directory.GetFiles(Path.Combine(folder, "cur")).Single());
+        Assert.Equal(newName.Base + ":2,FS", only);
+        Assert.Equal(newName.Base, TestMaildir.ReadUidList(folder)[newName.Unique].Base);
+    }
+
     /// <summary>The ciphertext of one message, made by the tool itself in a scratch Maildir; returns its path.</summary>
     private async Task<string> EncryptedCopyAsync(string text, string name)
     {

@@ -21,6 +21,14 @@ public sealed class MaildirStackTests(MailStack stack)
         var account = await stack.CreateAccountAsync($"maildir-{Guid.NewGuid():N}"[..20] + "@" + MailStack.Domain);
         string marker = "MAILDIR-MARKER-" + Guid.NewGuid().ToString("N");
         var appended = await AppendAsync(account, marker, 1000);
+        using (var select = await TestClients.ConnectImapAsync(stack.ImapPort, account.Email, account.Password))
+        {
+            // a client's SELECT: Dovecot moves messages appended without flags from new/ to cur/
+            foreach (string name in FolderNames)
+                await (await select.GetFolderAsync(name)).OpenAsync(FolderAccess.ReadWrite);
+            await select.DisconnectAsync(true);
+        }
+
         var before = await SnapshotAsync(account);
         Assert.Equal(1000, before.Values.Sum(f => f.Count));
 
