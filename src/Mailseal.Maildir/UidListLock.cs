@@ -18,6 +18,9 @@ internal sealed class UidListLock : IDisposable
     /// <summary>The lock file's name.</summary>
     public const string FileName = "dovecot-uidlist.lock";
 
+    /// <summary>The suffix of the new uidlist while it is written (beside dovecot-uidlist).</summary>
+    public const string TempSuffix = ".mailseal-new";
+
     /// <summary>What this tool writes into the lock file, before its pid.</summary>
     public const string Marker = "mailseal-maildir";
 
@@ -79,27 +82,32 @@ internal sealed class UidListLock : IDisposable
     }
 
     /// <summary>
-    /// Writes <paramref name="text"/> as the new dovecot-uidlist the way Dovecot does: into the
-    /// lock file, fsync, an mtime newer than the old file's, rename over the uidlist. The lock
-    /// is released by the rename.
+    /// Writes <paramref name="text"/> as the new dovecot-uidlist: into a temp file beside it,
+    /// fsync, an mtime newer than the old file's (Dovecot re-reads a uidlist whose mtime grew),
+    /// rename over the uidlist, then the lock is released. (Dovecot writes into the lock file
+    /// itself; a kill in the middle of that would leave a lock holding neither Dovecot's nor
+    /// our mark, which no run could take over.)
     /// </summary>
     public void CommitUidList(string text, string uidListPath)
     {
         ObjectDisposedException.ThrowIf(!_held, this);
-        using (var f = new FileStream(_path, FileMode.Truncate, FileAccess.Write, FileShare.None))
+        string temp = uidListPath + TempSuffix;
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        using (var f = new FileStream(temp, options))
         {
             f.Write(Encoding.UTF8.GetBytes(text));
             f.Flush(flushToDisk: true);
         }
 
+        File.SetUnixFileMode(temp, File.GetUnixFileMode(uidListPath));
         var old = File.GetLastWriteTimeUtc(uidListPath);
         var now = DateTime.UtcNow;
-        File.SetLastWriteTimeUtc(_path, now > old ? now : old.AddSeconds(1));
-        Posix.Rename(_path, uidListPath);
-        _held = false;
+        File.SetLastWriteTimeUtc(temp, now > old ? now : old.AddSeconds(1));
+        Posix.Rename(temp, uidListPath);
+        Dispose();
     }
 
-    /// <summary>Releases the lock (unlinks the file) unless <see cref="CommitUidList"/> did.</summary>
+    /// <summary>Releases the lock (unlinks the file); <see cref="CommitUidList"/> does it itself.</summary>
     public void Dispose()
     {
         if (_held)
@@ -137,5 +145,6 @@ internal sealed class UidListLock : IDisposable
     {
         foreach (string f in Directory.EnumerateFiles(folder, FileName + ".mailseal.*"))
             Posix.Unlink(f);
+        Posix.Unlink(System.IO.Path.Combine(folder, UidList.FileName + TempSuffix));
     }
 }

@@ -47,7 +47,7 @@ public sealed class KillRestartTests : IDisposable
             runs++;
             using var p = Start(tool);
             // 12 runs killed at a random moment (start-up, encrypting, committing), then one let finish
-            bool exited = runs > 12 ? p.WaitForExit(TimeSpan.FromMinutes(10)) : p.WaitForExit(random.Next(30, 1500 + 400 * runs));
+            bool exited = runs > 12 ? p.WaitForExit(TimeSpan.FromMinutes(10)) : p.WaitForExit(random.Next(30, 300 + 150 * runs));
             Assert.True(exited || runs <= 12, "the last run did not finish in 10 minutes");
             if (exited)
             {
