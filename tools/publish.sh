@@ -6,7 +6,7 @@
 # Result: OUTPUT-DIR/mailseal-encrypt (a binary of its own: per-message cost, docs/native-binaries.md),
 # OUTPUT-DIR/mailseal (per-message filters: mailseal-pipe, mailseal-scrub are links to it),
 # OUTPUT-DIR/mailseald (daemons: mailseal-spfd, mailseal-greyd, mailseal-filterd) and
-# OUTPUT-DIR/mailseal-tools (the admin's tools: mailseal-admin).
+# OUTPUT-DIR/mailseal-tools (the admin's tools: mailseal-admin, mailseal-maildir).
 # Needs the .NET 10 SDK, clang, zlib1g-dev and libsqlite3-dev (tools/install-deps.sh demo installs the last three).
 # Copy the folder as it is (cp -a keeps the links), or install the binary and make the links:
 #   install -m 755 artifacts/bin/mailseal-encrypt /usr/bin/

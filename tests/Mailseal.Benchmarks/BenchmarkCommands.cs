@@ -17,6 +17,7 @@ public static class BenchmarkCommands
         new GreydBenchmark(),
         new PipeBenchmark(),
         new FilterdBenchmark(),
+        new MaildirBenchmark(),
         new EncryptChildCommand(),
     ];
 
