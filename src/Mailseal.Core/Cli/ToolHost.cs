@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text;
@@ -45,6 +46,9 @@ public sealed class ToolHost
     /// <summary>The long name of the hidden option that prints the man page.</summary>
     public const string GenerateManPageOptionName = "--generate-man-page";
 
+    /// <summary>The long name of the hidden option that prints the tool's commented mailseal.conf excerpt.</summary>
+    public const string GenerateConfigOptionName = "--generate-config";
+
     private readonly RootCommand _root;
     private readonly ToolHostOptions _options;
 
@@ -80,8 +84,21 @@ public sealed class ToolHost
             Hidden = true,
             Recursive = true,
         };
+        GenerateConfigOption = new Option<bool>(GenerateConfigOptionName)
+        {
+            Description = "Print this tool's settings as a commented mailseal.conf excerpt and exit.",
+            Hidden = true,
+            Recursive = true,
+        };
         root.Options.Add(ConfigOption);
         root.Options.Add(GenerateManPageOption);
+        root.Options.Add(GenerateConfigOption);
+        // System.CommandLine's --version reads the entry assembly's version, which a NativeAOT
+        // multi-call binary does not carry: print the tool's name and the product version.
+        foreach (VersionOption version in root.Options.OfType<VersionOption>())
+        {
+            version.Action = new PrintVersionAction(options.ToolName);
+        }
     }
 
     /// <summary>The <c>--config FILE</c> option added to the root command.</summary>
@@ -89,6 +106,9 @@ public sealed class ToolHost
 
     /// <summary>The hidden <c>--generate-man-page</c> option added to the root command.</summary>
     public Option<bool> GenerateManPageOption { get; }
+
+    /// <summary>The hidden <c>--generate-config</c> option added to the root command (see <see cref="ConfigurationTemplate"/>).</summary>
+    public Option<bool> GenerateConfigOption { get; }
 
     /// <summary>The streams and, once loaded, the settings the tool runs with.</summary>
     public ToolContext Context { get; }
@@ -110,6 +130,13 @@ public sealed class ToolHost
             if (first.GetResult(GenerateManPageOption) is { Implicit: false })
             {
                 await Context.Out.WriteAsync(ManPageGenerator.Render(_root, _options.ToolName, _options.ManPage).AsMemory(), cancellationToken).ConfigureAwait(false);
+                await Context.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+
+            if (first.GetResult(GenerateConfigOption) is { Implicit: false })
+            {
+                await Context.Out.WriteAsync(ConfigurationTemplate.Render(_root, _options.ConfigSection, IsHostOption).AsMemory(), cancellationToken).ConfigureAwait(false);
                 await Context.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
@@ -280,7 +307,7 @@ public sealed class ToolHost
     }
 
     private bool IsHostOption(Option option) =>
-        ReferenceEquals(option, ConfigOption) || ReferenceEquals(option, GenerateManPageOption)
+        ReferenceEquals(option, ConfigOption) || ReferenceEquals(option, GenerateManPageOption) || ReferenceEquals(option, GenerateConfigOption)
         || option is HelpOption || option is VersionOption;
 
     private HashSet<string> CollectConfigurableNames(Command command)
@@ -411,4 +438,15 @@ public sealed class ToolHost
         _ => throw new ConfigurationException(entry.FilePath, entry.LineNumber,
             string.Create(CultureInfo.InvariantCulture, $"bad value for {entry.Name}: \"{entry.Value}\" is not yes or no")),
     };
+
+    private sealed class PrintVersionAction(string toolName) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(toolName + " " + MulticallHost.Version());
+            return ExitCodes.Ok;
+        }
+    }
 }
