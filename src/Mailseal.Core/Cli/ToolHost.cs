@@ -445,7 +445,9 @@ public sealed class ToolHost
 
         public override int Invoke(ParseResult parseResult)
         {
-            parseResult.InvocationConfiguration.Output.WriteLine(toolName + " " + MulticallHost.Version());
+            TextWriter output = parseResult.InvocationConfiguration.Output;
+            output.WriteLine(toolName + " " + MulticallHost.Version());
+            output.Flush(); // a filter's stdout writer is buffered and not flushed on this path
             return ExitCodes.Ok;
         }
     }
