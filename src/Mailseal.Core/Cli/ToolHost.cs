@@ -97,7 +97,7 @@ public sealed class ToolHost
         // multi-call binary does not carry: print the tool's name and the product version.
         foreach (VersionOption version in root.Options.OfType<VersionOption>())
         {
-            version.Action = new PrintVersionAction(options.ToolName);
+            version.Action = new PrintVersionAction(options.ToolName, Context);
         }
     }
 
@@ -439,15 +439,15 @@ public sealed class ToolHost
             string.Create(CultureInfo.InvariantCulture, $"bad value for {entry.Name}: \"{entry.Value}\" is not yes or no")),
     };
 
-    private sealed class PrintVersionAction(string toolName) : SynchronousCommandLineAction
+    private sealed class PrintVersionAction(string toolName, ToolContext context) : SynchronousCommandLineAction
     {
         public override bool ClearsParseErrors => true;
 
+        // The tool's own writer, not the parse result's: a filter's Console.Out is not its stdout.
         public override int Invoke(ParseResult parseResult)
         {
-            TextWriter output = parseResult.InvocationConfiguration.Output;
-            output.WriteLine(toolName + " " + MulticallHost.Version());
-            output.Flush(); // a filter's stdout writer is buffered and not flushed on this path
+            context.Out.WriteLine(toolName + " " + MulticallHost.Version());
+            context.Out.Flush();
             return ExitCodes.Ok;
         }
     }

@@ -206,6 +206,15 @@ public sealed class ToolHostTests : IDisposable
     }
 
     [Fact]
+    public void Version_prints_the_tool_name_and_product_version_on_the_tools_own_output()
+    {
+        var tool = new SampleTool(defaultConfig: WriteConfig("this is not a config\n"));
+        Assert.Equal(0, tool.Host.Invoke(["--version"]));
+        Assert.Matches(@"^mailseal-encrypt \d+\.\d+\.\d+\n$", tool.Out.ReplaceLineEndings("\n"));
+        Assert.Equal(string.Empty, tool.Err);
+    }
+
+    [Fact]
     public void Generate_config_prints_every_setting_commented_shared_names_before_the_section()
     {
         var tool = new SampleTool();
