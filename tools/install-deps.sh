@@ -26,7 +26,7 @@ else
     postfix postfix-pcre postfix-pgsql
     dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-sieve
     postgresql spamassassin spamd spamc unbound swaks libnet-ssleay-perl
-    lintian libsodium23 gpg-wks-client postgrey db-util libsqlite3-0 postfix-policyd-spf-python
+    lintian debhelper dpkg-dev libsodium23 gpg-wks-client postgrey db-util libsqlite3-0 postfix-policyd-spf-python
     iproute2 procps ca-certificates
     groff-base man-db
   )

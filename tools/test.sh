@@ -2,18 +2,22 @@
 # test.sh - the whole test suite: installs what the tests use, builds with warnings as errors,
 # runs every test project (real Postfix, Dovecot, PostgreSQL, spamd, unbound, gpg, rnp, sq and
 # OpenPGP.js included) and ends with one line "N passed, M failed".
-# Usage: tools/test.sh [--filter EXPR] [PROJECT-NAME...]   e.g. tools/test.sh Mailseal.EndToEnd.Tests
+# Usage: tools/test.sh [--filter EXPR] [PROJECT-NAME...] [package]   e.g. tools/test.sh Mailseal.EndToEnd.Tests
+#        (no names: every project, then the Debian package test, tools/package-test.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 filter=()
 projects=()
+package=0
 while [ $# -gt 0 ]; do
   case $1 in
     --filter) filter=(--filter "$2"); shift 2 ;;
+    package) package=1; shift ;;
     *) projects+=("tests/$1/$1.csproj"); shift ;;
   esac
 done
-[ ${#projects[@]} -gt 0 ] || projects=(tests/*.Tests/*.csproj)
+# No names: every test project and the package test. "package" alone: only the package test.
+if [ ${#projects[@]} -eq 0 ] && [ $package = 0 ]; then projects=(tests/*.Tests/*.csproj); package=1; fi
 unset MAILSEAL_BIN_DIR
 
 bash tools/install-deps.sh test || { echo "test.sh: installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -61,6 +65,21 @@ for proj in "${projects[@]}"; do
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   [ "$rc" = 0 ] || [ "$f" != 0 ] || { broken+=("$name (exit $rc)"); failed=$((failed + 1)); }
 done
+
+# The Debian package: build, lintian, install, check against the installed files, purge
+# (tools/package-test.sh; its own last line counts its checks).
+if [ $package = 1 ]; then
+  echo "=== package"
+  bash tools/package-test.sh --bin artifacts/bin 2>&1 | tee "$logdir/package.log"
+  counts=$(grep -o 'package-test: [0-9]* passed, [0-9]* failed' "$logdir/package.log" | tail -1)
+  if [ -z "$counts" ]; then
+    broken+=("package (no result line)")
+    failed=$((failed + 1))
+  else
+    read -r p f < <(sed -E 's/package-test: ([0-9]+) passed, ([0-9]+) failed/\1 \2/' <<<"$counts")
+    passed=$((passed + p)); failed=$((failed + f))
+  fi
+fi
 
 for b in "${broken[@]}"; do echo "test.sh: $b"; done
 if [ "$skipped" != 0 ]; then

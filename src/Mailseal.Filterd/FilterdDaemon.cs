@@ -4,6 +4,7 @@ using Mailseal.Core;
 using Mailseal.Core.Cli;
 using Mailseal.Core.Keys;
 using Mailseal.Core.Logging;
+using Mailseal.Core.Systemd;
 using Mailseal.Pipeline.Processing;
 using Mailseal.Pipeline.Server;
 using Serilog;
@@ -41,6 +42,7 @@ internal static class FilterdDaemon
             throw new MailsealException($"cannot listen on {string.Join(", ", settings.Listen)}: {e.Message}", "4.3.5", isTransient: false, ExitCodes.TempFail, e);
         }
 
+        var notifier = SystemdNotifier.FromEnvironment();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var kill = new CancellationTokenSource();
         using var hup = new SemaphoreSlim(0, 1);
@@ -61,6 +63,7 @@ internal static class FilterdDaemon
         void Stop(PosixSignalContext c)
         {
             c.Cancel = true;
+            notifier.Stopping();
             ThreadPool.QueueUserWorkItem(_ =>
             {
                 try
@@ -93,6 +96,9 @@ internal static class FilterdDaemon
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Hangup);
 
         var watcher = WatchAsync(settings, handler, reload, hup, log, stop.Token);
+        // systemd (Type=notify) counts the service as started only now, with the listener bound.
+        if (notifier.IsEnabled && !notifier.Ready())
+            log.Warning("could not send READY=1 to systemd's notify socket (${Variable})", SystemdNotifier.SocketVariable);
         log.Information("mailseal-filterd started: {Protocol} on {Listen}, re-injecting to {Reinject}, at most {Sessions} sessions",
             settings.Server.Protocol, string.Join(", ", settings.Listen), settings.Processing.Reinject.SmtpEndpoint, settings.Server.MaxSessions);
         await listener.RunAsync(stop.Token, kill.Token).ConfigureAwait(false);

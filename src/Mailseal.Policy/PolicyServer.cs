@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Mailseal.Core.Systemd;
 using Serilog;
 
 namespace Mailseal.Policy;
@@ -236,6 +237,12 @@ public sealed class PolicyServer : IAsyncDisposable
         if (_listeners.Count == 0)
             throw new InvalidOperationException("no endpoint bound: call Listen first");
         var loops = _listeners.Select(l => AcceptLoopAsync(l.Socket, l.Endpoint, cancellationToken)).ToList();
+        // systemd (Type=notify) counts the service as started only now: every listener is bound
+        // and accepting. STOPPING=1 goes out the moment the stop is asked for (SIGTERM).
+        var notifier = _options.Notifier;
+        using var stopping = cancellationToken.Register(() => notifier.Stopping());
+        if (notifier.IsEnabled && !notifier.Ready())
+            _log.Warning("could not send READY=1 to systemd's notify socket (${Variable})", SystemdNotifier.SocketVariable);
         await Task.WhenAll(loops).ConfigureAwait(false);
         await Task.WhenAll(_connections.Values).ConfigureAwait(false);
     }

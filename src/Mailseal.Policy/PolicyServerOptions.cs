@@ -1,3 +1,5 @@
+using Mailseal.Core.Systemd;
+
 namespace Mailseal.Policy;
 
 /// <summary>
@@ -75,4 +77,11 @@ public sealed record PolicyServerOptions
         if (ListenBacklog < 1)
             throw new ArgumentException($"listen backlog must be at least 1, not {ListenBacklog}");
     }
+
+    /// <summary>
+    /// Told <c>READY=1</c> once <see cref="PolicyServer.RunAsync"/> accepts on the bound
+    /// endpoints and <c>STOPPING=1</c> when it is cancelled (default: the socket systemd names
+    /// in <c>$NOTIFY_SOCKET</c>; a no-op without it).
+    /// </summary>
+    public SystemdNotifier Notifier { get; init; } = SystemdNotifier.FromEnvironment();
 }

@@ -21,6 +21,26 @@ public static class PublishedTools
     /// <summary>The folder with <c>mailseal</c> and its links, published if needed.</summary>
     public static string Directory => Folder.Value;
 
+    /// <summary>
+    /// True when <c>MAILSEAL_BIN_DIR</c> names the folder (an installed package's /usr/bin):
+    /// the binaries are used where they are, never copied or republished.
+    /// </summary>
+    public static bool IsGiven => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("MAILSEAL_BIN_DIR"));
+
+    /// <summary>
+    /// The folder holding postfix/ (with apply.sh) and dovecot/: <c>MAILSEAL_SHARE_DIR</c> (an
+    /// installed package's /usr/share/mailseal) when set, else the repository root.
+    /// </summary>
+    public static string FragmentRoot()
+    {
+        var given = Environment.GetEnvironmentVariable("MAILSEAL_SHARE_DIR");
+        if (string.IsNullOrEmpty(given))
+            return RepositoryRoot();
+        return File.Exists(System.IO.Path.Combine(given, "postfix", "apply.sh"))
+            ? given
+            : throw new InvalidOperationException($"MAILSEAL_SHARE_DIR={given} holds no postfix/apply.sh");
+    }
+
     /// <summary>The path of the tool called <paramref name="tool"/> (e.g. <c>mailseal-encrypt</c>).</summary>
     /// <exception cref="InvalidOperationException">The tool is not in the published folder.</exception>
     public static string Path(string tool)

@@ -223,7 +223,7 @@ public static class ManPageGenerator
         return optional ? "[" + text + "]" : text;
     }
 
-    private static string? ValueName(Option option)
+    internal static string? ValueName(Option option)
     {
         if (option.Arity.MaximumNumberOfValues == 0 || option.ValueType == typeof(bool))
         {
@@ -264,7 +264,7 @@ public static class ManPageGenerator
         AppendText(page, text, paragraphMacro: false);
     }
 
-    private static string? DefaultText(Option option)
+    internal static string? DefaultText(Option option)
     {
         if (!option.HasDefaultValue)
         {

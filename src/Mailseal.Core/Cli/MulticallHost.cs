@@ -73,6 +73,6 @@ public static class MulticallHost
     }
 
     // The product version, without build metadata; read only for --version (reflection costs start-up).
-    private static string Version() =>
+    internal static string Version() =>
         (typeof(MulticallHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0").Split('+')[0];
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text;
@@ -45,6 +46,9 @@ public sealed class ToolHost
     /// <summary>The long name of the hidden option that prints the man page.</summary>
     public const string GenerateManPageOptionName = "--generate-man-page";
 
+    /// <summary>The long name of the hidden option that prints the tool's commented mailseal.conf excerpt.</summary>
+    public const string GenerateConfigOptionName = "--generate-config";
+
     private readonly Command _root;
     private readonly ToolHostOptions _options;
     private bool _standardOptionsAdded;
@@ -83,9 +87,22 @@ public sealed class ToolHost
             Hidden = true,
             Recursive = true,
         };
+        GenerateConfigOption = new Option<bool>(GenerateConfigOptionName)
+        {
+            Description = "Print this tool's settings as a commented mailseal.conf excerpt and exit.",
+            Hidden = true,
+            Recursive = true,
+        };
         root.Options.Add(ConfigOption);
         root.Options.Add(GenerateManPageOption);
+        root.Options.Add(GenerateConfigOption);
         _standardOptionsAdded = root.Options.Any(o => o is HelpOption);
+        // System.CommandLine's --version reads the entry assembly's version, which a NativeAOT
+        // multi-call binary does not carry: print the tool's name and the product version.
+        foreach (VersionOption version in root.Options.OfType<VersionOption>())
+        {
+            version.Action = new PrintVersionAction(options.ToolName, Context);
+        }
     }
 
     /// <summary>The <c>--config FILE</c> option added to the root command.</summary>
@@ -93,6 +110,9 @@ public sealed class ToolHost
 
     /// <summary>The hidden <c>--generate-man-page</c> option added to the root command.</summary>
     public Option<bool> GenerateManPageOption { get; }
+
+    /// <summary>The hidden <c>--generate-config</c> option added to the root command (see <see cref="ConfigurationTemplate"/>).</summary>
+    public Option<bool> GenerateConfigOption { get; }
 
     /// <summary>The streams and, once loaded, the settings the tool runs with.</summary>
     public ToolContext Context { get; }
@@ -115,6 +135,13 @@ public sealed class ToolHost
             if (first.GetResult(GenerateManPageOption) is { Implicit: false })
             {
                 await Context.Out.WriteAsync(ManPageGenerator.Render(_root, _options.ToolName, _options.ManPage).AsMemory(), cancellationToken).ConfigureAwait(false);
+                await Context.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+
+            if (first.GetResult(GenerateConfigOption) is { Implicit: false })
+            {
+                await Context.Out.WriteAsync(ConfigurationTemplate.Render(_root, _options.ConfigSection, IsHostOption).AsMemory(), cancellationToken).ConfigureAwait(false);
                 await Context.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
@@ -171,7 +198,7 @@ public sealed class ToolHost
 
         // First, where RootCommand puts them: help and the man page list them in the same place.
         _root.Options.Insert(0, new HelpOption());
-        _root.Options.Insert(1, new VersionOption());
+        _root.Options.Insert(1, new VersionOption { Action = new PrintVersionAction(_options.ToolName, Context) });
         _standardOptionsAdded = true;
     }
 
@@ -321,7 +348,7 @@ public sealed class ToolHost
     }
 
     private bool IsHostOption(Option option) =>
-        ReferenceEquals(option, ConfigOption) || ReferenceEquals(option, GenerateManPageOption)
+        ReferenceEquals(option, ConfigOption) || ReferenceEquals(option, GenerateManPageOption) || ReferenceEquals(option, GenerateConfigOption)
         || option is HelpOption || option is VersionOption;
 
     private HashSet<string> CollectConfigurableNames(Command command)
@@ -452,4 +479,17 @@ public sealed class ToolHost
         _ => throw new ConfigurationException(entry.FilePath, entry.LineNumber,
             string.Create(CultureInfo.InvariantCulture, $"bad value for {entry.Name}: \"{entry.Value}\" is not yes or no")),
     };
+
+    private sealed class PrintVersionAction(string toolName, ToolContext context) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        // The tool's own writer, not the parse result's: a filter's Console.Out is not its stdout.
+        public override int Invoke(ParseResult parseResult)
+        {
+            context.Out.WriteLine(toolName + " " + MulticallHost.Version());
+            context.Out.Flush();
+            return ExitCodes.Ok;
+        }
+    }
 }

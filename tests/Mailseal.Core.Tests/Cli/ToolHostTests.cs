@@ -202,6 +202,50 @@ public sealed class ToolHostTests : IDisposable
     }
 
     [Fact]
+    public void Version_prints_the_tool_name_and_product_version_on_the_tools_own_output()
+    {
+        var tool = new SampleTool(defaultConfig: WriteConfig("this is not a config\n"));
+        Assert.Equal(0, tool.Host.Invoke(["--version"]));
+        Assert.Matches(@"^mailseal-encrypt \d+\.\d+\.\d+\n$", tool.Out.ReplaceLineEndings("\n"));
+        Assert.Equal(string.Empty, tool.Err);
+    }
+
+    [Fact]
+    public void Generate_config_prints_every_setting_commented_shared_names_before_the_section()
+    {
+        var tool = new SampleTool();
+        Assert.Equal(0, tool.Host.Invoke(["--generate-config"]));
+        string text = tool.Out;
+
+        int section = text.IndexOf("[encrypt]\n", StringComparison.Ordinal);
+        Assert.True(section > 0, text);
+        Assert.True(text.IndexOf("#key_dir = /etc/mailseal/keys\n", StringComparison.Ordinal) is >= 0 and var k && k < section, text);
+        Assert.True(text.IndexOf("#max_size = 10\n", StringComparison.Ordinal) > section, text);
+        Assert.Contains("# Largest message. Default: 10. Flag: --max-size MAX_SIZE.\n", text, StringComparison.Ordinal);
+        Assert.Contains("#protect_headers = no\n", text, StringComparison.Ordinal);
+        Assert.Contains("#extra_domains =\n", text, StringComparison.Ordinal);
+        // Not settings: the host's own options and --help.
+        Assert.DoesNotContain("config =", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("generate", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("help", text, StringComparison.Ordinal);
+        // Every non-comment line is a section header or blank: the file is inert until edited.
+        Assert.All(text.Split('\n'), line => Assert.True(line.Length == 0 || line[0] == '#' || line == "[encrypt]", line));
+    }
+
+    [Fact]
+    public void The_generated_config_uncommented_is_read_back_by_the_tool()
+    {
+        var tool = new SampleTool();
+        Assert.Equal(0, tool.Host.Invoke(["--generate-config"]));
+        string uncommented = string.Join('\n', tool.Out.Split('\n').Select(l => System.Text.RegularExpressions.Regex.IsMatch(l, "^#[a-z_]+ =") ? l[1..] : l));
+        string conf = WriteConfig(uncommented.Replace("#max_size = 10", "max_size = 10", StringComparison.Ordinal).Replace("max_size = 10", "max_size = 12", StringComparison.Ordinal));
+
+        var run = new SampleTool();
+        Assert.Equal(0, run.Host.Invoke(["--config", conf, "bob@a.org"]));
+        Assert.Equal("key_dir=/etc/mailseal/keys max=12 protect=False domains= rcpt=bob@a.org", run.Out);
+    }
+
+    [Fact]
     public async Task Subcommand_options_are_filled_from_the_config_in_their_own_scope()
     {
         string conf = WriteConfig("database = Host=db.example;Database=mail\n[admin]\nverbose = yes\nlimit = 3\n");

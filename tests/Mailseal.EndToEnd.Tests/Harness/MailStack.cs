@@ -602,8 +602,13 @@ public sealed class MailStack : IAsyncLifetime
         File.SetUnixFileMode(varsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         try
         {
-            var args = new List<string> { Path.Combine(RepositoryRoot, "postfix", "apply.sh"), "--vars", varsFile, targetDirectory };
-            args.AddRange(fragments.Select(f => Path.IsPathRooted(f) ? f : Path.Combine(RepositoryRoot, f)));
+            // Mailseal's own fragments and script come from MAILSEAL_SHARE_DIR (an installed
+            // package) when set; the tests' own fragments (tests/...) from the repository.
+            var share = PublishedTools.FragmentRoot();
+            string Resolve(string f) => Path.IsPathRooted(f) ? f
+                : Path.Combine(f.StartsWith("postfix/", StringComparison.Ordinal) || f.StartsWith("dovecot/", StringComparison.Ordinal) ? share : RepositoryRoot, f);
+            var args = new List<string> { Resolve("postfix/apply.sh"), "--vars", varsFile, targetDirectory };
+            args.AddRange(fragments.Select(Resolve));
             return await ProcessRunner.RunCheckedAsync("/bin/bash", args, ct: ct).ConfigureAwait(false);
         }
         finally
@@ -670,6 +675,9 @@ public sealed class MailStack : IAsyncLifetime
     private async Task<string> CopyToolsAsync()
     {
         var source = await Task.Run(() => PublishedTools.Directory).ConfigureAwait(false);
+        // Installed binaries (MAILSEAL_BIN_DIR=/usr/bin) are run where they are, as Postfix runs them.
+        if (PublishedTools.IsGiven)
+            return source;
         var output = Path.Combine(TempDirectory, "bin");
         Directory.CreateDirectory(output);
         // cp -a keeps the links: each tool name still starts the one multi-call binary.

@@ -101,6 +101,36 @@ public sealed partial class PipeStackTests : IAsyncLifetime
         await AssertExactlyOnceAsync(alice, 1);
     }
 
+    /// <summary>
+    /// What an admin tries first, and what the package CI runs against the installed binaries
+    /// (tools/package-test.sh: MAILSEAL_BIN_DIR=/usr/bin, MAILSEAL_SHARE_DIR=/usr/share/mailseal):
+    /// swaks, an independent SMTP client, to Postfix's smtp port; Dovecot stores ciphertext.
+    /// </summary>
+    [Fact]
+    public async Task A_message_sent_with_swaks_is_stored_encrypted_and_only_the_key_opens_it()
+    {
+        var frank = await _stack.CreateAccountAsync($"frank-{Guid.NewGuid():N}@{MailStack.Domain}");
+        var body = $"sent with swaks {Guid.NewGuid():N}";
+        var swaks = await ProcessRunner.RunAsync("swaks", [
+            "--server", "127.0.0.1", "--port", _stack.SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--from", Outside, "--to", frank.Email, "--helo", "client.example.org",
+            "--header", "Subject: swaks", "--body", body, "--timeout", "60"]);
+        Assert.True(swaks.ExitCode == 0, $"swaks: {swaks.Output}");
+        // swaks marks the server's lines "<-"; the answer to the final dot is the queueing.
+        Assert.Matches(new Regex(@"<-\s+250 2\.0\.0 Ok: queued as", RegexOptions.Multiline), swaks.Output);
+
+        var stored = Text(Assert.Single(await _stack.WaitForMessagesAsync(frank, 1)));
+        Assert.DoesNotContain(body, stored, StringComparison.Ordinal);
+        Assert.Contains("multipart/encrypted", stored, StringComparison.Ordinal);
+        Assert.Contains(body, await DecryptAsync(frank.Key, stored), StringComparison.Ordinal);
+        // The filter that ran is the one the tests were pointed at (the installed one in package CI).
+        var master = await ProcessRunner.RunCheckedAsync("postconf", ["-c", _stack.PostfixConfigDirectory, "-M", "mailseal-pipe/unix"]);
+        Assert.Contains("argv=" + _tool + " ", master.StandardOutput, StringComparison.Ordinal);
+        if (PublishedTools.IsGiven)
+            Assert.StartsWith(PublishedTools.Directory, _tool, StringComparison.Ordinal);
+        await AssertExactlyOnceAsync(frank, 1);
+    }
+
     [Fact]
     public async Task Gtube_arrives_flagged_as_spam_on_the_outer_header_with_the_body_encrypted()
     {
