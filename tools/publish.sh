@@ -3,6 +3,7 @@
 # multi-call binaries with a link per tool name, and mailseal-encrypt on its own, into one
 # folder. No .NET runtime is needed where they run.
 # Usage: tools/publish.sh [OUTPUT-DIR]        (default: artifacts/bin)
+#        MAILSEAL_ENCRYPT_PIE=1 tools/publish.sh   mailseal-encrypt position-independent (slower start)
 # Result: OUTPUT-DIR/mailseal-encrypt (a binary of its own: per-message cost, docs/native-binaries.md),
 # OUTPUT-DIR/mailseal (per-message filters: mailseal-pipe, mailseal-scrub are links to it),
 # OUTPUT-DIR/mailseald (daemons: mailseal-spfd, mailseal-greyd, mailseal-filterd) and
@@ -24,7 +25,10 @@ mkdir -p "$out"
 binaries=(mailseal-encrypt:Mailseal.EncryptTool mailseal:Mailseal mailseald:Mailseal.Daemons mailseal-tools:Mailseal.Tools)
 for entry in "${binaries[@]}"; do
   project=${entry#*:}
-  if ! dotnet publish "src/$project/$project.csproj" -c Release -nologo -v quiet -o "$staging/$project"; then
+  extra=()
+  # mailseal-encrypt is a fixed-address image unless asked otherwise (docs/native-binaries.md).
+  [ "$project" != Mailseal.EncryptTool ] || [ "${MAILSEAL_ENCRYPT_PIE:-0}" != 1 ] || extra=(-p:MailsealEncryptPie=true)
+  if ! dotnet publish "src/$project/$project.csproj" -c Release -nologo -v quiet -o "$staging/$project" "${extra[@]}"; then
     echo "publish.sh: dotnet publish $project failed" >&2
     exit 1
   fi
