@@ -93,7 +93,8 @@ public sealed class ToolRootCommandTests
     {
         var tool = new Sample(toolRoot: true);
         Assert.Equal(0, tool.Host.Invoke(["--version"]));
-        Assert.Matches(@"^\d+\.\d+\.\d+", tool.Out);
+        // The tool's name and the product version, as packaging/generate.sh and `man` expect.
+        Assert.Matches(@"^mailseal-sample \d+\.\d+\.\d+\n$", tool.Out);
         Assert.Equal(string.Empty, tool.Err);
     }
 
