@@ -123,6 +123,9 @@ public sealed class PostgresGreylistStore : IGreylistStore
         DELETE FROM greyd_clients WHERE floor(extract(epoch FROM clock_timestamp())) - last_seen > $1
         """;
 
+    /// <summary>Statements Npgsql prepares per connection unless the connection string says otherwise.</summary>
+    public const int AutoPreparedStatements = 8;
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly GreylistParameters _parameters;
     private readonly string _instanceName;
@@ -135,6 +138,12 @@ public sealed class PostgresGreylistStore : IGreylistStore
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (string.IsNullOrEmpty(builder.ApplicationName))
             builder.ApplicationName = "mailseal-greyd";
+        // The per-request statement is prepared once per pooled connection (Npgsql's automatic
+        // preparation) instead of parsed and planned by the server at every request; a
+        // connection string that names Max Auto Prepare (0 turns it off, e.g. for a pooler that
+        // cannot keep prepared statements) wins.
+        if (!NamesMaxAutoPrepare(connectionString))
+            builder.MaxAutoPrepare = AutoPreparedStatements;
         // The slim builder: basic types only. The full one roots every Npgsql type mapping, which
         // the native binary then rehydrates at every start of every tool (docs/native-binaries.md).
         _dataSource = new NpgsqlSlimDataSourceBuilder(builder.ConnectionString).Build();
@@ -255,4 +264,7 @@ public sealed class PostgresGreylistStore : IGreylistStore
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    private static bool NamesMaxAutoPrepare(string connectionString) =>
+        connectionString.Replace(" ", string.Empty, StringComparison.Ordinal).Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase);
 }

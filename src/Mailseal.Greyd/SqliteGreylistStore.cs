@@ -32,7 +32,17 @@ public sealed class SqliteGreylistStore : IGreylistStore
         CREATE TABLE IF NOT EXISTS greyd_clients (client TEXT PRIMARY KEY NOT NULL, count INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;
         """;
 
+    /// <summary>How often the background checkpointer looks for new commits to copy into the database file.</summary>
+    public static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>WAL pages at which the writer checkpoints by itself (a backstop: the background checkpointer normally runs long before).</summary>
+    public const int AutoCheckpointPages = 8000;
+
     private readonly Lock _lock = new();
+    private readonly Lock _checkpointLock = new();
+    private SqliteConnection? _checkpointConnection;
+    private Timer? _checkpointTimer;
+    private long _checkpointedAt;
     private readonly Lock _queueLock = new();
     private List<PendingCheck> _queue = [];
     private List<PendingCheck> _spare = [];
@@ -97,6 +107,9 @@ public sealed class SqliteGreylistStore : IGreylistStore
                 Execute(connection, $"PRAGMA busy_timeout = {(long)_busyTimeout.TotalMilliseconds}");
                 Execute(connection, "PRAGMA journal_mode = WAL");
                 Execute(connection, _fullSync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+                // The background checkpointer (below) copies the WAL into the database; the
+                // writer checkpoints on its own only past this backstop.
+                Execute(connection, $"PRAGMA wal_autocheckpoint = {AutoCheckpointPages}");
                 Execute(connection, Schema);
                 _getTriplet = Prepare(connection, "SELECT first_seen, last_seen FROM greyd_triplets WHERE key = $key", "$key");
                 _putTriplet = Prepare(connection, "INSERT INTO greyd_triplets (key, first_seen, last_seen) VALUES ($key, $first, $last) ON CONFLICT (key) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen", "$key", "$first", "$last");
@@ -106,6 +119,7 @@ public sealed class SqliteGreylistStore : IGreylistStore
                 _commit = Prepare(connection, "COMMIT");
                 _rollback = Prepare(connection, "ROLLBACK");
                 _connection = connection;
+                StartCheckpointer();
             }
             catch
             {
@@ -122,9 +136,10 @@ public sealed class SqliteGreylistStore : IGreylistStore
     /// first caller to find no commit under way runs one itself on its own thread (so one
     /// connection pays no thread hop); requests that arrive meanwhile wait in the queue, and a
     /// thread-pool worker commits them together, in arrival order, in one transaction, until
-    /// the queue is empty. Every request is answered only after the transaction holding its
-    /// writes has committed; when a batch fails, every request in it gets the exception (the
-    /// handler answers as for a store that is down).
+    /// the queue is empty; the waiting requests' continuations (their replies) run on that
+    /// committing thread, with no further hand-off. Every request is answered only after the
+    /// transaction holding its writes has committed; when a batch fails, every request in it
+    /// gets the exception (the handler answers as for a store that is down).
     /// </summary>
     public ValueTask<GreylistVerdict> CheckAsync(string tripletKey, string? clientKey, CancellationToken cancellationToken)
     {
@@ -334,9 +349,66 @@ public sealed class SqliteGreylistStore : IGreylistStore
         }
     }
 
+    /// <summary>
+    /// Opens the checkpointer's own connection and its timer. A checkpoint copies the WAL's
+    /// pages into the database file and fsyncs both (also with <c>synchronous=NORMAL</c>); left
+    /// to SQLite, the commit that crosses <c>wal_autocheckpoint</c> does it while every request
+    /// waits. A PASSIVE checkpoint on a second connection runs beside the writer instead (WAL
+    /// allows one writer and one checkpointer at once) and never waits for it. Durability does
+    /// not change: a commit is in the WAL before its requests are answered either way.
+    /// </summary>
+    private void StartCheckpointer()
+    {
+        var builder = new SqliteConnectionStringBuilder { DataSource = _path, Mode = SqliteOpenMode.ReadWrite, Pooling = false };
+        var connection = new SqliteConnection(builder.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = {(long)_busyTimeout.TotalMilliseconds}");
+            Execute(connection, _fullSync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+
+        _checkpointConnection = connection;
+        _checkpointTimer = new Timer(static s => ((SqliteGreylistStore)s!).Checkpoint(), this, CheckpointInterval, CheckpointInterval);
+    }
+
+    /// <summary>Checkpoints when anything was committed since the last time (an idle daemon does nothing).</summary>
+    private void Checkpoint()
+    {
+        lock (_checkpointLock)
+        {
+            var commits = Interlocked.Read(ref _commits);
+            if (_checkpointConnection is null || commits == _checkpointedAt)
+                return;
+            _checkpointedAt = commits;
+            try
+            {
+                Execute(_checkpointConnection, "PRAGMA wal_checkpoint(PASSIVE)");
+            }
+            catch (SqliteException)
+            {
+                // Busy or failed: the next tick tries again, and the writer's own
+                // autocheckpoint (AutoCheckpointPages) bounds the WAL meanwhile.
+                _checkpointedAt = -1;
+            }
+        }
+    }
+
     /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
+        _checkpointTimer?.Dispose();
+        lock (_checkpointLock)
+        {
+            _checkpointConnection?.Dispose();
+            _checkpointConnection = null;
+        }
+
         lock (_lock)
         {
             foreach (var command in new[] { _getTriplet, _putTriplet, _getClient, _putClient, _begin, _commit, _rollback })

@@ -90,7 +90,10 @@ public sealed class PolicyServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        var reader = new PolicyRequestReader(input, _options);
+        using var reader = new PolicyRequestReader(input, _options);
+        // One handler timer per connection, re-armed for each request and disarmed after it
+        // (TryReset), rather than a linked source and a timer allocated per request.
+        using var handlerTimeout = new ReusableTimeout(cancellationToken);
         while (!cancellationToken.IsCancellationRequested)
         {
             PolicyRequest? request;
@@ -123,17 +126,17 @@ public sealed class PolicyServer : IAsyncDisposable
                 return true;
 
             PolicyResponse response;
-            using (var handlerTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                handlerTimeout.CancelAfter(_options.HandlerTimeout);
+                var handlerToken = handlerTimeout.Start(_options.HandlerTimeout);
                 try
                 {
                     // WaitAsync also bounds a handler that ignores its token; a handler that
                     // answered at once needs no timer.
-                    var pending = _handler.HandleAsync(request, handlerTimeout.Token);
+                    var pending = _handler.HandleAsync(request, handlerToken);
                     response = pending.IsCompletedSuccessfully
                         ? pending.Result
                         : await pending.AsTask().WaitAsync(_options.HandlerTimeout, cancellationToken).ConfigureAwait(false);
+                    handlerTimeout.Stop();
                 }
                 catch (Exception e) when (e is OperationCanceledException or TimeoutException && !cancellationToken.IsCancellationRequested)
                 {

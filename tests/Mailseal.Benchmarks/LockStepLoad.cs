@@ -28,6 +28,7 @@ public static class LockStepLoad
         string? sample = null;
         Exception? failure = null;
         var cpuBefore = cpuTime?.Invoke() ?? TimeSpan.Zero;
+        var clientBefore = CpuTime.Self();
         var watch = Stopwatch.StartNew();
         var threads = Enumerable.Range(0, connections.Count).Select(w => new Thread(() =>
         {
@@ -60,6 +61,7 @@ public static class LockStepLoad
         using (new Timer(_ => DisposeAll(connections), null, limit + TimeSpan.FromSeconds(10), Timeout.InfiniteTimeSpan))
             await Task.Run(() => threads.ForEach(t => t.Join()), CancellationToken.None).ConfigureAwait(false);
         watch.Stop();
+        var clientCpu = CpuTime.Self() - clientBefore;
         var cpu = (cpuTime?.Invoke() ?? TimeSpan.Zero) - cpuBefore;
         if (failure is not null)
             throw new InvalidOperationException("a connection failed: " + failure.Message, failure);
@@ -67,7 +69,7 @@ public static class LockStepLoad
         string distinct;
         lock (answers)
             distinct = string.Join(" ", answers.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key}:{kv.Value}"));
-        return new LockStepResult(all, watch.Elapsed, cpu, distinct, sample ?? string.Empty);
+        return new LockStepResult(all, watch.Elapsed, cpu, distinct, sample ?? string.Empty, clientCpu);
     }
 
     private static void DisposeAll(IReadOnlyList<PolicyConnection> connections)

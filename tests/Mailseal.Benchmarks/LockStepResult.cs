@@ -1,7 +1,12 @@
 namespace Mailseal.Benchmarks;
 
-/// <summary>What one <see cref="LockStepLoad"/> run measured: sorted latencies (ms), wall time, the server's CPU time, the answers' first words with counts, and the reply to request 0.</summary>
-public sealed record LockStepResult(double[] Latencies, TimeSpan Elapsed, TimeSpan Cpu, string Answers, string Sample)
+/// <summary>
+/// What one <see cref="LockStepLoad"/> run measured: sorted latencies (ms), wall time, the
+/// server's CPU time, the answers' first words with counts, the reply to request 0, and the CPU
+/// time the load generator itself (this process, all threads) spent meanwhile: on a shared
+/// machine the client competes with the server for the same cores.
+/// </summary>
+public sealed record LockStepResult(double[] Latencies, TimeSpan Elapsed, TimeSpan Cpu, string Answers, string Sample, TimeSpan ClientCpu)
 {
     /// <summary>Requests answered.</summary>
     public int Count => Latencies.Length;

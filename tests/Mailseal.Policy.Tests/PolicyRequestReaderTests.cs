@@ -37,7 +37,7 @@ public class PolicyRequestReaderTests
     public async Task Endless_line_is_cut_off_at_the_limit_without_reading_it_all()
     {
         var stream = new EndlessStream((byte)'a');
-        var reader = new PolicyRequestReader(stream, new PolicyServerOptions());
+        using var reader = new PolicyRequestReader(stream, new PolicyServerOptions());
         await Assert.ThrowsAsync<PolicyProtocolException>(() => reader.ReadAsync(CancellationToken.None).AsTask());
         Assert.True(stream.BytesRead < 20000, $"read {stream.BytesRead} bytes of an endless line");
     }
@@ -89,7 +89,7 @@ public class PolicyRequestReaderTests
         using (client)
         using (server)
         {
-            var reader = new PolicyRequestReader(server, new PolicyServerOptions { IdleTimeout = TimeSpan.FromMilliseconds(200) });
+            using var reader = new PolicyRequestReader(server, new PolicyServerOptions { IdleTimeout = TimeSpan.FromMilliseconds(200) });
             var started = DateTime.UtcNow;
             await Assert.ThrowsAsync<TimeoutException>(() => reader.ReadAsync(CancellationToken.None).AsTask());
             Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(150), TimeSpan.FromSeconds(5));
@@ -103,7 +103,7 @@ public class PolicyRequestReaderTests
         using (client)
         using (server)
         {
-            var reader = new PolicyRequestReader(server, new PolicyServerOptions { ReadTimeout = TimeSpan.FromMilliseconds(300) });
+            using var reader = new PolicyRequestReader(server, new PolicyServerOptions { ReadTimeout = TimeSpan.FromMilliseconds(300) });
             using var stop = new CancellationTokenSource();
             var trickle = Task.Run(async () =>
             {
