@@ -22,7 +22,7 @@ else
   # Every program a test starts or calls (see ../shared/DESIGN.md, Real components in tests).
   packages=(
     "${build[@]}"
-    gnupg rnp sq sqop
+    gnupg dirmngr rnp sq sqop
     postfix postfix-pcre postfix-pgsql
     dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-sieve
     postgresql spamassassin spamd spamc unbound swaks libnet-ssleay-perl

@@ -21,6 +21,7 @@ internal sealed partial class AdminCommand
 {
     private readonly ToolContext _context;
     private readonly bool _terminal;
+    private readonly bool _errorTerminal;
     private readonly TimeProvider _time;
 
     private readonly Option<string> _database = SharedOptions.Database();
@@ -45,12 +46,14 @@ internal sealed partial class AdminCommand
         DefaultValueFactory = _ => "auto",
     };
 
+    private readonly Option<bool> _progress = new("--progress") { Description = "Report progress on stderr even when it is not a terminal (one line per 5%)." };
     private readonly Option<int> _days = new("--days") { Description = "List keys that stop being usable within this many days.", HelpName = "N", DefaultValueFactory = _ => 30 };
 
-    public AdminCommand(ToolContext context, bool terminal, TimeProvider? time = null)
+    public AdminCommand(ToolContext context, bool terminal, TimeProvider? time = null, bool errorTerminal = false)
     {
         _context = context;
         _terminal = terminal;
+        _errorTerminal = errorTerminal;
         _time = time ?? TimeProvider.System;
         _store.AcceptOnlyFromAmong("auto", "database", "folder");
         _days.Validators.Add(r =>
@@ -152,13 +155,15 @@ internal sealed partial class AdminCommand
     private Command CreateKey()
     {
         var key = new Command("key", "Recipient keys, in the database (users.pgpkey) or the key folder (key_dir/ADDRESS.asc).");
-        var address = new Argument<string>("address") { Description = "The address the key is for." };
-        var file = new Argument<string>("file") { Description = "The OpenPGP public key (armored or binary)." };
-        var import = new Command("import", "Store a key for an address, after the checks mailseal-encrypt applies: usable encryption subkey, not expired or revoked, a user id naming the address.")
+        var address = new Argument<string>("address") { Description = "The address the key is for; or, alone, a folder of ADDRESS.asc files (ADDRESS.gpg, ADDRESS.pgp) to import in bulk." };
+        var file = new Argument<string>("file") { Description = "The OpenPGP public key (armored or binary).", Arity = ArgumentArity.ZeroOrOne };
+        var import = new Command("import", "Store a key for an address, after the checks mailseal-encrypt applies: usable encryption subkey, not expired or revoked, a user id naming the address. Given a folder, imports every ADDRESS.asc in it with the same checks, one result line per file (imported, unchanged, refused and why), a summary, progress on stderr (on a terminal, or with --progress); a refused key does not stop the others; exit 65 when any was refused.")
         {
-            address, file, _allowOtherAddress, _store,
+            address, file, _allowOtherAddress, _store, _progress,
         };
-        import.SetAction((p, ct) => KeyImportAsync(p, p.GetValue(address)!, p.GetValue(file)!, rotate: false, ct));
+        import.SetAction((p, ct) => p.GetValue(file) is { } f
+            ? KeyImportAsync(p, p.GetValue(address)!, f, rotate: false, ct)
+            : KeyImportFolderAsync(p, p.GetValue(address)!, ct));
 
         var rotateAddress = new Argument<string>("address") { Description = "The address whose key is replaced." };
         var rotateFile = new Argument<string>("file") { Description = "The new key." };
@@ -634,6 +639,7 @@ internal sealed partial class AdminCommand
         DateTimeOffset now = _time.GetUtcNow();
         int written = 0;
         int skipped = 0;
+        var current = new HashSet<string>(StringComparer.Ordinal);
         foreach ((string address, string text) in await AllKeysAsync(p, ct).ConfigureAwait(false))
         {
             if (!AccountAddress.TryParse(address, out string? email, out _))
@@ -667,14 +673,53 @@ internal sealed partial class AdminCommand
                 string policy = Path.Join(root, "policy");
                 if (!File.Exists(policy))
                     await File.WriteAllBytesAsync(policy, [], ct).ConfigureAwait(false);
-                await File.WriteAllBytesAsync(Path.Join(root, "hu", hash), key, ct).ConfigureAwait(false);
+                string file = Path.Join(root, "hu", hash);
+                // Written beside and renamed: the web server serves the old key or the new one, never half.
+                string temporary = Path.Join(root, "hu", "." + hash + ".tmp");
+                await File.WriteAllBytesAsync(temporary, key, ct).ConfigureAwait(false);
+                File.Move(temporary, file, overwrite: true);
+                current.Add(Path.GetFullPath(file));
             }
 
             written++;
         }
 
-        await _context.Out.WriteLineAsync($"wkd: {written} key(s) written to {dir}/advanced (openpgpkey.DOMAIN) and {dir}/direct/DOMAIN" + (skipped == 0 ? string.Empty : $"; {skipped} skipped")).ConfigureAwait(false);
+        int removed = RemoveStaleWkdFiles(dir, current);
+        await _context.Out.WriteLineAsync($"wkd: {written} key(s) written to {TextTable.Safe(dir)}/advanced (openpgpkey.DOMAIN) and {TextTable.Safe(dir)}/direct/DOMAIN"
+            + (skipped == 0 ? string.Empty : $"; {skipped} skipped")
+            + (removed == 0 ? string.Empty : $"; {removed} stale file(s) removed")).ConfigureAwait(false);
         return skipped == 0 ? ExitCodes.Ok : 1;
+    }
+
+    /// <summary>
+    /// Deletes the key files in the tree's own <c>hu/</c> folders that this export did not write:
+    /// the keys of removed accounts, and of keys no longer usable (expired, revoked), which a
+    /// sender must not find any more. Only files directly in a <c>hu/</c> folder of the two
+    /// layouts are touched.
+    /// </summary>
+    private static int RemoveStaleWkdFiles(string dir, HashSet<string> current)
+    {
+        var folders = new List<string>();
+        string advanced = Path.Join(dir, "advanced", ".well-known", "openpgpkey");
+        if (Directory.Exists(advanced))
+            folders.AddRange(Directory.EnumerateDirectories(advanced).Select(d => Path.Join(d, "hu")));
+        string direct = Path.Join(dir, "direct");
+        if (Directory.Exists(direct))
+            folders.AddRange(Directory.EnumerateDirectories(direct).Select(d => Path.Join(d, ".well-known", "openpgpkey", "hu")));
+        int removed = 0;
+        foreach (string hu in folders.Where(Directory.Exists))
+        {
+            foreach (string file in Directory.EnumerateFiles(hu))
+            {
+                if (!current.Contains(Path.GetFullPath(file)))
+                {
+                    File.Delete(file);
+                    removed++;
+                }
+            }
+        }
+
+        return removed;
     }
 
     // ------------------------------------------------------------------ helpers
@@ -723,23 +768,34 @@ internal sealed partial class AdminCommand
         }
     }
 
-    private static async Task<byte[]> ReadKeyFileAsync(string path, CancellationToken ct)
+    private static Task<byte[]> ReadKeyFileAsync(string path, CancellationToken ct)
     {
+        ct.ThrowIfCancellationRequested();
         if (path == "-")
             throw AccountStore.Refused("give the key as a file (stdin carries the password)");
-        var info = new FileInfo(path);
-        if (!info.Exists)
+        if (!File.Exists(path))
             throw AccountStore.Refused($"no key file {TextTable.Safe(path)}");
-        if (info.Length > KeyCheck.MaxKeyBytes)
-            throw AccountStore.Refused($"the key file is larger than {KeyCheck.MaxKeyBytes} bytes");
-        return await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
+        try
+        {
+            // Never blocks: a FIFO or a device given as the key is refused by its type.
+            return ReadRegularFile(path, out byte[] data) is { } problem
+                ? throw AccountStore.Refused($"key file {TextTable.Safe(path)}: {problem}")
+                : Task.FromResult(data);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw AccountStore.Refused($"key file {TextTable.Safe(path)} cannot be read: {TextTable.Safe(e.Message)}");
+        }
     }
 
-    private static async Task<string> ReadBoundedTextAsync(string path, CancellationToken ct)
+    private static Task<string> ReadBoundedTextAsync(string path, CancellationToken ct)
     {
-        if (new FileInfo(path).Length > KeyCheck.MaxKeyBytes)
-            throw AccountStore.Refused($"{path} is larger than {KeyCheck.MaxKeyBytes} bytes");
-        return await File.ReadAllTextAsync(path, ct).ConfigureAwait(false);
+        ct.ThrowIfCancellationRequested();
+        // Through the non-blocking opener: a FIFO in the key folder stops the listing with its
+        // reason instead of hanging it (key expiring, doctor, wkd export, dns records all list).
+        return ReadRegularFile(path, out byte[] data) is { } problem
+            ? throw AccountStore.Refused($"key file {TextTable.Safe(path)}: {problem}")
+            : Task.FromResult(System.Text.Encoding.UTF8.GetString(data).TrimStart('\uFEFF'));
     }
 
     private static IReadOnlyList<Certificate> ReadStored(string text, string source)

@@ -4,7 +4,7 @@
 //      mailseal-admin [--database CONNSTRING] [--key-dir DIR] db init|migrate|status
 //      mailseal-admin user add ADDRESS --key FILE [--password-scheme S] | list | show A | remove A | passwd A
 //      mailseal-admin alias add ALIAS ACCOUNT | list [ACCOUNT] | remove ALIAS
-//      mailseal-admin key import|rotate ADDRESS FILE | show ADDRESS | expiring [--days N]
+//      mailseal-admin key import|rotate ADDRESS FILE | import DIR [--progress] | show ADDRESS | expiring [--days N]
 //      mailseal-admin wkd export DIR
 //      mailseal-admin dns records --domain D --ip A [--ipv6 B] [--dkim-selector S --dkim-key FILE]
 //      mailseal-admin dns check --domain D [--dns-server IP[:PORT]]
@@ -39,8 +39,9 @@ public static class AdminProgram
     {
         ArgumentNullException.ThrowIfNull(args);
         bool terminal = context is null && !Console.IsInputRedirected;
+        bool errorTerminal = context is null && !Console.IsErrorRedirected;
         context ??= ToolContext.FromConsole();
-        var root = new AdminCommand(context, terminal).Create();
+        var root = new AdminCommand(context, terminal, errorTerminal: errorTerminal).Create();
         var host = new ToolHost(root, new ToolHostOptions
         {
             ToolName = ToolName,

@@ -91,6 +91,18 @@ public class AdminProgramTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("1 key(s) written", output, StringComparison.Ordinal);
         Assert.Contains("skipped bob@example.org", err, StringComparison.Ordinal);
+
+        // The account's key goes away: the next export removes its files from both layouts.
+        string direct = Path.Combine(_dir, "wkd", "direct", "example.org", ".well-known", "openpgpkey", "hu");
+        string advanced = Path.Combine(_dir, "wkd", "advanced", ".well-known", "openpgpkey", "example.org", "hu");
+        Assert.Single(Directory.GetFiles(direct));
+        Assert.Single(Directory.GetFiles(advanced));
+        File.Delete(Path.Combine(_dir, "keys", "alice@example.org.asc"));
+        (_, output, _) = await RunAsync(string.Empty, "wkd", "export", Path.Combine(_dir, "wkd"));
+        Assert.Contains("0 key(s) written", output, StringComparison.Ordinal);
+        Assert.Contains("2 stale file(s) removed", output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(direct));
+        Assert.Empty(Directory.GetFiles(advanced));
     }
 
     [Fact]

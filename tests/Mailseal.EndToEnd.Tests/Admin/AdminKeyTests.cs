@@ -66,6 +66,50 @@ public sealed class AdminKeyTests
         Assert.Equal(65, (await admin.RunAsync(["key", "import", "../x@" + MailStack.Domain, await WriteAsync(key.PublicKeyArmored), "--store", "folder", "--key-dir", folder, "--allow-other-address"])).ExitCode);
     }
 
+    [Fact]
+    public async Task A_folder_of_keys_goes_into_the_database_past_refused_files_and_stops_when_the_database_goes()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        await using var scratch = await AdminTool.Scratch.CreateAsync(_stack);
+        var admin = await AdminTool.CreateAsync(_stack, scratch.ConnectionString);
+        await admin.RunCheckedAsync(["db", "init"]);
+        string alice = $"alice-{id}@{MailStack.Domain}", bob = $"bob-{id}@{MailStack.Domain}", carol = $"carol-{id}@{MailStack.Domain}";
+        var aliceOld = await _stack.GenerateKeyAsync(alice);
+        var aliceNew = await _stack.GenerateKeyAsync(alice);
+        var bobKey = await _stack.GenerateKeyAsync(bob);
+        var carolKey = await _stack.GenerateKeyAsync(carol);
+        await admin.RunCheckedAsync(["user", "add", alice, "--key", await WriteAsync(aliceOld.PublicKeyArmored), "--password-scheme", "SHA512-CRYPT", "--sha512-rounds", "5000"], "pw\n");
+        await admin.RunCheckedAsync(["user", "add", bob, "--key", await WriteAsync(bobKey.PublicKeyArmored), "--password-scheme", "SHA512-CRYPT", "--sha512-rounds", "5000"], "pw\n");
+
+        var folder = Path.Combine(_stack.TempDirectory, "admin-bulk-" + id);
+        Directory.CreateDirectory(folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, alice + ".asc"), aliceNew.PublicKeyArmored);   // a rotation
+        await File.WriteAllTextAsync(Path.Combine(folder, bob + ".asc"), bobKey.PublicKeyArmored);       // what is stored already
+        await File.WriteAllTextAsync(Path.Combine(folder, carol + ".asc"), carolKey.PublicKeyArmored);   // no such account
+        await File.WriteAllTextAsync(Path.Combine(folder, $"x'); DROP TABLE users; --@{MailStack.Domain}.asc"), bobKey.PublicKeyArmored);
+
+        var r = await admin.RunAsync(["key", "import", folder, "--store", "database"]);
+        Assert.True(r.ExitCode == 65, r.Output);
+        Assert.Contains($"imported  {alice} {aliceNew.Fingerprint}", r.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"unchanged {bob} {bobKey.Fingerprint}", r.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"refused   {carol}.asc: there is no account {carol}", r.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("DROP TABLE users; --@", r.StandardOutput, StringComparison.Ordinal);
+        Assert.EndsWith("key import: 1 imported, 1 unchanged, 2 refused, of 4 files\n", r.StandardOutput, StringComparison.Ordinal);
+        await using (var db = await scratch.OpenAsync())
+        {
+            await using var cmd = new Npgsql.NpgsqlCommand("SELECT key_fingerprint FROM users WHERE email = $1", db) { Parameters = { new Npgsql.NpgsqlParameter { Value = alice } } };
+            Assert.Equal(aliceNew.Fingerprint, await cmd.ExecuteScalarAsync());
+            await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM users", db);
+            Assert.Equal(2L, await count.ExecuteScalarAsync());
+        }
+
+        // The database unreachable: the first key stops the run with PostgreSQL's words, exit 75, and the summary says so.
+        var down = await admin.RunAsync(["key", "import", folder, "--store", "database"], database: "Host=127.0.0.1;Port=1;Timeout=2;Username=x;Database=x");
+        Assert.Equal(75, down.ExitCode);
+        Assert.Contains("database:", down.StandardError, StringComparison.Ordinal);
+        Assert.Contains("stopped after", down.StandardOutput, StringComparison.Ordinal);
+    }
+
     private async Task<string> WriteAsync(string armored)
     {
         var path = Path.Combine(_stack.TempDirectory, "admin-key-" + Guid.NewGuid().ToString("N")[..8] + ".asc");
