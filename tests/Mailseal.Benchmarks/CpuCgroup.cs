@@ -55,8 +55,11 @@ internal sealed class CpuCgroup
         }
     }
 
+    /// <summary>The group's cgroup.procs: a shell that writes its <c>$$</c> there joins the group (and so does what it starts).</summary>
+    public string ProcsFile => Path.Combine(_path, "cgroup.procs");
+
     /// <summary>Moves this process into the group: what it starts from now on is counted.</summary>
-    public void Join() => File.WriteAllText(Path.Combine(_path, "cgroup.procs"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+    public void Join() => File.WriteAllText(ProcsFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Moves this process back where it was; what it started meanwhile stays in the group.</summary>
     public void Leave() => File.WriteAllText(Path.Combine(_home, "cgroup.procs"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
