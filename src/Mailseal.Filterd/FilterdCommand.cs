@@ -28,9 +28,9 @@ internal sealed class FilterdCommand
             Listen, Protocol, Reinject, ServerName, MaxSessions, MaxMessageSize, MaxLineLength, MaxRecipients, CommandTimeout, DataTimeout, ReinjectTimeout,
             ReloadInterval, ShutdownTimeout,
             KeyDir, Database, LocalDomains, RecipientDelimiter, SyslogSocket,
-            SpamCheck, Spamd, SpamMaxSize, SpamUnavailable, SpamSubjectTag,
-            Scrub, ScrubRules, MissingKey, ProtectHeaders, HideSubject, DkimSignature, SpoolMemory, ClassifyLimit,
         };
+        foreach (var option in Processing.Filtering.Concat(Processing.Buffers))
+            Root.Add(option);
         Root.SetAction((parse, ct) => run(Build(parse), ct));
     }
 
@@ -82,31 +82,8 @@ internal sealed class FilterdCommand
 
     public Option<string> SyslogSocket { get; } = SharedOptions.SyslogSocket();
 
-    public Option<bool> SpamCheck { get; } = new("--spam-check") { Description = "Ask spamd for a verdict and put it on the outer (unencrypted) header.", DefaultValueFactory = _ => true };
-
-    public Option<string> Spamd { get; } = new("--spamd") { Description = "Where spamd listens: inet:HOST:PORT or unix:/PATH.", HelpName = "ENDPOINT", DefaultValueFactory = _ => new SpamdClientOptions().Endpoint };
-
-    public Option<int> SpamMaxSize { get; } = new("--spam-max-size") { Description = "Messages larger than this many bytes skip the spam check (as spamc -s) and get a header saying so.", HelpName = "BYTES", DefaultValueFactory = _ => new SpamdClientOptions().MaxMessageSize };
-
-    public Option<SpamUnavailablePolicy> SpamUnavailable { get; } = new("--spam-unavailable") { Description = "spamd unreachable or failing: tempfail (451, the mail stays queued) or skip (deliver with a header saying the check did not run).", HelpName = "tempfail|skip", DefaultValueFactory = _ => SpamUnavailablePolicy.Tempfail };
-
-    public Option<string> SpamSubjectTag { get; } = new("--spam-subject-tag") { Description = "Put this in front of a spam message's Subject (e.g. [SPAM]); empty leaves the Subject alone.", HelpName = "TEXT", DefaultValueFactory = _ => string.Empty };
-
-    public Option<bool> Scrub { get; } = new("--scrub") { Description = "Scrub the header as mailseal-scrub does (meant for the submission path)." };
-
-    public Option<string> ScrubRules { get; } = new("--scrub-rules") { Description = "Scrub rules file; empty for the built-in rules.", HelpName = "FILE", DefaultValueFactory = _ => string.Empty };
-
-    public Option<MissingKeyPolicy> MissingKey { get; } = new("--missing-key") { Description = "A local recipient without a usable key: tempfail (451, default), bounce (554), or pass (that recipient's copy in plaintext).", HelpName = "tempfail|pass|bounce", DefaultValueFactory = _ => MissingKeyPolicy.Tempfail };
-
-    public Option<bool> ProtectHeaders { get; } = new("--protect-headers") { Description = "RFC 9788 header protection inside the encrypted part." };
-
-    public Option<bool> HideSubject { get; } = new("--hide-subject") { Description = "Replace the outer Subject with \"...\" (implies --protect-headers)." };
-
-    public Option<DkimSignaturePolicy> DkimSignature { get; } = new("--dkim-signature") { Description = "A DKIM-Signature cannot verify once the body is encrypted: rename it to X-Original-DKIM-Signature, drop it, or keep it.", HelpName = "rename|drop|keep", DefaultValueFactory = _ => DkimSignaturePolicy.Rename };
-
-    public Option<int> SpoolMemory { get; } = new("--spool-memory") { Description = "Bytes of ciphertext (never plaintext) kept in memory per copy before it moves to an unlinked 0600 temp file.", HelpName = "BYTES", DefaultValueFactory = _ => MessageEncryptionOptions.Default.SpoolMemoryThreshold };
-
-    public Option<int> ClassifyLimit { get; } = SharedOptions.ClassifyLimit();
+    /// <summary>The processing options mailseal-pipe takes too (spam, scrub, keys, headers, spool).</summary>
+    public ProcessingCommandOptions Processing { get; } = new("451", "554");
 
     private static MailsealException Config(string message) => new(message, "4.3.5", isTransient: false, ExitCodes.TempFail, null);
 
@@ -145,10 +122,6 @@ internal sealed class FilterdCommand
             throw Config("--reinject: " + e.Message);
         }
 
-        int spamMax = parse.GetValue(SpamMaxSize);
-        int spool = parse.GetValue(SpoolMemory);
-        if (spamMax < 0 || spool < 0)
-            throw Config("sizes must not be negative");
         string serverName = parse.GetValue(ServerName) ?? "localhost";
         var server = new SmtpServerOptions
         {
@@ -170,45 +143,15 @@ internal sealed class FilterdCommand
             throw Config(e.Message);
         }
 
-        string scrubPath = parse.GetValue(ScrubRules) ?? string.Empty;
-        ScrubRules? rules = null;
-        if (parse.GetValue(Scrub))
+        var processing = Processing.Build(parse, new ReinjectorOptions
         {
-            try
-            {
-                rules = scrubPath.Length == 0 ? Pipeline.Scrub.ScrubRules.Default : Pipeline.Scrub.ScrubRules.Load(scrubPath);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-            {
-                throw new MailsealException(e.Message, "4.3.5", isTransient: false, ExitCodes.TempFail, e);
-            }
-        }
+            Mode = ReinjectionMode.Smtp,
+            SmtpEndpoint = reinject,
+            HeloName = serverName,
+            ReplyTimeout = Seconds(parse.GetValue(ReinjectTimeout), "--reinject-timeout"),
+        });
 
-        var processing = new PipeOptions
-        {
-            SpamCheck = parse.GetValue(SpamCheck),
-            Spamd = new SpamdClientOptions { Endpoint = parse.GetValue(Spamd) ?? string.Empty, MaxMessageSize = spamMax },
-            SpamUnavailable = parse.GetValue(SpamUnavailable),
-            SpamSubjectTag = parse.GetValue(SpamSubjectTag) ?? string.Empty,
-            Scrub = rules,
-            MissingKey = parse.GetValue(MissingKey),
-            Encryption = MessageEncryptionOptions.Default with
-            {
-                ProtectHeaders = parse.GetValue(ProtectHeaders) || parse.GetValue(HideSubject),
-                HideSubject = parse.GetValue(HideSubject),
-                DkimSignature = parse.GetValue(DkimSignature),
-                SpoolMemoryThreshold = spool,
-                Limits = MessageEncryptionOptions.Default.Limits with { MaxClassifyBytes = parse.GetValue(ClassifyLimit) },
-            },
-            Reinject = new ReinjectorOptions
-            {
-                Mode = ReinjectionMode.Smtp,
-                SmtpEndpoint = reinject,
-                HeloName = serverName,
-                ReplyTimeout = Seconds(parse.GetValue(ReinjectTimeout), "--reinject-timeout"),
-            },
-        };
-
+        string scrubPath = parse.GetValue(Processing.ScrubRules) ?? string.Empty;
         string config = parse.GetValue<string>(ToolHost.ConfigOptionName) is { Length: > 0 } c ? c : ConfigurationDefaults.ConfigPath;
         var watched = new List<string> { config };
         if (scrubPath.Length > 0)

@@ -31,11 +31,12 @@ internal sealed class PipeCommand
         {
             QueueId, Sender, SendmailCompat, IgnoreDots,
             KeyDir, Database, LocalDomains, RecipientDelimiter, SyslogSocket,
-            SpamCheck, Spamd, SpamMaxSize, SpamUnavailable, SpamSubjectTag,
-            Scrub, ScrubRules, MissingKey, ProtectHeaders, HideSubject, DkimSignature,
-            Reinject, ReinjectSmtp, SendmailPath, PostfixConfig, SpoolMemory, ClassifyLimit,
-            Recipients,
         };
+        foreach (var option in Processing.Filtering)
+            Root.Add(option);
+        foreach (var option in new Option[] { Reinject, ReinjectSmtp, SendmailPath, PostfixConfig }.Concat(Processing.Buffers))
+            Root.Add(option);
+        Root.Add(Recipients);
         Root.SetAction((parse, ct) => RunAsync(parse, ct));
     }
 
@@ -66,47 +67,8 @@ internal sealed class PipeCommand
 
     public Option<string> SyslogSocket { get; } = SharedOptions.SyslogSocket();
 
-    public Option<bool> SpamCheck { get; } = new("--spam-check") { Description = "Ask spamd for a verdict and put it on the outer (unencrypted) header.", DefaultValueFactory = _ => true };
-
-    public Option<string> Spamd { get; } = new("--spamd") { Description = "Where spamd listens: inet:HOST:PORT or unix:/PATH.", HelpName = "ENDPOINT", DefaultValueFactory = _ => new SpamdClientOptions().Endpoint };
-
-    public Option<int> SpamMaxSize { get; } = new("--spam-max-size")
-    {
-        Description = "Messages larger than this many bytes skip the spam check (as spamc -s) and get a header saying so.",
-        HelpName = "BYTES",
-        DefaultValueFactory = _ => new SpamdClientOptions().MaxMessageSize,
-    };
-
-    public Option<SpamUnavailablePolicy> SpamUnavailable { get; } = new("--spam-unavailable")
-    {
-        Description = "spamd unreachable or failing: tempfail (the mail stays queued) or skip (deliver with a header saying the check did not run).",
-        HelpName = "tempfail|skip",
-        DefaultValueFactory = _ => SpamUnavailablePolicy.Tempfail,
-    };
-
-    public Option<string> SpamSubjectTag { get; } = new("--spam-subject-tag") { Description = "Put this in front of a spam message's Subject (e.g. [SPAM]); empty leaves the Subject alone.", HelpName = "TEXT", DefaultValueFactory = _ => string.Empty };
-
-    public Option<bool> Scrub { get; } = new("--scrub") { Description = "Scrub the header as mailseal-scrub does (meant for the submission path)." };
-
-    public Option<string> ScrubRules { get; } = new("--scrub-rules") { Description = "Scrub rules file; empty for the built-in rules.", HelpName = "FILE", DefaultValueFactory = _ => string.Empty };
-
-    public Option<MissingKeyPolicy> MissingKey { get; } = new("--missing-key")
-    {
-        Description = "A local recipient without a usable key: tempfail (exit 75, default), bounce (exit 67), or pass (that recipient's copy in plaintext).",
-        HelpName = "tempfail|pass|bounce",
-        DefaultValueFactory = _ => MissingKeyPolicy.Tempfail,
-    };
-
-    public Option<bool> ProtectHeaders { get; } = new("--protect-headers") { Description = "RFC 9788 header protection inside the encrypted part." };
-
-    public Option<bool> HideSubject { get; } = new("--hide-subject") { Description = "Replace the outer Subject with \"...\" (implies --protect-headers)." };
-
-    public Option<DkimSignaturePolicy> DkimSignature { get; } = new("--dkim-signature")
-    {
-        Description = "A DKIM-Signature cannot verify once the body is encrypted: rename it to X-Original-DKIM-Signature, drop it, or keep it.",
-        HelpName = "rename|drop|keep",
-        DefaultValueFactory = _ => DkimSignaturePolicy.Rename,
-    };
+    /// <summary>The processing options filterd takes too (spam, scrub, keys, headers, spool).</summary>
+    public ProcessingCommandOptions Processing { get; } = new("exit 75", "exit 67");
 
     public Option<string> Reinject { get; } = new("--reinject")
     {
@@ -121,15 +83,6 @@ internal sealed class PipeCommand
 
     public Option<string> PostfixConfig { get; } = new("--postfix-config") { Description = "Configuration directory for sendmail -C (a second Postfix instance); empty for Postfix's default.", HelpName = "DIR", DefaultValueFactory = _ => string.Empty };
 
-    public Option<int> SpoolMemory { get; } = new("--spool-memory")
-    {
-        Description = "Bytes of ciphertext (never plaintext) kept in memory per copy before it moves to an unlinked 0600 temp file.",
-        HelpName = "BYTES",
-        DefaultValueFactory = _ => MessageEncryptionOptions.Default.SpoolMemoryThreshold,
-    };
-
-    public Option<int> ClassifyLimit { get; } = SharedOptions.ClassifyLimit();
-
     public Argument<string[]> Recipients { get; } = new("recipient") { Arity = ArgumentArity.ZeroOrMore, Description = "Envelope recipients (pipe(8): ${recipient})." };
 
     internal PipeOptions BuildOptions(ParseResult parse)
@@ -137,49 +90,14 @@ internal sealed class PipeCommand
         string reinject = parse.GetValue(Reinject) ?? "sendmail-bs";
         if (reinject is not ("sendmail-bs" or "smtp"))
             throw Config($"--reinject must be sendmail-bs or smtp, not '{reinject}'");
-        int spamMax = parse.GetValue(SpamMaxSize);
-        int spool = parse.GetValue(SpoolMemory);
-        if (spamMax < 0 || spool < 0)
-            throw Config("sizes must not be negative");
         string postfixConfig = parse.GetValue(PostfixConfig) ?? string.Empty;
-        ScrubRules? rules = null;
-        if (parse.GetValue(Scrub))
+        return Processing.Build(parse, new ReinjectorOptions
         {
-            string path = parse.GetValue(ScrubRules) ?? string.Empty;
-            try
-            {
-                rules = path.Length == 0 ? Pipeline.Scrub.ScrubRules.Default : Pipeline.Scrub.ScrubRules.Load(path);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-            {
-                throw new MailsealException(e.Message, "4.3.5", isTransient: false, ExitCodes.TempFail, e);
-            }
-        }
-
-        return new PipeOptions
-        {
-            SpamCheck = parse.GetValue(SpamCheck),
-            Spamd = new SpamdClientOptions { Endpoint = parse.GetValue(Spamd) ?? string.Empty, MaxMessageSize = spamMax },
-            SpamUnavailable = parse.GetValue(SpamUnavailable),
-            SpamSubjectTag = parse.GetValue(SpamSubjectTag) ?? string.Empty,
-            Scrub = rules,
-            MissingKey = parse.GetValue(MissingKey),
-            Encryption = MessageEncryptionOptions.Default with
-            {
-                ProtectHeaders = parse.GetValue(ProtectHeaders) || parse.GetValue(HideSubject),
-                HideSubject = parse.GetValue(HideSubject),
-                DkimSignature = parse.GetValue(DkimSignature),
-                SpoolMemoryThreshold = spool,
-                Limits = MessageEncryptionOptions.Default.Limits with { MaxClassifyBytes = parse.GetValue(ClassifyLimit) },
-            },
-            Reinject = new ReinjectorOptions
-            {
-                Mode = reinject == "smtp" ? ReinjectionMode.Smtp : ReinjectionMode.SendmailBs,
-                SmtpEndpoint = parse.GetValue(ReinjectSmtp) ?? string.Empty,
-                SendmailPath = parse.GetValue(SendmailPath) ?? string.Empty,
-                SendmailArguments = postfixConfig.Length == 0 ? [] : ["-C", postfixConfig],
-            },
-        };
+            Mode = reinject == "smtp" ? ReinjectionMode.Smtp : ReinjectionMode.SendmailBs,
+            SmtpEndpoint = parse.GetValue(ReinjectSmtp) ?? string.Empty,
+            SendmailPath = parse.GetValue(SendmailPath) ?? string.Empty,
+            SendmailArguments = postfixConfig.Length == 0 ? [] : ["-C", postfixConfig],
+        });
     }
 
     private static MailsealException Config(string message) => new(message, "4.3.5", isTransient: false, ExitCodes.TempFail, null);

@@ -17,6 +17,7 @@ public static class BenchmarkCommands
         new GreydBenchmark(),
         new PipeBenchmark(),
         new FilterdBenchmark(),
+        new FilterdPostfixBenchmark(),
         new MaildirBenchmark(),
         new EncryptChildCommand(),
     ];

@@ -197,7 +197,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
     private sealed class Instance(string root, IReadOnlyList<Contender> contenders)
     {
         private readonly string _etc = Path.Combine(root, "etc", "postfix");
-        private readonly string _cgroup = CgroupPath(root);
+        private CpuCgroup? _cgroup;
         private int _spamdPort;
         private int _reinjectPort;
         private bool _postfixStarted;
@@ -343,8 +343,9 @@ public sealed class PipeBenchmark : IBenchmarkCommand
             }
 
             // a cgroup of its own for everything the stack runs, so its CPU time can be read
-            CpuAccounting = _cgroup.Length > 0 && TryCreateCgroup();
-            var join = CpuAccounting ? $"echo $$ > '{_cgroup}/cgroup.procs'" : ":";
+            _cgroup = CpuCgroup.TryCreate(Path.GetFileName(root)).Group;
+            CpuAccounting = _cgroup is not null;
+            var join = _cgroup is not null ? $"echo $$ > '{_cgroup.ProcsFile}'" : ":";
             await Sh($"""
                 set -e
                 {join}
@@ -426,72 +427,14 @@ public sealed class PipeBenchmark : IBenchmarkCommand
             }
 
             await Task.Delay(500);
-            if (CpuAccounting)
-            {
-                // the group empties once the last daemon has exited; an empty group is removed
-                for (var i = 0; i < 20 && Directory.Exists(_cgroup); i++)
-                {
-                    try
-                    {
-                        Directory.Delete(_cgroup);
-                    }
-                    catch (IOException)
-                    {
-                        await Task.Delay(250);
-                    }
-                }
-            }
+            if (_cgroup is not null)
+                await _cgroup.RemoveAsync(); // the group empties once the last daemon has exited
 
             await Sh($"rm -rf '{root}'", CancellationToken.None);
         }
 
-        /// <summary>cgroup v1's cpuacct hierarchy when mounted, else the cgroup v2 root; empty when neither is there.</summary>
-        private static string CgroupPath(string root)
-        {
-            var name = Path.GetFileName(root);
-            if (File.Exists("/sys/fs/cgroup/cpuacct/cpuacct.usage"))
-                return Path.Combine("/sys/fs/cgroup/cpuacct", name);
-            if (File.Exists("/sys/fs/cgroup/cgroup.controllers"))
-                return Path.Combine("/sys/fs/cgroup", name);
-            return string.Empty;
-        }
-
-        private bool TryCreateCgroup()
-        {
-            try
-            {
-                Directory.CreateDirectory(_cgroup);
-                return CpuUsage() is not null;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return false;
-            }
-        }
-
-        /// <summary>CPU time used by the stack's cgroup so far (cpuacct.usage in ns, or cpu.stat usage_usec).</summary>
-        private TimeSpan? CpuUsage()
-        {
-            try
-            {
-                var v1 = Path.Combine(_cgroup, "cpuacct.usage");
-                if (File.Exists(v1))
-                    return TimeSpan.FromTicks(long.Parse(File.ReadAllText(v1).Trim(), CultureInfo.InvariantCulture) / 100);
-                var v2 = Path.Combine(_cgroup, "cpu.stat");
-                if (File.Exists(v2))
-                {
-                    var line = File.ReadLines(v2).FirstOrDefault(l => l.StartsWith("usage_usec ", StringComparison.Ordinal));
-                    if (line is not null)
-                        return TimeSpan.FromMicroseconds(long.Parse(line[11..], CultureInfo.InvariantCulture));
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-            {
-                // no accounting: the table says n/a
-            }
-
-            return null;
-        }
+        /// <summary>CPU time used by the stack's cgroup so far, or null without one.</summary>
+        private TimeSpan? CpuUsage() => _cgroup?.Usage();
 
         private static async Task ExpectAsync(StreamReader reader, string? send, Stream s, string code, CancellationToken ct)
         {
