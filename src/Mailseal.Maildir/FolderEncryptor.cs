@@ -53,7 +53,9 @@ internal sealed class FolderEncryptor
         if (!_options.DryRun)
             await RecoverAsync(ct).ConfigureAwait(false);
 
-        var names = ListNames(_folder.CurPath);
+        // No key: the caller found the folder empty and looked none up; a message that arrived
+        // since then waits for the next run (it would need the key).
+        var names = _keys.Count == 0 ? [] : ListNames(_folder.CurPath);
         Result.Total = names.Count;
         Result.InNew = Directory.Exists(_folder.NewPath) ? ListNames(_folder.NewPath).Count : 0;
 

@@ -46,11 +46,11 @@ internal sealed class MaildirCommand
     private readonly Option<int> _lockTimeout = new("--lock-timeout") { Description = "Seconds to wait for dovecot-uidlist.lock while Dovecot holds it.", HelpName = "SECONDS", DefaultValueFactory = _ => 30 };
     private readonly Option<int> _folderLockTimeout = new("--folder-lock-timeout") { Description = "Seconds to wait while another mailseal-maildir run works on the same folder.", HelpName = "SECONDS", DefaultValueFactory = _ => 300 };
     private readonly Option<long> _maxMessageSize = new("--max-message-size") { Description = "Largest message file encrypted, in bytes; larger ones stay as they are and are counted.", HelpName = "BYTES", DefaultValueFactory = _ => 512L * 1024 * 1024 };
-    private readonly Option<string> _doveadm = new("--doveadm") { Description = "The doveadm program (doveconf is looked for beside it); none = no Dovecot calls (no Maildir lookup, no force-resync).", HelpName = "PATH", DefaultValueFactory = _ => "doveadm" };
-    private readonly Option<string> _dovecotConfig = new("--dovecot-config") { Description = "Dovecot's configuration file, passed to doveadm and doveconf as -c; default: theirs.", HelpName = "FILE" };
-    private readonly Option<int> _doveadmTimeout = new("--doveadm-timeout") { Description = "Seconds one doveadm or doveconf call may take.", HelpName = "SECONDS", DefaultValueFactory = _ => 120 };
+    private readonly Option<string> _doveadm = new("--doveadm") { Description = "The doveadm program; none = no Dovecot calls (no Maildir lookup, no user list, no force-resync).", HelpName = "PATH", DefaultValueFactory = _ => "doveadm" };
+    private readonly Option<string> _dovecotConfig = new("--dovecot-config") { Description = "Dovecot's configuration file (or its config socket), passed to doveadm as -c; default: doveadm's.", HelpName = "FILE" };
+    private readonly Option<int> _doveadmTimeout = new("--doveadm-timeout") { Description = "Seconds one doveadm call may take.", HelpName = "SECONDS", DefaultValueFactory = _ => 120 };
     private readonly Option<bool> _allowRoot = new("--allow-root") { Description = "Run as root (the files it writes are then owned by root: Dovecot may not read them). Run as the mail user instead." };
-    private readonly Option<int> _startDelay = new("--start-delay") { Description = "Seconds to wait before starting (with --detach from imapsieve: the client's APPEND is only moved into cur/ when its command ends).", HelpName = "SECONDS", DefaultValueFactory = _ => 0 };
+    private readonly Option<int> _startDelay = new("--start-delay") { Description = "Seconds to wait before starting (with --detach from imapsieve: lets the imap process finish its own reads of the message just saved).", HelpName = "SECONDS", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> _detach = new("--detach") { Description = "Return at once and work in the background (for imapsieve, so the client is not kept waiting); errors go to syslog." };
 
     public MaildirCommand(ToolContext context) => _context = context;
@@ -135,14 +135,16 @@ internal sealed class MaildirCommand
             {
                 try
                 {
-                    await EncryptUserAsync(user, maildir, parse.GetValue(_folder) ?? [], directory, dovecot, options, progress, results, log, ct).ConfigureAwait(false);
+                    await EncryptUserAsync(user, maildir, allUsers, parse.GetValue(_folder) ?? [], directory, dovecot, options, progress, results, log, ct).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is MailsealException or IOException or UnauthorizedAccessException or TimeoutException or KeyDirectoryException or InvalidDataException or OpenPgpFormatException)
                 {
                     // One user's trouble does not stop the others; the run still ends with 75.
                     firstFailure ??= user + ": " + e.Message;
                     log.Mail(new MailLogLine(null).Add("user", "<" + user + ">").Action("tempfail", e.Message), LogEventLevel.Warning);
-                    await _context.Error.WriteLineAsync($"{MaildirProgram.ToolName}: {user}: {e.Message}".AsMemory(), ct).ConfigureAwait(false);
+                    // With one user the closing 4.x.x line says it all: one line, not two.
+                    if (users.Count > 1)
+                        await _context.Error.WriteLineAsync($"{MaildirProgram.ToolName}: {user}: {e.Message}".AsMemory(), ct).ConfigureAwait(false);
                 }
             }
         }
@@ -160,12 +162,9 @@ internal sealed class MaildirCommand
         return ExitCodes.Ok;
     }
 
-    private async Task EncryptUserAsync(string user, string? maildir, string[] folderNames, IKeyDirectory directory, DovecotTools dovecot,
+    private async Task EncryptUserAsync(string user, string? maildir, bool fromUserList, string[] folderNames, IKeyDirectory directory, DovecotTools dovecot,
         MaildirRunOptions options, ProgressReporter progress, List<FolderResult> results, ILogger log, CancellationToken ct)
     {
-        var found = await directory.LookupAsync(user, ct).ConfigureAwait(false);
-        if (found.Recipient is null)
-            throw Fail($"no usable key for <{user}>: {found.Reason ?? "not found"}", "4.7.5");
         if (maildir is null)
         {
             if (!dovecot.Enabled)
@@ -174,10 +173,27 @@ internal sealed class MaildirCommand
         }
 
         if (!Directory.Exists(maildir))
+        {
+            // A listed user who never received or saved mail has no Maildir yet: nothing to do.
+            if (fromUserList)
+                return;
             throw Fail($"{maildir}: no such Maildir", "4.3.0");
+        }
+
         var folders = folderNames.Length == 0
             ? MaildirFolder.All(maildir)
             : folderNames.Select(n => MaildirFolder.Named(maildir, n)).Where(f => Directory.Exists(f.CurPath)).ToList();
+        // The key is needed only where there are messages: the timer's sweep of every user's Sent
+        // must not fail for a user with no Sent folder, or an empty one, whatever their key.
+        IReadOnlyList<EncryptionRecipient> keys = [];
+        if (folders.Any(f => FolderEncryptor.ListNames(f.CurPath).Count > 0 || FolderEncryptor.ListNames(f.NewPath).Count > 0))
+        {
+            var found = await directory.LookupAsync(user, ct).ConfigureAwait(false);
+            if (found.Recipient is null)
+                throw Fail($"no usable key for <{user}>: {found.Reason ?? "not found"}", "4.7.5");
+            keys = [found.Recipient];
+        }
+
         foreach (var folder in folders)
         {
             if (!options.DryRun && dovecot.Enabled && FolderEncryptor.ListNames(folder.NewPath).Count > 0)
@@ -193,7 +209,7 @@ internal sealed class MaildirCommand
                 }
             }
 
-            var encryptor = new FolderEncryptor(folder, [found.Recipient], options);
+            var encryptor = new FolderEncryptor(folder, keys, options);
             progress.Start(user, encryptor.Result);
             var result = await encryptor.RunAsync(ct).ConfigureAwait(false);
             results.Add(result);

@@ -46,7 +46,7 @@ internal sealed class DovecotServer
             """, ct).ConfigureAwait(false);
         await _stack.ApplyFragmentsAsync(
             Path.Combine(t, "etc", "dovecot", "conf.d"),
-            ["dovecot/10-mailseal-mail.conf", "dovecot/10-mailseal-auth.conf", "dovecot/20-mailseal-lmtp.conf", "dovecot/mailseal-sql.conf.ext"],
+            ["dovecot/10-mailseal-mail.conf", "dovecot/10-mailseal-auth.conf", "dovecot/10-mailseal-maildir.conf", "dovecot/20-mailseal-lmtp.conf", "dovecot/mailseal-sql.conf.ext"],
             ct: ct).ConfigureAwait(false);
         var check = await ProcessRunner.RunAsync("doveconf", ["-c", _stack.DovecotConfigFile, "-n"], ct: ct).ConfigureAwait(false);
         if (check.ExitCode != 0)

@@ -50,29 +50,144 @@ public sealed class MaildirStackTests(MailStack stack)
             }
         }
 
-        // every message, fetched over IMAP, decrypts with gpg to the original body
-        using (var imap = await TestClients.ConnectImapAsync(stack.ImapPort, account.Email, account.Password))
+        await AssertEveryMessageDecryptsAsync(account, appended, marker);
+        await AssertMarkerNowhereOnDiskAsync(account, marker);
+        AssertDovecotSawNoDuplicates();
+    }
+
+    [Fact]
+    public async Task Killed_at_random_points_of_a_thousand_message_run_and_restarted_until_done_every_message_is_there_once_and_encrypted()
+    {
+        var account = await stack.CreateAccountAsync($"kill-{Guid.NewGuid():N}"[..20] + "@" + MailStack.Domain);
+        string marker = "KILL-MARKER-" + Guid.NewGuid().ToString("N");
+        var appended = await AppendAsync(account, marker, 1000);
+        using (var select = await TestClients.ConnectImapAsync(stack.ImapPort, account.Email, account.Password))
         {
             foreach (string name in FolderNames)
+                await (await select.GetFolderAsync(name)).OpenAsync(FolderAccess.ReadWrite);
+            await select.DisconnectAsync(true);
+        }
+
+        var before = await SnapshotAsync(account);
+        string maildir = Path.Combine(stack.MailRoot, account.Maildir, "Maildir");
+        var folders = new[] { maildir, Path.Combine(maildir, ".Sent"), Path.Combine(maildir, ".Archive") };
+        var expected = folders.ToDictionary(f => f, f => UniqueNames(f).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+        Assert.Equal(1000, expected.Values.Sum(e => e.Count));
+        var originals = folders.SelectMany(f => Directory.GetFiles(Path.Combine(f, "cur")))
+            .ToDictionary(f => Path.GetFileName(f).Split(',', ':')[0], File.ReadAllBytes, StringComparer.Ordinal);
+
+        string tools = await stack.ToolsDirectoryAsync();
+        string dir = Path.Combine(stack.TempDirectory, "maildir-tool");
+        string keys = Path.Combine(dir, "keys");
+        Directory.CreateDirectory(keys);
+        await File.WriteAllTextAsync(Path.Combine(keys, account.Email + ".asc"), account.Key.PublicKeyArmored);
+        string config = Path.Combine(dir, "empty.conf");
+        await File.WriteAllTextAsync(config, string.Empty);
+        await ProcessRunner.RunCheckedAsync("chmod", ["-R", "a+rX", dir]);
+        await MailUserReadsDovecotConfigAsync();
+        var random = new Random(20261204);
+        int kills = 0, runs = 0;
+        while (true)
+        {
+            runs++;
+            // setpriv execs the tool (runuser would fork and wait): the kill reaches the tool itself
+            var psi = new System.Diagnostics.ProcessStartInfo("setpriv") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string a in new[] { "--reuid", MailStack.VmailUser, "--regid", MailStack.VmailUser, "--init-groups", "--",
+                Path.Combine(tools, "mailseal-maildir"), "encrypt", "--config", config, "--user", account.Email, "--key-dir", keys,
+                "--dovecot-config", stack.DovecotConfigFile, "--quiet", "--syslog-socket", Path.Combine(dir, "no-syslog") })
+                psi.ArgumentList.Add(a);
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            p.StandardInput.Close();
+            var stderr = p.StandardError.ReadToEndAsync();
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            // 10 runs killed at a random moment (start-up, doveadm, encrypting, committing), then one let finish
+            bool exited = runs > 10 ? p.WaitForExit(TimeSpan.FromMinutes(10)) : p.WaitForExit(random.Next(50, 400 + 200 * runs));
+            Assert.True(exited || runs <= 10, "the last run did not finish in 10 minutes");
+            if (exited)
             {
-                var folder = await imap.GetFolderAsync(name);
-                await folder.OpenAsync(FolderAccess.ReadOnly);
-                var summaries = await folder.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Envelope);
-                foreach (var s in summaries)
-                {
-                    using var raw = await folder.GetStreamAsync(s.UniqueId, string.Empty);
-                    using var copy = new MemoryStream();
-                    await raw.CopyToAsync(copy);
-                    string stored = Encoding.UTF8.GetString(copy.ToArray());
-                    Assert.DoesNotContain(marker, stored, StringComparison.Ordinal);
-                    var decrypted = await ProcessRunner.RunAsync("gpg", ["--homedir", account.Key.GnupgHome, "--batch", "--quiet", "--decrypt"], stored);
-                    Assert.True(decrypted.ExitCode == 0, decrypted.StandardError);
-                    Assert.Contains(appended[s.Envelope!.MessageId!], decrypted.StandardOutput.ReplaceLineEndings("\n"), StringComparison.Ordinal);
-                }
+                Assert.True(p.ExitCode == 0, $"run {runs} exited {p.ExitCode}: {await stderr}");
+                break;
+            }
+
+            p.Kill(); // SIGKILL
+            await p.WaitForExitAsync();
+            await Task.WhenAll(stderr, stdout);
+            kills++;
+            // never neither: each message is there, as its plaintext or as ciphertext; two files
+            // for one only while the tool's journal names the commit (the next run finishes it)
+            foreach (string folder in folders)
+                AssertEachMessagePresent(folder, expected[folder], originals);
+        }
+
+        Assert.True(kills >= 3, $"only {kills} kills: the test did not interrupt the tool");
+        foreach (string folder in folders)
+        {
+            Assert.Equal(expected[folder].Order(StringComparer.Ordinal), UniqueNames(folder).Order(StringComparer.Ordinal));
+            Assert.Empty(Directory.GetFiles(Path.Combine(folder, "tmp")));
+            Assert.False(File.Exists(Path.Combine(folder, "dovecot-uidlist.lock")));
+        }
+
+        var after = await SnapshotAsync(account);
+        foreach (string folder in FolderNames)
+        {
+            Assert.Equal(before[folder].Count, after[folder].Count);
+            foreach (var (uid, b) in before[folder])
+                Assert.Equal(b, after[folder].GetValueOrDefault(uid));
+        }
+        await AssertEveryMessageDecryptsAsync(account, appended, marker);
+        await AssertMarkerNowhereOnDiskAsync(account, marker);
+        AssertDovecotSawNoDuplicates();
+    }
+
+    /// <summary>The unique parts (before the first comma or colon) of the files in a folder's cur/.</summary>
+    private static List<string> UniqueNames(string folder) =>
+        Directory.GetFiles(Path.Combine(folder, "cur")).Select(f => Path.GetFileName(f).Split(',', ':')[0]).ToList();
+
+    private static void AssertEachMessagePresent(string folder, HashSet<string> expected, Dictionary<string, byte[]> originals)
+    {
+        bool journal = File.Exists(Path.Combine(folder, "mailseal-maildir.journal"));
+        var byUnique = Directory.GetFiles(Path.Combine(folder, "cur")).GroupBy(f => Path.GetFileName(f).Split(',', ':')[0], StringComparer.Ordinal).ToList();
+        foreach (var g in byUnique)
+        {
+            Assert.True(expected.Contains(g.Key), "a file that was not there before: " + g.First());
+            Assert.True(g.Count() == 1 || journal, $"{g.Count()} files for {g.Key} and no journal");
+            foreach (string f in g)
+            {
+                byte[] bytes = File.ReadAllBytes(f);
+                Assert.True(bytes.AsSpan().SequenceEqual(originals[g.Key]) || Encoding.ASCII.GetString(bytes).Contains("multipart/encrypted", StringComparison.Ordinal), "neither the original bytes nor ciphertext: " + f);
             }
         }
 
-        await AssertMarkerNowhereOnDiskAsync(account, marker);
+        Assert.Equal(expected.Order(StringComparer.Ordinal), byUnique.Select(g => g.Key).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>Every message of every folder, fetched over IMAP, is ciphertext that gpg decrypts to the body appended.</summary>
+    private async Task AssertEveryMessageDecryptsAsync(MailAccount account, Dictionary<string, string> appended, string marker)
+    {
+        using var imap = await TestClients.ConnectImapAsync(stack.ImapPort, account.Email, account.Password);
+        foreach (string name in FolderNames)
+        {
+            var folder = await imap.GetFolderAsync(name);
+            await folder.OpenAsync(FolderAccess.ReadOnly);
+            var summaries = await folder.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Envelope);
+            foreach (var s in summaries)
+            {
+                using var raw = await folder.GetStreamAsync(s.UniqueId, string.Empty);
+                using var copy = new MemoryStream();
+                await raw.CopyToAsync(copy);
+                string stored = Encoding.UTF8.GetString(copy.ToArray());
+                Assert.DoesNotContain(marker, stored, StringComparison.Ordinal);
+                var decrypted = await ProcessRunner.RunAsync("gpg", ["--homedir", account.Key.GnupgHome, "--batch", "--quiet", "--decrypt"], stored);
+                Assert.True(decrypted.ExitCode == 0, decrypted.StandardError);
+                Assert.Contains(appended[s.Envelope!.MessageId!], decrypted.StandardOutput.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+            }
+        }
+
+        await imap.DisconnectAsync(true);
+    }
+
+    private void AssertDovecotSawNoDuplicates()
+    {
         string log = File.ReadAllText(Path.Combine(stack.LogDirectory, "dovecot.log"));
         Assert.DoesNotContain("Duplicate file entry", log, StringComparison.Ordinal);
         Assert.DoesNotContain("has wrong", log, StringComparison.Ordinal);
@@ -101,6 +216,7 @@ public sealed class MaildirStackTests(MailStack stack)
         using (var select = await TestClients.ConnectImapAsync(stack.ImapPort, account.Email, account.Password))
         {
             // a client's SELECT: Dovecot moves what LMTP put in new/ to cur/, where the tool works
+            // (doveadm force-resync does not: only a session that may drop \Recent moves them)
             await select.Inbox.OpenAsync(FolderAccess.ReadWrite);
             await select.DisconnectAsync(true);
         }
@@ -149,10 +265,15 @@ public sealed class MaildirStackTests(MailStack stack)
         await ProcessRunner.RunCheckedAsync("sievec", ["-c", stack.DovecotConfigFile, Path.Combine(sieve, "mailseal-sent.sieve")]);
         await ProcessRunner.RunCheckedAsync("chmod", ["-R", "a+rX", sieve, dir]);
         await ProcessRunner.RunCheckedAsync("chmod", ["a+rw", syslog.Path]);
-        await ProcessRunner.RunCheckedAsync("doveadm", ["-c", stack.DovecotConfigFile, "reload"]);
+        // a capability of the test's own, beside the imapsieve settings: a login that shows it gets
+        // the reloaded configuration (imapsieve_url would do too, but it also turns on per-user
+        // scripts, which need mailbox attributes)
+        string url = Path.Combine(confD, "91-test-reload-marker.conf");
+        await File.WriteAllTextAsync(url, $"imap_capability = +{ReloadMarker}\n");
+        await ProcessRunner.RunCheckedAsync("chmod", ["0644", url]);
+        await ReloadDovecotAsync(account, imapSieve: true);
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(2)); // the reloaded imap-login takes the new settings
             using var imap = await TestClients.ConnectImapAsync(stack.ImapPort, account.Email, account.Password);
             var sent = (await imap.GetFolder(imap.PersonalNamespaces[0]).CreateAsync("Sent", true))!;
             var message = new MimeMessage(new[] { MailboxAddress.Parse(account.Email) }, new[] { new MailboxAddress("Carol", "carol@example.org") }, "sent by a client", new TextPart("plain") { Text = "Hello Carol, " + marker + "\n" });
@@ -162,17 +283,15 @@ public sealed class MaildirStackTests(MailStack stack)
 
             string cur = Path.Combine(stack.MailRoot, account.Maildir, "Maildir", ".Sent", "cur");
             var deadline = DateTime.UtcNow.AddSeconds(60);
-            string? file = null;
-            while (DateTime.UtcNow < deadline)
+            var files = ReadFolder(cur);
+            while (!(files.Count == 1 && files[0].Contains("multipart/encrypted", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
             {
-                file = Directory.Exists(cur) ? Directory.GetFiles(cur).SingleOrDefault() : null;
-                if (file is not null && File.ReadAllText(file).Contains("multipart/encrypted", StringComparison.Ordinal))
-                    break;
                 await Task.Delay(250);
+                files = ReadFolder(cur);
             }
 
-            Assert.True(file is not null && File.ReadAllText(file).Contains("multipart/encrypted", StringComparison.Ordinal),
-                "Sent still holds plaintext after 60 s\nsyslog: " + string.Join('\n', syslog.Drain()) + "\n" + stack.TailLog(Harness.MailService.Dovecot));
+            Assert.True(files.Count == 1 && files[0].Contains("multipart/encrypted", StringComparison.Ordinal),
+                $"Sent holds {files.Count} file(s), not one encrypted message, after 60 s\nsyslog: " + string.Join('\n', syslog.Drain()) + "\n" + stack.TailLog(Harness.MailService.Dovecot));
             await sent.OpenAsync(FolderAccess.ReadOnly);
             var items = await sent.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate);
             var item = Assert.Single(items);
@@ -190,8 +309,238 @@ public sealed class MaildirStackTests(MailStack stack)
         finally
         {
             File.Delete(Path.Combine(confD, "90-mailseal-imapsieve.conf"));
-            await ProcessRunner.RunAsync("doveadm", ["-c", stack.DovecotConfigFile, "reload"]);
+            File.Delete(url);
+            await ReloadDovecotAsync(account, imapSieve: false);
         }
+    }
+
+    /// <summary>
+    /// The files of a cur/ directory, read. Polled while the tool commits, it may see both names
+    /// of one message (between the rename and the unlink, under Dovecot's lock) or a name that
+    /// is gone by the time it is read: both are states on the way, not results.
+    /// </summary>
+    private static List<string> ReadFolder(string cur)
+    {
+        var contents = new List<string>();
+        foreach (string file in Directory.Exists(cur) ? Directory.GetFiles(cur) : [])
+        {
+            try
+            {
+                contents.Add(File.ReadAllText(file));
+            }
+            catch (FileNotFoundException)
+            {
+                // renamed or unlinked since the listing; the next poll sees the new state
+            }
+        }
+
+        return contents;
+    }
+
+    private const string ReloadMarker = "X-MAILSEAL-TEST-RELOADED";
+
+    /// <summary>
+    /// doveadm reload, then wait (bounded) until a new login gets the reloaded configuration, with
+    /// or without the imapsieve settings as <paramref name="imapSieve"/> says: the test's conf.d
+    /// file that comes and goes with them adds <see cref="ReloadMarker"/> to the capabilities.
+    /// A fixed sleep after the reload is a guess that loses under load (a login 2 s after the
+    /// reload once got an imap process without imap_sieve, and the trigger never ran).
+    /// </summary>
+    private async Task ReloadDovecotAsync(MailAccount account, bool imapSieve)
+    {
+        await ProcessRunner.RunCheckedAsync("doveadm", ["-c", stack.DovecotConfigFile, "reload"]);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        string capabilities = string.Empty;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                capabilities = await LoginCapabilitiesAsync(account);
+                if (capabilities.Contains(ReloadMarker, StringComparison.Ordinal) == imapSieve)
+                    return;
+            }
+            catch (IOException)
+            {
+                // the reload restarts the listeners: try again
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail($"after doveadm reload, imap_sieve is still {(imapSieve ? "off" : "on")} after 60 s: {capabilities}\n" + stack.TailLog(Harness.MailService.Dovecot));
+    }
+
+    /// <summary>The tagged OK of an IMAP LOGIN, which carries the logged-in imap process's CAPABILITY list.</summary>
+    private async Task<string> LoginCapabilitiesAsync(MailAccount account)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await tcp.ConnectAsync(System.Net.IPAddress.Loopback, stack.ImapPort, cts.Token);
+        using var stream = tcp.GetStream();
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        await reader.ReadLineAsync(cts.Token); // greeting
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"a1 LOGIN \"{account.Email}\" \"{account.Password}\"\r\n"), cts.Token);
+        while (await reader.ReadLineAsync(cts.Token) is { } line)
+        {
+            if (line.StartsWith("a1 ", StringComparison.Ordinal))
+                return line;
+        }
+
+        throw new IOException("IMAP connection closed before the LOGIN reply");
+    }
+
+    [Fact]
+    public async Task As_the_mail_user_the_tool_asks_dovecot_for_the_maildir_and_resyncs_the_folder_it_changed()
+    {
+        var account = await stack.CreateAccountAsync($"resync-{Guid.NewGuid():N}"[..20] + "@" + MailStack.Domain);
+        string marker = "RESYNC-MARKER-" + Guid.NewGuid().ToString("N");
+        var uids = new List<UniqueId>();
+        using (var imap = await TestClients.ConnectImapAsync(stack.ImapPort, account.Email, account.Password))
+        {
+            // appended with \Seen: Dovecot stores them in cur/
+            for (int i = 0; i < 5; i++)
+            {
+                var message = new MimeMessage(new[] { new MailboxAddress("Alice", "alice@example.org") }, new[] { MailboxAddress.Parse(account.Email) }, $"new {i}", new TextPart("plain") { Text = $"{marker} {i}\n" });
+                uids.Add((await imap.Inbox.AppendAsync(new AppendRequest(message, MessageFlags.Seen)))!.Value);
+            }
+
+            await imap.DisconnectAsync(true);
+        }
+
+        string maildir = Path.Combine(stack.MailRoot, account.Maildir, "Maildir");
+        Assert.Equal(5, Directory.GetFiles(Path.Combine(maildir, "cur")).Length);
+
+        var run = await RunToolAsync(account, []);
+
+        // no --maildir, no --doveadm none: doveadm user (home, mail) and force-resync ran as vmail
+        // (a failing force-resync would be a warning on stderr)
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains("5 encrypted", run.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning", run.StandardError, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(Directory.GetFiles(Path.Combine(maildir, "new")));
+        using (var imap = await TestClients.ConnectImapAsync(stack.ImapPort, account.Email, account.Password))
+        {
+            await imap.Inbox.OpenAsync(FolderAccess.ReadOnly);
+            var items = await imap.Inbox.FetchAsync(0, -1, MessageSummaryItems.UniqueId);
+            Assert.Equal(uids, items.Select(i => i.UniqueId).ToList());
+            foreach (var item in items)
+            {
+                using var raw = await imap.Inbox.GetStreamAsync(item.UniqueId, string.Empty);
+                using var copy = new MemoryStream();
+                await raw.CopyToAsync(copy);
+                var decrypted = await ProcessRunner.RunAsync("gpg", ["--homedir", account.Key.GnupgHome, "--batch", "--quiet", "--decrypt"], Encoding.UTF8.GetString(copy.ToArray()));
+                Assert.True(decrypted.ExitCode == 0, decrypted.StandardError);
+                Assert.Contains(marker, decrypted.StandardOutput, StringComparison.Ordinal);
+            }
+        }
+
+        await AssertMarkerNowhereOnDiskAsync(account, marker);
+    }
+
+    [Fact]
+    public async Task The_timer_units_command_encrypts_every_users_sent_folder_and_a_second_run_changes_nothing()
+    {
+        var users = new List<MailAccount>();
+        string marker = "TIMER-MARKER-" + Guid.NewGuid().ToString("N");
+        for (int u = 0; u < 2; u++)
+        {
+            var account = await stack.CreateAccountAsync($"timer-{Guid.NewGuid():N}"[..20] + "@" + MailStack.Domain);
+            users.Add(account);
+            using var imap = await TestClients.ConnectImapAsync(stack.ImapPort, account.Email, account.Password);
+            var sent = (await imap.GetFolder(imap.PersonalNamespaces[0]).CreateAsync("Sent", true))!;
+            for (int i = 0; i < 3; i++)
+            {
+                var message = new MimeMessage(new[] { MailboxAddress.Parse(account.Email) }, new[] { new MailboxAddress("Carol", "carol@example.org") }, $"sent {i}", new TextPart("plain") { Text = $"{marker} {u} {i}\n" });
+                // with \Seen, as clients save Sent (without any flag it would wait in new/ for a SELECT)
+                await sent.AppendAsync(new AppendRequest(message, MessageFlags.Seen));
+            }
+
+            await imap.DisconnectAsync(true);
+        }
+
+        // the command and user of packaging/systemd/mailseal-maildir.service, as systemd would run it
+        // (no systemd here): only the configuration file is this run's (database: the accounts table)
+        string unit = await File.ReadAllTextAsync(Path.Combine(MailStack.RepositoryRoot, "packaging", "systemd", "mailseal-maildir.service"));
+        string[] command = UnitValue(unit, "ExecStart").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string user = UnitValue(unit, "User");
+        Assert.Equal("/usr/bin/mailseal-maildir", command[0]);
+        string tools = await stack.ToolsDirectoryAsync();
+        string dir = Path.Combine(stack.TempDirectory, "maildir-timer");
+        Directory.CreateDirectory(Path.Combine(dir, "keys"));
+        string config = Path.Combine(dir, "mailseal.conf");
+        await File.WriteAllTextAsync(config, $"key_dir = {dir}/keys\ndatabase = {stack.ReaderConnectionString}\nsyslog_socket = {dir}/no-syslog\n[maildir]\ndovecot_config = {stack.DovecotConfigFile}\n");
+        await ProcessRunner.RunCheckedAsync("chmod", ["-R", "a+rX", dir]);
+        await MailUserReadsDovecotConfigAsync();
+        string[] run = ["-u", user, "--", Path.Combine(tools, "mailseal-maildir"), .. command[1..], "--config", config];
+
+        var first = await ProcessRunner.RunAsync("runuser", run, timeout: TimeSpan.FromMinutes(10));
+
+        Assert.True(first.ExitCode == 0, first.Output);
+        Assert.Equal(string.Empty, first.StandardOutput); // --quiet
+        var state = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var account in users)
+        {
+            string sentDir = Path.Combine(stack.MailRoot, account.Maildir, "Maildir", ".Sent");
+            Assert.Empty(Directory.GetFiles(Path.Combine(sentDir, "new")));
+            var files = Directory.GetFiles(Path.Combine(sentDir, "cur"));
+            Assert.Equal(3, files.Length);
+            foreach (string file in files)
+            {
+                string stored = await File.ReadAllTextAsync(file);
+                var decrypted = await ProcessRunner.RunAsync("gpg", ["--homedir", account.Key.GnupgHome, "--batch", "--quiet", "--decrypt"], stored);
+                Assert.True(decrypted.ExitCode == 0, decrypted.StandardError);
+                Assert.Contains(marker, decrypted.StandardOutput, StringComparison.Ordinal);
+            }
+
+            state[account.Email] = FolderState(sentDir);
+            await AssertMarkerNowhereOnDiskAsync(account, marker);
+        }
+
+        var second = await ProcessRunner.RunAsync("runuser", run, timeout: TimeSpan.FromMinutes(10));
+
+        Assert.True(second.ExitCode == 0, second.Output);
+        foreach (var account in users)
+            Assert.Equal(state[account.Email], FolderState(Path.Combine(stack.MailRoot, account.Maildir, "Maildir", ".Sent")));
+    }
+
+    [Fact]
+    public async Task A_mail_user_that_cannot_read_dovecots_configuration_is_told_what_to_do_in_one_line()
+    {
+        var account = await stack.CreateAccountAsync($"noconf-{Guid.NewGuid():N}"[..20] + "@" + MailStack.Domain);
+        string tools = await stack.ToolsDirectoryAsync();
+        string dir = Path.Combine(stack.TempDirectory, "maildir-tool");
+        Directory.CreateDirectory(dir);
+        string config = Path.Combine(dir, "empty.conf");
+        await File.WriteAllTextAsync(config, string.Empty);
+        await ProcessRunner.RunCheckedAsync("chmod", ["-R", "a+rX", dir]);
+
+        // vmail without its supplementary groups: not in group dovecot, as before the admin adds it
+        var run = await ProcessRunner.RunAsync("setpriv", [
+            "--reuid", MailStack.VmailUser, "--regid", MailStack.VmailUser, "--clear-groups", "--",
+            Path.Combine(tools, "mailseal-maildir"), "encrypt", "--config", config, "--user", account.Email,
+            "--dovecot-config", stack.DovecotConfigFile, "--syslog-socket", Path.Combine(dir, "no-syslog")]);
+
+        Assert.True(run.ExitCode == 75, run.Output);
+        string[] lines = run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, run.StandardError);
+        Assert.Contains("cannot read Dovecot's configuration", lines[0], StringComparison.Ordinal);
+        Assert.Contains("docs/maildir.md", lines[0], StringComparison.Ordinal);
+    }
+
+    private static string UnitValue(string unit, string name) =>
+        unit.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..];
+
+    /// <summary>Every file of a Maildir folder's cur/ and new/ with its size, mtime and content hash, and the uidlist.</summary>
+    private static string FolderState(string folder)
+    {
+        var sb = new StringBuilder();
+        foreach (string file in Directory.GetFiles(Path.Combine(folder, "cur")).Concat(Directory.GetFiles(Path.Combine(folder, "new"))).Order(StringComparer.Ordinal))
+            sb.Append(file).Append(' ').Append(File.GetLastWriteTimeUtc(file).Ticks).Append(' ').Append(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)))).Append('\n');
+        sb.Append(File.ReadAllText(Path.Combine(folder, "dovecot-uidlist")));
+        return sb.ToString();
     }
 
     private sealed record MessageState(string Flags, string Keywords, DateTimeOffset? InternalDate, string MessageId);
@@ -253,7 +602,12 @@ public sealed class MaildirStackTests(MailStack stack)
         return result;
     }
 
-    /// <summary>The published tool run as the mail user, with a key folder it can read and the harness's Dovecot config.</summary>
+    /// <summary>
+    /// The published tool run as the mail user, with a key folder it can read and the harness's
+    /// Dovecot config, wired as docs/maildir.md tells the admin: the mail user in group dovecot
+    /// (reads conf.d), dovecot/10-mailseal-maildir.conf applied (auth-userdb open to its group),
+    /// so the tool asks doveadm for the Maildir and runs force-resync itself.
+    /// </summary>
     private async Task<ProcessResult> RunToolAsync(MailAccount account, string[] extra)
     {
         string tools = await stack.ToolsDirectoryAsync();
@@ -265,19 +619,20 @@ public sealed class MaildirStackTests(MailStack stack)
         if (!File.Exists(config))
             await File.WriteAllTextAsync(config, string.Empty);
         await ProcessRunner.RunCheckedAsync("chmod", ["-R", "a+rX", dir]);
-        // doveadm and doveconf, run as the mail user, read Dovecot's configuration, which
-        // postfix/apply.sh installs 0640 root:dovecot: the mail user belongs to group dovecot
-        // (docs/maildir.md says so for the admin).
-        await ProcessRunner.RunCheckedAsync("usermod", ["-a", "-G", "dovecot", MailStack.VmailUser]);
+        await MailUserReadsDovecotConfigAsync();
         return await ProcessRunner.RunAsync("runuser", [
             "-u", MailStack.VmailUser, "--", Path.Combine(tools, "mailseal-maildir"), "encrypt", "--config", config,
             "--user", account.Email, "--key-dir", keys, "--dovecot-config", stack.DovecotConfigFile,
-            // The harness's auth-userdb socket (0666) refuses a non-root doveadm's userdb lookups
-            // ("userdb reply doesn't contain uid"), so the Maildir is given and the run makes no
-            // Dovecot call: this shows Dovecot reading the result with no force-resync at all.
-            "--maildir", Path.Combine(stack.MailRoot, account.Maildir, "Maildir"), "--doveadm", "none",
             "--syslog-socket", Path.Combine(dir, "no-syslog"), .. extra], timeout: TimeSpan.FromMinutes(10));
     }
+
+    /// <summary>
+    /// doveadm, run as the mail user, reads Dovecot's configuration, which postfix/apply.sh
+    /// installs 0640 root:dovecot: the mail user belongs to group dovecot (docs/maildir.md says
+    /// so for the admin).
+    /// </summary>
+    private static Task MailUserReadsDovecotConfigAsync() =>
+        ProcessRunner.RunCheckedAsync("usermod", ["-a", "-G", "dovecot", MailStack.VmailUser]);
 
     private async Task AssertMarkerNowhereOnDiskAsync(MailAccount account, string marker)
     {
