@@ -36,8 +36,9 @@ esac
   "$p/mailseal-pgsql-mailboxes.cf" "$p/mailseal-pgsql-aliases.cf" \
   "$p/mailseal-virtual-lmtp.postconf" "$p/mailseal-tls.postconf" \
   "$p/mailseal-submission.postconf" "$encrypt" "$p/mailseal-policy.postconf"
-# Dovecot: Maildir, SQL auth (and the SASL socket for Postfix), LMTP, TLS.
+# Dovecot: Maildir, SQL auth (and the SASL socket for Postfix), LMTP, TLS, and the userdb
+# socket for mailseal-maildir running as the mail user.
 "$apply" --vars "$vars" "$dovecot_dir" \
   "$d/10-mailseal-mail.conf" "$d/10-mailseal-auth.conf" "$d/20-mailseal-lmtp.conf" \
-  "$d/10-mailseal-ssl.conf" "$d/mailseal-sql.conf.ext"
+  "$d/10-mailseal-ssl.conf" "$d/mailseal-sql.conf.ext" "$d/10-mailseal-maildir.conf"
 echo "configure.sh: applied the $route route to $postfix_dir and $dovecot_dir"
