@@ -27,7 +27,7 @@ else
     dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-sieve
     postgresql spamassassin spamd spamc unbound swaks libnet-ssleay-perl
     lintian debhelper dpkg-dev libsodium23 gpg-wks-client postgrey db-util libsqlite3-0 postfix-policyd-spf-python
-    iproute2 procps ca-certificates
+    iproute2 procps ca-certificates python3
     groff-base man-db
   )
 fi

@@ -75,6 +75,43 @@ public sealed class HostileInputToolTests(ToolKeys keys) : IClassFixture<ToolKey
     }
 
     [Theory]
+    [InlineData("bob@mä\u00ADil.example")] // a soft hyphen: UTS #46 drops it, leaving the local mäil.example
+    [InlineData("bob@mä\u200Bil.example")] // a zero-width space
+    [InlineData("bob@\u2603.example")] // a symbol, valid in IDNA 2003 only
+    [InlineData("bob@ma\u0308il.example")] // a decomposed ä (NFC would compose it)
+    public async Task A_domain_that_fails_idna_is_a_4_3_5_tempfail_never_plaintext(string escaped)
+    {
+        string recipient = System.Text.RegularExpressions.Regex.Unescape(escaped);
+        var r = await ToolProcess.RunToolAsync([.. Base, "--local-domains", "mäil.example", "--", recipient], Message);
+        AssertOneLineFailure(r, "4.3.5");
+    }
+
+    /// <summary>
+    /// Postfix (smtputf8_enable = yes) casefolds before it compares: to it bob@faß.example is
+    /// bob@fass.example, delivered to that mailbox (postmap -q shows it; the E2E test sends it).
+    /// Before the fix Mailseal read faß.example as xn--fa-hia.example, "not local", and passed
+    /// the message in plaintext.
+    /// </summary>
+    [Theory]
+    [InlineData("bob@faß.example")]
+    [InlineData("bob@FAẞ.example")]
+    [InlineData("Boß@fass.example")]
+    public async Task A_spelling_postfix_folds_to_a_local_domain_is_encrypted_to_the_key_of_the_address_it_delivers_to(string recipient)
+    {
+        var keyFile = Path.Combine(keys.KeyDir, recipient.StartsWith("Bo", StringComparison.Ordinal) && recipient[2] == 'ß' ? "boss@fass.example.asc" : "bob@fass.example.asc");
+        if (!File.Exists(keyFile))
+            File.Copy(Path.Combine(keys.KeyDir, "alice@example.org.asc"), keyFile);
+        AssertEncryptedWithoutMarker(await ToolProcess.RunToolAsync([.. Base, "--local-domains", "fass.example", "--", recipient], Message));
+    }
+
+    [Fact]
+    public async Task A_folded_spelling_of_a_local_domain_without_a_key_is_deferred_not_passed()
+    {
+        var r = await ToolProcess.RunToolAsync([.. Base, "--local-domains", "fass.example", "--", "carol@faß.example"], Message);
+        AssertOneLineFailure(r, "4.7.5", "no key for carol@xn--fa-hia.example");
+    }
+
+    [Theory]
     [InlineData("fifo")]
     [InlineData("stdin")]
     [InlineData("zero")]

@@ -179,6 +179,73 @@ public sealed class PipeToolTests : IDisposable
         Assert.DoesNotContain("MARKER-7f3a9c", got, StringComparison.Ordinal);
     }
 
+    private void InstallKey(string name)
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "keys"));
+        File.Copy(Path.Combine(RepositoryRoot(), "examples", "keys", "alice@example.org.asc"), Path.Combine(_dir, "keys", name), overwrite: true);
+    }
+
+    private void OfferSmtpUtf8() =>
+        File.WriteAllText(_sendmail, File.ReadAllText(_sendmail).Replace("250-stub\\r\\n", "250-stub\\r\\n250-SMTPUTF8\\r\\n", StringComparison.Ordinal));
+
+    [Theory]
+    [InlineData("From: carol@example.com\rTo: alice@example.org\rSubject: s\r\rMARKER-7f3a9c body\r")]
+    [InlineData("From: carol@example.com\nSubject: s\nX-Note: a\rMARKER-7f3a9c body\n\nbody\n")]
+    public async Task Bare_cr_line_ends_are_encrypted_with_no_body_text_in_the_clear(string message)
+    {
+        // issue #10 case 1 through mailseal-pipe: a CR-aware reader would show the marker as body text.
+        InstallKey("alice@example.org.asc");
+        var (exit, _, stderr) = await RunAsync(message, "-f", "carol@example.com", "--", "alice@example.org");
+        Assert.True(exit == 0, stderr);
+        string got = File.ReadAllText(_got);
+        Assert.Contains("-----BEGIN PGP MESSAGE-----", got, StringComparison.Ordinal);
+        Assert.DoesNotContain("MARKER-7f3a9c", got, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("base64")]
+    [InlineData("checksum-and-comment")]
+    public async Task Plaintext_dressed_as_ciphertext_is_encrypted_not_passed(string kind)
+    {
+        // issue #10 case 4 through mailseal-pipe: armor that decodes to no encrypted message is plaintext.
+        InstallKey("alice@example.org.asc");
+        string secret = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes("MARKER-7f3a9c the plan is on"));
+        string armor = kind == "base64"
+            ? "-----BEGIN PGP MESSAGE-----\n\n" + secret + "\n-----END PGP MESSAGE-----\n"
+            : "-----BEGIN PGP MESSAGE-----\nComment: MARKER-7f3a9c meet at noon\n\n=abcd\n-----END PGP MESSAGE-----\n";
+        var (exit, _, stderr) = await RunAsync("From: carol@example.com\nSubject: s\n\n" + armor, "-f", "carol@example.com", "--", "alice@example.org");
+        Assert.True(exit == 0, stderr);
+        string got = File.ReadAllText(_got);
+        Assert.Contains("multipart/encrypted", got, StringComparison.Ordinal);
+        Assert.DoesNotContain("MARKER-7f3a9c", got, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, got, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("bob@mä\u00ADil.example")]
+    [InlineData("bob@\u2603.example")]
+    public async Task A_domain_that_fails_idna_is_one_4_3_5_line_and_tempfail(string recipient)
+    {
+        var (exit, stdout, stderr) = await RunAsync(Message, "-f", "carol@example.com", "--", recipient);
+        Assert.Equal(75, exit);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("4.3.5 mailseal-pipe: ", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_got));
+    }
+
+    [Fact]
+    public async Task A_spelling_postfix_casefolds_finds_the_key_of_the_address_postfix_delivers_to()
+    {
+        // Postfix (smtputf8_enable = yes) delivers bob@faß.example to bob@fass.example's mailbox.
+        InstallKey("bob@fass.example.asc");
+        OfferSmtpUtf8();
+        var (exit, _, stderr) = await RunAsync("From: carol@example.com\nSubject: s\n\nMARKER-7f3a9c\n", "-f", "carol@example.com", "--", "bob@faß.example");
+        Assert.True(exit == 0, stderr);
+        string got = File.ReadAllText(_got);
+        Assert.Contains("-----BEGIN PGP MESSAGE-----", got, StringComparison.Ordinal);
+        Assert.DoesNotContain("MARKER-7f3a9c", got, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_key_file_that_is_a_fifo_is_one_line_and_tempfail_at_once()
     {

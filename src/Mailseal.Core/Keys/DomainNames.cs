@@ -90,6 +90,12 @@ public static class DomainNames
             }
         }
 
+        if (FirstDisallowed(text) is { } disallowed)
+        {
+            error = string.Create(CultureInfo.InvariantCulture, $"the domain holds U+{disallowed:X4} ({Rune.GetUnicodeCategory(new Rune(disallowed))}), which IDNA 2008 does not allow in a domain name");
+            return false;
+        }
+
         string result;
         try
         {
@@ -117,6 +123,59 @@ public static class DomainNames
         ascii = result;
         error = null;
         return true;
+    }
+
+    /// <summary>
+    /// The form Postfix compares <paramref name="ascii"/> (a domain <see cref="TryNormalize"/>
+    /// returned) in: the full case folding of its U-label form (<see cref="CaseFolding"/>).
+    /// <c>faß.example</c> and <c>fass.example</c> have one key, as they are one domain to Postfix.
+    /// </summary>
+    internal static string FoldKey(string ascii) => CaseFolding.Fold(ToUnicode(ascii));
+
+    /// <summary>
+    /// The first code point (beyond ASCII, whose rules IdnMapping's STD3 check applies) that
+    /// cannot be in an IDNA 2008 label, or null. Only letters, combining marks and decimal digits
+    /// are allowed: format characters (soft hyphen, zero-width space and joiners, bidi controls),
+    /// default-ignorable code points (variation selectors, Hangul fillers), spaces, symbols,
+    /// punctuation, other numbers, private-use, unassigned and unpaired surrogate code points are
+    /// not. UTS #46 drops some of these (a soft hyphen inside <c>mä&#xAD;il.example</c> leaves
+    /// <c>mäil.example</c>, which is what other software then delivers to) and maps others, with
+    /// tables the tools do not carry without ICU; refusing them keeps "not local" from being a
+    /// guess. Mixed scripts are not refused: IDNA 2008 leaves that to registries, and such a
+    /// domain is one name like any other.
+    /// </summary>
+    private static int? FirstDisallowed(string text)
+    {
+        foreach (Rune r in text.EnumerateRunes())
+        {
+            if (r.IsAscii)
+            {
+                continue;
+            }
+
+            if (r.Value is 0x034F or (>= 0x180B and <= 0x180F) or (>= 0xFE00 and <= 0xFE0F) or (>= 0xE0100 and <= 0xE01EF)
+                or 0x115F or 0x1160 or 0x3164 or 0xFFA0 or 0xFFFD)
+            {
+                return r.Value; // default-ignorable (or a replacement character: an unpaired surrogate)
+            }
+
+            switch (Rune.GetUnicodeCategory(r))
+            {
+                case UnicodeCategory.LowercaseLetter:
+                case UnicodeCategory.UppercaseLetter:
+                case UnicodeCategory.TitlecaseLetter:
+                case UnicodeCategory.ModifierLetter:
+                case UnicodeCategory.OtherLetter:
+                case UnicodeCategory.NonSpacingMark:
+                case UnicodeCategory.SpacingCombiningMark:
+                case UnicodeCategory.DecimalDigitNumber:
+                    continue;
+                default:
+                    return r.Value;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

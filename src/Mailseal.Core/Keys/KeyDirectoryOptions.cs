@@ -46,13 +46,21 @@ public sealed record KeyDirectoryOptions
         return new KeyDirectoryOptions { LocalDomains = settings.LocalDomains, RecipientDelimiter = settings.RecipientDelimiter };
     }
 
-    /// <summary>True when <paramref name="domain"/> is one of <see cref="LocalDomains"/>, both read through <see cref="DomainNames"/> (U-label or A-label, any case).</summary>
+    /// <summary>
+    /// True when <paramref name="domain"/> is one of <see cref="LocalDomains"/>, both read through
+    /// <see cref="DomainNames"/> (U-label or A-label, any case), or when the two are one domain to
+    /// Postfix, which compares full case foldings (<c>faß.example</c> is <c>fass.example</c>):
+    /// whatever Postfix delivers to a local domain is local here too.
+    /// </summary>
     internal bool IsLocalDomain(string domain)
     {
         string wanted = Comparable(domain);
+        string wantedFold = DomainNames.FoldKey(wanted);
         foreach (string d in LocalDomains)
         {
-            if (string.Equals(Comparable(d), wanted, StringComparison.Ordinal))
+            string local = Comparable(d);
+            if (string.Equals(local, wanted, StringComparison.Ordinal)
+                || string.Equals(DomainNames.FoldKey(local), wantedFold, StringComparison.Ordinal))
             {
                 return true;
             }

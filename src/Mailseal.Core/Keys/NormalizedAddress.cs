@@ -17,7 +17,9 @@ public sealed record NormalizedAddress(string LocalPart, string? Extension, stri
     /// Postfix does for its own tables (a key for <c>bob+lists@</c> may exist on purpose). For
     /// an internationalised domain the A-label spellings come first, then the same names with
     /// the U-label domain (<c>bob@mäil.example</c>), so a key file or users row written either
-    /// way is found.
+    /// way is found. Last, when the address has a character whose full case folding differs
+    /// from its lower case (<c>ß</c>, <c>ſ</c>, ...), the folded spellings: the address Postfix
+    /// looks up and delivers to (<c>bob@fass.example</c> for <c>bob@faß.example</c>).
     /// </summary>
     public IReadOnlyList<string> Candidates
     {
@@ -25,13 +27,39 @@ public sealed record NormalizedAddress(string LocalPart, string? Extension, stri
         {
             string[] ascii = Extension is null ? [Address] : [FullAddress, Address];
             string unicode = DomainNames.ToUnicode(Domain);
-            if (string.Equals(unicode, Domain, StringComparison.Ordinal))
+            var names = new List<string>(ascii);
+            if (!string.Equals(unicode, Domain, StringComparison.Ordinal))
             {
-                return ascii;
+                names.AddRange(Extension is null ? [LocalPart + "@" + unicode] : [LocalPart + Extension + "@" + unicode, LocalPart + "@" + unicode]);
             }
 
-            string local = LocalPart + "@" + unicode;
-            return Extension is null ? [.. ascii, local] : [.. ascii, LocalPart + Extension + "@" + unicode, local];
+            // Lower-cased after folding, as every key file name is (folding maps Cherokee to upper case).
+            string foldedDomain = CaseFolding.Fold(unicode).ToLowerInvariant();
+            string foldedLocal = CaseFolding.Fold(LocalPart).ToLowerInvariant();
+            string? foldedExtension = Extension is null ? null : CaseFolding.Fold(Extension).ToLowerInvariant();
+            if (!string.Equals(foldedDomain, unicode, StringComparison.Ordinal)
+                || !string.Equals(foldedLocal, LocalPart, StringComparison.Ordinal)
+                || !string.Equals(foldedExtension, Extension, StringComparison.Ordinal))
+            {
+                var domains = new List<string>(2);
+                if (DomainNames.TryNormalize(foldedDomain, out string? foldedAscii, out _))
+                {
+                    domains.Add(foldedAscii);
+                }
+
+                domains.Add(foldedDomain);
+                foreach (string d in domains)
+                {
+                    if (foldedExtension is not null)
+                    {
+                        names.Add(foldedLocal + foldedExtension + "@" + d);
+                    }
+
+                    names.Add(foldedLocal + "@" + d);
+                }
+            }
+
+            return names.Distinct(StringComparer.Ordinal).ToList();
         }
     }
 

@@ -112,10 +112,15 @@ public sealed partial class Reinjector
                     Expect(await smtp.CommandAsync(command, cancellationToken).ConfigureAwait(false), 250, "XFORWARD");
             }
 
-            string mail = $"MAIL FROM:<{sender}>";
+            // An address whose only non-ASCII part is its domain goes as the domain's A-label
+            // (RFC 5890: the same name), so the copy needs no SMTPUTF8. Postfix keeps a message
+            // queued with SMTPUTF8 as needing it all the way, and its LMTP client then bounces it
+            // ("SMTPUTF8 is required, but was not offered") at Dovecot 2.3, which offers none.
+            string envelopeSender = AsciiDomain(sender);
+            string mail = $"MAIL FROM:<{envelopeSender}>";
             if (eightBit && extensions.Contains("8BITMIME"))
                 mail += " BODY=8BITMIME";
-            if (!IsAscii(sender) || recipients.Any(r => !IsAscii(r)))
+            if (!IsAscii(envelopeSender) || recipients.Any(r => !IsAscii(AsciiDomain(r))))
             {
                 if (!extensions.Contains("SMTPUTF8"))
                     throw new ReinjectionException("an address is not ASCII and the server does not offer SMTPUTF8");
@@ -128,7 +133,7 @@ public sealed partial class Reinjector
 
             Expect(await smtp.CommandAsync(mail, cancellationToken).ConfigureAwait(false), 250, "MAIL FROM");
             foreach (string rcpt in recipients)
-                Expect(await smtp.CommandAsync($"RCPT TO:<{rcpt}>{(passDsn ? dsn!.RecipientParameters(rcpt) : string.Empty)}", cancellationToken).ConfigureAwait(false), 250, $"RCPT TO:<{rcpt}>", alsoOk: 251);
+                Expect(await smtp.CommandAsync($"RCPT TO:<{AsciiDomain(rcpt)}>{(passDsn ? dsn!.RecipientParameters(rcpt) : string.Empty)}", cancellationToken).ConfigureAwait(false), 250, $"RCPT TO:<{rcpt}>", alsoOk: 251);
             Expect(await smtp.CommandAsync("DATA", cancellationToken).ConfigureAwait(false), 354, "DATA");
 
             await using var body = new DotStuffingStream(channel.Writer);
@@ -192,6 +197,15 @@ public sealed partial class Reinjector
     }
 
     private static bool IsAscii(string s) => s.All(c => c < 0x80);
+
+    /// <summary><paramref name="address"/> with its domain as an A-label when the local part is ASCII and the domain is a domain name; otherwise as it is.</summary>
+    private static string AsciiDomain(string address)
+    {
+        int at = address.LastIndexOf('@');
+        if (at <= 0 || IsAscii(address) || !IsAscii(address[..at]))
+            return address;
+        return Core.Keys.DomainNames.TryNormalize(address[(at + 1)..], out string? ascii, out _) ? address[..(at + 1)] + ascii : address;
+    }
 
     private static string? QueueIdFrom(SmtpReply reply)
     {

@@ -35,6 +35,47 @@ public sealed class DomainNamesTests
         Assert.False(string.IsNullOrEmpty(error));
     }
 
+    /// <summary>
+    /// Code points IDNA 2008 does not allow in a label (issue #10: a domain that fails IDNA is a
+    /// tempfail, never "not local"). Several are dropped or mapped by UTS #46, so other software
+    /// reads the domain as another one (a soft hyphen inside mäil.example leaves mäil.example).
+    /// </summary>
+    [Theory]
+    [InlineData("mä\u00ADil.example")] // soft hyphen (UTS #46: ignored)
+    [InlineData("mä\u200Bil.example")] // zero-width space
+    [InlineData("mä\u200Cil.example")] // zero-width non-joiner
+    [InlineData("mä\u200Dil.example")] // zero-width joiner
+    [InlineData("mä\u2060il.example")] // word joiner
+    [InlineData("mä\uFEFFil.example")] // byte order mark
+    [InlineData("mä\u202Eil.example")] // right-to-left override
+    [InlineData("mä\u034Fil.example")] // combining grapheme joiner
+    [InlineData("mä\uFE0Fil.example")] // variation selector 16
+    [InlineData("mä\u3164il.example")] // Hangul filler
+    [InlineData("mä\u2028il.example")] // line separator
+    [InlineData("mä\u00A0il.example")] // no-break space
+    [InlineData("\u2603.example")] // snowman: a symbol, valid in IDNA 2003 only
+    [InlineData("mäil\u00B2.example")] // superscript two (UTS #46 maps it to 2)
+    [InlineData("mä\u2164il.example")] // Roman numeral five (a letter number)
+    [InlineData("mä\uE000il.example")] // private use
+    [InlineData("mä\u0378il.example")] // unassigned
+    [InlineData("mä\uD800il.example")] // an unpaired surrogate
+    [InlineData("mä!il.example")]
+    [InlineData("mä\u00B7il.example")] // middle dot, outside its one allowed context
+    public void Refuses_code_points_idna_2008_disallows(string escaped)
+    {
+        string domain = System.Text.RegularExpressions.Regex.Unescape(escaped);
+        Assert.False(DomainNames.TryNormalize(domain, out string? ascii, out string? error), $"{escaped} normalised to {ascii}");
+        Assert.False(string.IsNullOrEmpty(error));
+        Assert.Equal("4.3.5", Assert.Throws<Mailseal.Core.Cli.MailsealException>(() => EnvelopeRecipients.Validate(["bob@" + domain])).EnhancedStatusCode);
+    }
+
+    [Theory]
+    [InlineData("пример.example", "xn--e1afmkfd.example")] // Cyrillic
+    [InlineData("münchen-straße.example", "xn--mnchen-strae-v9a90b.example")]
+    [InlineData("mixedпример.example", "xn--mixed-3weu6azakd.example")] // mixed scripts: a registry's concern, not IDNA's
+    public void Letters_of_any_script_are_kept(string domain, string expected) =>
+        Assert.Equal(expected, DomainNames.Normalize(domain));
+
     [Fact]
     public void The_unicode_form_is_the_way_back() =>
         Assert.Equal("mäil.example", DomainNames.ToUnicode(DomainNames.Normalize("MÄIL.example")));

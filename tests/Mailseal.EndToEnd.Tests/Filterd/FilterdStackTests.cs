@@ -410,6 +410,44 @@ public sealed class FilterdStackTests : IAsyncLifetime
         return all;
     }
 
+    /// <summary>
+    /// Issue #10 case 3 through filterd: an SMTPUTF8 session to a U-label address, the account
+    /// and its key in the accounts table under the A-label (as mailseal-admin stores them). Postfix's
+    /// smtp client hands filterd the recipient as the client wrote it (filterd offers SMTPUTF8);
+    /// filterd finds the key under the A-label and Dovecot stores ciphertext. A domain that fails
+    /// IDNA gets a 4.3.5 from filterd and stays queued.
+    /// </summary>
+    [Fact]
+    public async Task Mail_to_a_unicode_domain_over_smtputf8_is_stored_encrypted_and_a_domain_failing_idna_stays_queued()
+    {
+        var local = $"idn-{Guid.NewGuid():N}"[..16];
+        var bob = await _stack.CreateAccountAsync($"{local}@xn--mil-qla.example");
+        var recipient = $"{local}@MÄIL.example";
+        await _stack.ApplyPostfixFragmentAsync("tests/Mailseal.EndToEnd.Tests/TestData/postfix/smtputf8-idn.postconf", new Dictionary<string, string>
+        {
+            ["IDN_DOMAINS"] = "mäil.example, xn--mil-qla.example",
+            ["IDN_MAILBOXES"] = $"{local}@mäil.example=ok",
+        });
+        var body = $"unicode domain through filterd {Guid.NewGuid():N}";
+        var queueId = await SendRawAsync("client.example.org", $"MAIL FROM:<{Outside}> SMTPUTF8", [$"RCPT TO:<{recipient}>"], MailStack.BuildMessage(Outside, recipient, "idn", body));
+
+        var stored = Text(Assert.Single(await _stack.WaitForMessagesAsync(bob, 1, TimeSpan.FromSeconds(90))));
+        Assert.DoesNotContain(body, stored, StringComparison.Ordinal);
+        Assert.Contains(body, await DecryptAsync(bob.Key, stored), StringComparison.Ordinal);
+        var handed = await WaitForLogLineAsync(l => l.Contains(queueId + ":", StringComparison.Ordinal) && l.Contains($"relay=127.0.0.1[127.0.0.1]:{_filterdPort}", StringComparison.Ordinal));
+        Assert.Contains($"to=<{recipient}>", handed, StringComparison.Ordinal);
+        Assert.Contains("status=sent", handed, StringComparison.Ordinal);
+        await _stack.WaitForSettledDeliveriesAsync(bob.Email, 1, TimeSpan.FromSeconds(90));
+
+        var bad = "bob@mä\u00ADil.example"; // a soft hyphen: UTS #46 drops it, so to other software this is mäil.example
+        var badBody = $"soft hyphen {Guid.NewGuid():N}";
+        var badId = await SendRawAsync("client.example.org", $"MAIL FROM:<{Outside}> SMTPUTF8", [$"RCPT TO:<{bad}>"], MailStack.BuildMessage(Outside, bad, "bad idna", badBody));
+        var deferred = await WaitForLogLineAsync(l => l.Contains(badId + ":", StringComparison.Ordinal) && l.Contains("status=deferred", StringComparison.Ordinal));
+        Assert.Contains("4.3.5", deferred, StringComparison.Ordinal);
+        Assert.DoesNotContain(_sink.Messages, m => m.Data.Contains(badBody, StringComparison.Ordinal));
+        await ProcessRunner.RunCheckedAsync("postsuper", ["-c", _stack.PostfixConfigDirectory, "-d", badId]);
+    }
+
     private Task ApplyFilterdFragmentAsync() =>
         _stack.ApplyPostfixFragmentAsync("postfix/mailseal-filterd.postconf", new Dictionary<string, string>
         {

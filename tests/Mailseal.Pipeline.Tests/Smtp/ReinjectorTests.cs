@@ -39,6 +39,26 @@ public class ReinjectorTests
     }
 
     [Fact]
+    public async Task A_unicode_domain_with_an_ascii_local_part_goes_as_its_a_label_without_smtputf8()
+    {
+        // Postfix keeps a copy queued with SMTPUTF8 as needing it, and its LMTP client bounces it
+        // at Dovecot 2.3 (no SMTPUTF8 offered); the A-label is the same domain (RFC 5890).
+        await using var server = new FakeSmtpServer();
+        await Smtp(server).SendAsync("alice@bücher.example", ["bob@MÄIL.example", "jörg@mäil.example"], Writes("x\n"), eightBit: true, CancellationToken.None);
+        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("MAIL FROM:<alice@xn--bcher-kva.example> BODY=8BITMIME SMTPUTF8", server.Commands); // jörg needs it
+        Assert.Contains("RCPT TO:<bob@xn--mil-qla.example>", server.Commands);
+        // the fake server reads each byte as one Latin-1 character
+        Assert.Contains(System.Text.Encoding.Latin1.GetString(System.Text.Encoding.UTF8.GetBytes("RCPT TO:<jörg@mäil.example>")), server.Commands);
+
+        await using var ascii = new FakeSmtpServer();
+        await Smtp(ascii).SendAsync("", ["bob@mäil.example"], Writes("x\n"), eightBit: true, CancellationToken.None);
+        await ascii.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("MAIL FROM:<> BODY=8BITMIME", ascii.Commands);
+        Assert.Contains("RCPT TO:<bob@xn--mil-qla.example>", ascii.Commands);
+    }
+
+    [Fact]
     public async Task Dsn_parameters_go_on_mail_and_each_rcpt_when_the_server_offers_dsn()
     {
         await using var server = new FakeSmtpServer(ehloExtensions: "250-PIPELINING\r\n250-DSN\r\n250 8BITMIME");
