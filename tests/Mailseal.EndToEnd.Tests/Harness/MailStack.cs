@@ -651,7 +651,7 @@ public sealed class MailStack : IAsyncLifetime
         TestClients.QueryDnsAsync(DnsPort, name, type, ct);
 
     /// <summary>
-    /// The published native tools (tools/publish.sh: <c>mailseal</c> and its links), copied once
+    /// The published native tools (tools/publish.sh: <c>mailseal-encrypt</c>, <c>mailseal</c> and its links, ...), copied once
     /// per run into a world-readable directory of this run so Postfix's pipe user can run them.
     /// </summary>
     /// <returns>The directory holding <c>mailseal-encrypt</c>, <c>mailseal-pipe</c>, ...</returns>
