@@ -36,11 +36,12 @@ public sealed class ToolKeys : IAsyncLifetime
         var list = Encoding.ASCII.GetString((await Gpg(["--list-keys", "--with-colons", "alice@example.org"])).Stdout);
         AliceFingerprint = list.Split('\n').First(l => l.StartsWith("fpr:", StringComparison.Ordinal)).Split(':')[9];
 
-        // Expired: made "in 2020" with a one-day lifetime.
-        await Gpg(["--faked-system-time", "20200101T000000", "--quick-gen-key", "Old <old@example.org>", "ed25519", "sign", "1d"]);
+        // Expired: made "in 2020" with a one-day lifetime. The faked clock runs on: a primary key
+        // made across a second boundary is a second younger than its subkey, a "time conflict".
+        await Gpg(["--faked-system-time", "20200101T000000", "--ignore-time-conflict", "--quick-gen-key", "Old <old@example.org>", "ed25519", "sign", "1d"]);
         var oldFpr = Encoding.ASCII.GetString((await Gpg(["--list-keys", "--with-colons", "old@example.org"])).Stdout)
             .Split('\n').First(l => l.StartsWith("fpr:", StringComparison.Ordinal)).Split(':')[9];
-        await Gpg(["--faked-system-time", "20200101T000000", "--quick-add-key", oldFpr, "cv25519", "encr", "1d"]);
+        await Gpg(["--faked-system-time", "20200101T000000", "--ignore-time-conflict", "--quick-add-key", oldFpr, "cv25519", "encr", "1d"]);
         await File.WriteAllBytesAsync(Path.Combine(KeyDir, "old@example.org.asc"), (await Gpg(["--armor", "--export", "old@example.org"])).Stdout);
 
         // Sign-only: no encryption-capable key at all.
