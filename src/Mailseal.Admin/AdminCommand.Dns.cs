@@ -60,21 +60,13 @@ internal sealed partial class AdminCommand
         IReadOnlyList<ZoneRecord> list = ZoneBuilder.Build(settings);
         if (p.GetValue(_json))
         {
-            await JsonOutput.WriteAsync(_context.Out, w =>
+            await JsonOutput.WriteObjectsAsync(_context.Out, list, (w, r) =>
             {
-                w.WriteStartArray();
-                foreach (ZoneRecord r in list)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("name", r.Name);
-                    w.WriteNumber("ttl", settings.Ttl);
-                    w.WriteString("type", r.Type);
-                    w.WriteString("data", r.Data);
-                    w.WriteBoolean("placeholder", r.Placeholder);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
+                w.WriteString("name", r.Name);
+                w.WriteNumber("ttl", settings.Ttl);
+                w.WriteString("type", r.Type);
+                w.WriteString("data", r.Data);
+                w.WriteBoolean("placeholder", r.Placeholder);
             }, ct).ConfigureAwait(false);
         }
         else
@@ -101,20 +93,12 @@ internal sealed partial class AdminCommand
             await _context.Error.WriteLineAsync($"{AdminProgram.ToolName}: {note}").ConfigureAwait(false);
         if (p.GetValue(_json))
         {
-            await JsonOutput.WriteAsync(_context.Out, w =>
+            await JsonOutput.WriteObjectsAsync(_context.Out, findings, (w, f) =>
             {
-                w.WriteStartArray();
-                foreach (DnsFinding f in findings)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("check", f.Check);
-                    w.WriteString("name", f.Name);
-                    w.WriteString("status", f.Status.ToString().ToLowerInvariant());
-                    w.WriteString("detail", f.Detail);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
+                w.WriteString("check", f.Check);
+                w.WriteString("name", f.Name);
+                w.WriteString("status", f.Status.ToString().ToLowerInvariant());
+                w.WriteString("detail", f.Detail);
             }, ct).ConfigureAwait(false);
         }
         else

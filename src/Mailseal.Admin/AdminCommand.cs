@@ -382,18 +382,10 @@ internal sealed partial class AdminCommand
         IReadOnlyList<AliasRecord> aliases = await store.ListAliasesAsync(account, ct).ConfigureAwait(false);
         if (p.GetValue(_json))
         {
-            await JsonOutput.WriteAsync(_context.Out, w =>
+            await JsonOutput.WriteObjectsAsync(_context.Out, aliases, (w, a) =>
             {
-                w.WriteStartArray();
-                foreach (AliasRecord a in aliases)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("alias", a.Alias);
-                    w.WriteString("account", a.Email);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
+                w.WriteString("alias", a.Alias);
+                w.WriteString("account", a.Email);
             }, ct).ConfigureAwait(false);
             return ExitCodes.Ok;
         }
@@ -465,41 +457,33 @@ internal sealed partial class AdminCommand
         DateTimeOffset now = _time.GetUtcNow();
         if (p.GetValue(_json))
         {
-            await JsonOutput.WriteAsync(_context.Out, w =>
+            await JsonOutput.WriteObjectsAsync(_context.Out, certificates, (w, c) =>
             {
-                w.WriteStartArray();
-                foreach (Certificate c in certificates)
+                EncryptionKeySelection s = c.SelectEncryptionKey(now);
+                w.WriteString("address", email);
+                w.WriteString("source", source);
+                w.WriteString("fingerprint", c.FingerprintHex);
+                w.WriteBoolean("pinned", pinned is not null && string.Equals(pinned, c.FingerprintHex, StringComparison.OrdinalIgnoreCase));
+                w.WriteString("algorithm", c.PrimaryKey.Algorithm.ToString());
+                w.WriteString("created", c.PrimaryKey.Created);
+                if (c.Expires is { } e)
+                    w.WriteString("expires", e);
+                else
+                    w.WriteNull("expires");
+                w.WriteBoolean("usable", s.IsUsable);
+                if (s.Recipient is { } r)
                 {
-                    EncryptionKeySelection s = c.SelectEncryptionKey(now);
-                    w.WriteStartObject();
-                    w.WriteString("address", email);
-                    w.WriteString("source", source);
-                    w.WriteString("fingerprint", c.FingerprintHex);
-                    w.WriteBoolean("pinned", pinned is not null && string.Equals(pinned, c.FingerprintHex, StringComparison.OrdinalIgnoreCase));
-                    w.WriteString("algorithm", c.PrimaryKey.Algorithm.ToString());
-                    w.WriteString("created", c.PrimaryKey.Created);
-                    if (c.Expires is { } e)
-                        w.WriteString("expires", e);
-                    else
-                        w.WriteNull("expires");
-                    w.WriteBoolean("usable", s.IsUsable);
-                    if (s.Recipient is { } r)
-                    {
-                        w.WriteString("encryption_key", r.Key.FingerprintHex);
-                        w.WriteString("encryption_algorithm", r.Key.Algorithm.ToString());
-                    }
-
-                    if (KeyCheck.EncryptionExpiry(c, now) is { } until)
-                        w.WriteString("usable_until", until);
-                    if (s.Reason is { } reason)
-                        w.WriteString("problem", reason);
-                    w.WriteStartArray("user_ids");
-                    foreach (CertificateUserId u in c.UserIds)
-                        w.WriteStringValue(u.Value);
-                    w.WriteEndArray();
-                    w.WriteEndObject();
+                    w.WriteString("encryption_key", r.Key.FingerprintHex);
+                    w.WriteString("encryption_algorithm", r.Key.Algorithm.ToString());
                 }
 
+                if (KeyCheck.EncryptionExpiry(c, now) is { } until)
+                    w.WriteString("usable_until", until);
+                if (s.Reason is { } reason)
+                    w.WriteString("problem", reason);
+                w.WriteStartArray("user_ids");
+                foreach (CertificateUserId u in c.UserIds)
+                    w.WriteStringValue(u.Value);
                 w.WriteEndArray();
             }, ct).ConfigureAwait(false);
             return ExitCodes.Ok;
@@ -529,20 +513,12 @@ internal sealed partial class AdminCommand
         List<(string Address, string Fingerprint, string When, string Problem)> found = await KeyProblemsAsync(p, ct).ConfigureAwait(false);
         if (p.GetValue(_json))
         {
-            await JsonOutput.WriteAsync(_context.Out, w =>
+            await JsonOutput.WriteObjectsAsync(_context.Out, found, (w, f) =>
             {
-                w.WriteStartArray();
-                foreach (var f in found)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("address", f.Address);
-                    w.WriteString("fingerprint", f.Fingerprint);
-                    w.WriteString("until", f.When);
-                    w.WriteString("problem", f.Problem);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
+                w.WriteString("address", f.Address);
+                w.WriteString("fingerprint", f.Fingerprint);
+                w.WriteString("until", f.When);
+                w.WriteString("problem", f.Problem);
             }, ct).ConfigureAwait(false);
         }
         else if (found.Count > 0)

@@ -16,4 +16,19 @@ internal static class JsonOutput
 
         await output.WriteLineAsync(Encoding.UTF8.GetString(buffer.ToArray()).AsMemory(), ct).ConfigureAwait(false);
     }
+
+    /// <summary>A document that is an array with one object per item; <paramref name="writeFields"/> writes an item's fields.</summary>
+    public static Task WriteObjectsAsync<T>(TextWriter output, IEnumerable<T> items, Action<Utf8JsonWriter, T> writeFields, CancellationToken ct) =>
+        WriteAsync(output, w =>
+        {
+            w.WriteStartArray();
+            foreach (T item in items)
+            {
+                w.WriteStartObject();
+                writeFields(w, item);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }, ct);
 }
