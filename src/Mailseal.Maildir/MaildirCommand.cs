@@ -196,19 +196,10 @@ internal sealed class MaildirCommand
 
         foreach (var folder in folders)
         {
-            if (!options.DryRun && dovecot.Enabled && FolderEncryptor.ListNames(folder.NewPath).Count > 0)
-            {
-                // Dovecot moves new/ to cur/ when it syncs: let it, so recent mail is encrypted now, not next run.
-                try
-                {
-                    await dovecot.ForceResyncAsync(user, folder.Name, ct).ConfigureAwait(false);
-                }
-                catch (MailsealException e)
-                {
-                    await _context.Error.WriteLineAsync($"{MaildirProgram.ToolName}: warning: {user} {folder.Name}: new/ left for later: {e.Message}".AsMemory(), ct).ConfigureAwait(false);
-                }
-            }
-
+            // No force-resync before the run: it does not move new/ to cur/ (doveadm opens the
+            // folder without MAILBOX_FLAG_DROP_RECENT, and maildir-sync.c moves new/ only with
+            // that flag or maildir_empty_new = yes, when any sync already moves it). new/ waits
+            // for a client's SELECT; the summary counts what is left there.
             var encryptor = new FolderEncryptor(folder, keys, options);
             progress.Start(user, encryptor.Result);
             var result = await encryptor.RunAsync(ct).ConfigureAwait(false);
@@ -274,11 +265,43 @@ internal sealed class MaildirCommand
             $"total: {done} messages in {results.Count} folders, {encrypted} {verb}, {results.Sum(r => r.AlreadyEncrypted)} already encrypted, {seconds:0.00} s, {done / seconds:0.0} msg/s, {mb / seconds:0.00} MB/s").AsMemory(), ct).ConfigureAwait(false);
     }
 
-    /// <summary>Starts this program again without --detach, its stdio on /dev/null, in its own session, and returns at once.</summary>
+    /// <summary>
+    /// The shell that runs the detached tool (in its own session, from setsid -f): the tool in
+    /// the background with its stdio on /dev/null, its pid on stdout for the caller's log line,
+    /// then a wait for it. An exit the tool cannot report itself (killed by a signal, an abort
+    /// of the runtime, a usage error found after detaching) would otherwise leave no trace: the
+    /// shell says it in one syslog line with logger(1), under the tool's name and pid.
+    /// $1 is the syslog socket, $2 the start of the line (who), the rest the command.
+    /// </summary>
+    internal const string DetachScript = """
+        sock=$1; who=$2; shift 2
+        "$@" </dev/null >/dev/null 2>&1 &
+        pid=$!
+        echo "$pid"
+        exec </dev/null >/dev/null 2>&1
+        wait "$pid"
+        rc=$?
+        [ "$rc" -eq 0 ] && exit 0
+        why="exit status $rc"
+        [ "$rc" -gt 128 ] && why="signal $((rc - 128)) (a limit inherited from the process that started it, such as Dovecot's vsz_limit? see docs/maildir.md)"
+        [ -x /usr/bin/logger ] && /usr/bin/logger -u "$sock" -p mail.err -t mailseal-maildir --id="$pid" "$who, action=failed, detached run ended with $why"
+        exit "$rc"
+        """;
+
+    /// <summary>
+    /// Starts this program again without --detach in its own session (setsid -f, through
+    /// <see cref="DetachScript"/>), logs the detached run's pid to syslog, and returns at once.
+    /// </summary>
     private int Detach(ParseResult parse)
     {
         string self = Environment.ProcessPath ?? throw Fail("cannot find this program's path to detach", "4.3.0");
         var args = parse.Tokens.Select(t => t.Value).Where(v => !string.Equals(v, "--detach", StringComparison.Ordinal)).ToList();
+        string syslogSocket = parse.GetValue(_syslogSocket) ?? ConfigurationDefaults.SyslogSocket;
+        var users = parse.GetValue(_user) ?? [];
+        string userName = users.Length == 1 ? "user" : "users";
+        string userValue = users.Length == 1 ? "<" + users[0] + ">" : users.Length == 0 ? "all" : string.Join(' ', users);
+        // the shell's line has the shape of the tool's own (a MailLogLine without a queue id)
+        string who = new MailLogLine(null).Add(userName, userValue).ToString();
         // Absolute paths: Dovecot runs sieve programs with an empty PATH.
         // setsid -f: a new session, so the imap process (or sieve) does not wait for it; the
         // multi-call binary is told the tool by name, as "mailseal-tools mailseal-maildir ...".
@@ -286,8 +309,10 @@ internal sealed class MaildirCommand
         psi.ArgumentList.Add("-f");
         psi.ArgumentList.Add("/bin/sh");
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("exec \"$@\" </dev/null >/dev/null 2>&1");
+        psi.ArgumentList.Add(DetachScript);
         psi.ArgumentList.Add("sh");
+        psi.ArgumentList.Add(syslogSocket);
+        psi.ArgumentList.Add(who);
         psi.ArgumentList.Add(self);
         if (!string.Equals(Path.GetFileName(self), MaildirProgram.ToolName, StringComparison.Ordinal))
             psi.ArgumentList.Add(MaildirProgram.ToolName);
@@ -295,8 +320,14 @@ internal sealed class MaildirCommand
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi) ?? throw Fail("cannot start setsid to detach", "4.3.0");
         p.StandardInput.Close();
+        // EOF once setsid has exited and the shell has moved its stdout to /dev/null
+        string pid = (p.StandardOutput.ReadToEnd() ?? string.Empty).Trim();
         p.WaitForExit();
-        return p.ExitCode == 0 ? ExitCodes.Ok : throw Fail($"setsid exited {p.ExitCode}", "4.3.0");
+        if (p.ExitCode != 0)
+            throw Fail($"setsid exited {p.ExitCode}", "4.3.0");
+        using var log = MailsealLogging.Create(new LoggingOptions { ToolName = MaildirProgram.ToolName, Mode = LogMode.Filter, SyslogSocket = syslogSocket });
+        log.Mail(new MailLogLine(null).Add(userName, userValue).Action("detached").Add("pid", pid.Length > 0 ? pid : "unknown"));
+        return ExitCodes.Ok;
     }
 
     private static MailsealException Fail(string message, string status) => new(message, status, isTransient: true, ExitCodes.TempFail, null);

@@ -268,8 +268,10 @@ public sealed class MaildirStackTests(MailStack stack)
         // a capability of the test's own, beside the imapsieve settings: a login that shows it gets
         // the reloaded configuration (imapsieve_url would do too, but it also turns on per-user
         // scripts, which need mailbox attributes)
+        // mail_debug: Pigeonhole then logs each imapsieve event, the script run and the program's
+        // fork and exit status, so a failure below says how far the trigger got
         string url = Path.Combine(confD, "91-test-reload-marker.conf");
-        await File.WriteAllTextAsync(url, $"imap_capability = +{ReloadMarker}\n");
+        await File.WriteAllTextAsync(url, $"imap_capability = +{ReloadMarker}\nmail_debug = yes\n");
         await ProcessRunner.RunCheckedAsync("chmod", ["0644", url]);
         await ReloadDovecotAsync(account, imapSieve: true);
         try
@@ -290,8 +292,16 @@ public sealed class MaildirStackTests(MailStack stack)
                 files = ReadFolder(cur);
             }
 
-            Assert.True(files.Count == 1 && files[0].Contains("multipart/encrypted", StringComparison.Ordinal),
-                $"Sent holds {files.Count} file(s), not one encrypted message, after 60 s\nsyslog: " + string.Join('\n', syslog.Drain()) + "\n" + stack.TailLog(Harness.MailService.Dovecot));
+            if (!(files.Count == 1 && files[0].Contains("multipart/encrypted", StringComparison.Ordinal)))
+                Assert.Fail($"Sent holds {files.Count} file(s), not one encrypted message, after 60 s\n" + await TriggerDiagnosticsAsync(account, syslog, Path.GetDirectoryName(cur)!));
+            // the trigger's run says which process does the work, and that process reports it
+            // (its line follows the rename the poll above saw: wait for it, bounded)
+            var logged = new List<string>();
+            for (var until = DateTime.UtcNow.AddSeconds(30); !logged.Any(l => l.Contains("action=done", StringComparison.Ordinal)) && DateTime.UtcNow < until;)
+                logged.AddRange(syslog.Drain());
+            var detached = logged.Select(l => System.Text.RegularExpressions.Regex.Match(l, $@"user=<{System.Text.RegularExpressions.Regex.Escape(account.Email)}>, action=detached, pid=(\d+)")).FirstOrDefault(m => m.Success);
+            Assert.True(detached is not null, "no action=detached line: " + string.Join('\n', logged));
+            Assert.Contains(logged, l => l.Contains($"mailseal-maildir[{detached.Groups[1].Value}]: NOQUEUE: user=<{account.Email}>, folder=Sent, action=done, encrypted=1,", StringComparison.Ordinal));
             await sent.OpenAsync(FolderAccess.ReadOnly);
             var items = await sent.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate);
             var item = Assert.Single(items);
@@ -312,6 +322,105 @@ public sealed class MaildirStackTests(MailStack stack)
             File.Delete(url);
             await ReloadDovecotAsync(account, imapSieve: false);
         }
+    }
+
+    /// <summary>
+    /// The shipped Sent wrapper (dovecot/mailseal-maildir-sent) run as Dovecot runs it from an
+    /// imap process: as the mail user, with only USER and HOME, under the imap service's default
+    /// vsz_limit (Dovecot's default_vsz_limit, 256 MB, set as RLIMIT_AS and RLIMIT_DATA and
+    /// inherited by the program and the detached run), and with the thread pool of a 16-core
+    /// machine (DOTNET_PROCESSOR_COUNT). Unwired, the detached .NET run died there of SIGSEGV or
+    /// an out-of-memory abort now and then, silently: the imapsieve test failed in one CI run
+    /// of three. Every one of these runs must encrypt its message.
+    /// </summary>
+    [Fact]
+    public async Task The_sent_wrapper_and_its_detached_run_fit_in_dovecots_default_vsz_limit()
+    {
+        const int Runs = 12;
+        string tools = await stack.ToolsDirectoryAsync();
+        string dir = Path.Combine(stack.TempDirectory, "maildir-vsz");
+        string bin = Path.Combine(dir, "bin");
+        string keys = Path.Combine(dir, "keys");
+        Directory.CreateDirectory(bin);
+        Directory.CreateDirectory(keys);
+        var key = await stack.GenerateKeyAsync($"vsz-{Guid.NewGuid():N}"[..12] + "@" + MailStack.Domain);
+        await File.WriteAllTextAsync(Path.Combine(keys, key.Email + ".asc"), key.PublicKeyArmored);
+        using var syslog = new SyslogListener(Path.Combine(dir, "syslog"));
+        string config = Path.Combine(dir, "mailseal.conf");
+        await File.WriteAllTextAsync(config, $"key_dir = {keys}\nsyslog_socket = {syslog.Path}\n");
+        await stack.ApplyFragmentsAsync(bin, ["dovecot/mailseal-maildir-sent"], new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["MAILSEAL_BIN_DIR"] = tools,
+            ["MAILSEAL_CONF"] = config,
+            ["MAILDIR_NAME"] = "Maildir",
+        });
+        string wrapper = Path.Combine(bin, "mailseal-maildir-sent");
+        await ProcessRunner.RunCheckedAsync("chmod", ["-R", "a+rX", dir]);
+        await ProcessRunner.RunCheckedAsync("chmod", ["0755", wrapper]);
+        await ProcessRunner.RunCheckedAsync("chmod", ["a+rw", syslog.Path]);
+        string limit = (256L * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var failures = new List<string>();
+        for (int run = 0; run < Runs; run++)
+        {
+            string home = Path.Combine(stack.MailRoot, $"vsz-{run}-{Guid.NewGuid():N}"[..16]);
+            string cur = Path.Combine(home, "Maildir", ".Sent", "cur");
+            foreach (string sub in new[] { "cur", "new", "tmp" })
+                Directory.CreateDirectory(Path.Combine(home, "Maildir", ".Sent", sub));
+            string message = $"From: <{key.Email}>\nTo: <carol@example.org>\nSubject: sent {run}\nMessage-ID: <vsz-{run}@example.test>\n\nrun {run}\n";
+            string unique = $"17000000{run:D2}.M{run}P1.{MailStack.HostName}";
+            int size = Encoding.UTF8.GetByteCount(message);
+            await File.WriteAllTextAsync(Path.Combine(cur, $"{unique},S={size},W={size + message.Count(c => c == '\n')}:2,S"), message);
+            await File.WriteAllTextAsync(Path.Combine(home, "Maildir", ".Sent", "dovecot-uidlist"), $"3 V1700000000 N2 G0123456789abcdef0123456789abcdef\n1 :{unique},S={size},W={size + message.Count(c => c == '\n')}\n");
+            await ProcessRunner.RunCheckedAsync("chown", ["-R", $"{MailStack.VmailUser}:{MailStack.VmailUser}", home]);
+
+            var start = await ProcessRunner.RunAsync("setpriv", ["--reuid", MailStack.VmailUser, "--regid", MailStack.VmailUser, "--clear-groups", "--",
+                "env", "-i", $"USER={key.Email}", $"HOME={home}", "DOTNET_PROCESSOR_COUNT=16",
+                "prlimit", $"--as={limit}", $"--data={limit}", "--", wrapper]);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!ReadFolder(cur).All(f => f.Contains("multipart/encrypted", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+                await Task.Delay(200);
+            if (start.ExitCode != 0 || !ReadFolder(cur).All(f => f.Contains("multipart/encrypted", StringComparison.Ordinal)))
+                failures.Add($"run {run}: wrapper exited {start.ExitCode} {start.StandardError.Trim()}, Sent still plaintext after 30 s");
+        }
+
+        var lines = syslog.Drain();
+        Assert.True(failures.Count == 0, $"{failures.Count} of {Runs} runs failed:\n{string.Join('\n', failures)}\nsyslog:\n{string.Join('\n', lines)}");
+        Assert.Equal(Runs, lines.Count(l => l.Contains("action=detached, pid=", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.Contains("action=failed", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// What tells why the imapsieve trigger did not encrypt: the tool's syslog lines, Dovecot's
+    /// log lines about this user and sieve (mail_debug), the mailseal-maildir processes still
+    /// alive, and the folder's files.
+    /// </summary>
+    private async Task<string> TriggerDiagnosticsAsync(MailAccount account, SyslogListener syslog, string folder)
+    {
+        var sb = new StringBuilder();
+        sb.Append("--- syslog (").Append(syslog.Path).Append(")\n");
+        foreach (string line in syslog.Drain())
+            sb.Append(line).Append('\n');
+        sb.Append("--- dovecot.log, lines about ").Append(account.Email).Append(" or sieve\n");
+        string log = Path.Combine(stack.LogDirectory, "dovecot.log");
+        foreach (string line in File.Exists(log) ? File.ReadLines(log) : [])
+        {
+            if (line.Contains(account.Email, StringComparison.OrdinalIgnoreCase) || line.Contains("sieve", StringComparison.OrdinalIgnoreCase) || line.Contains("program", StringComparison.OrdinalIgnoreCase))
+                sb.Append(line).Append('\n');
+        }
+
+        var ps = await ProcessRunner.RunAsync("ps", ["-eo", "pid,ppid,user,stat,etime,args"]);
+        sb.Append("--- mailseal processes\n");
+        foreach (string line in ps.StandardOutput.Split('\n').Where(l => l.Contains("mailseal", StringComparison.Ordinal) || l.Contains("setsid", StringComparison.Ordinal)))
+            sb.Append(line).Append('\n');
+        foreach (string sub in new[] { "cur", "new", "tmp" })
+        {
+            string d = Path.Combine(folder, sub);
+            sb.Append("--- ").Append(d).Append('\n');
+            foreach (string f in Directory.Exists(d) ? Directory.GetFiles(d) : [])
+                sb.Append(Path.GetFileName(f)).Append(' ').Append(new FileInfo(f).Length).Append('\n');
+        }
+
+        return sb.ToString();
     }
 
     /// <summary>
