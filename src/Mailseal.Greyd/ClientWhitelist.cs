@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Mailseal.Core.Net;
 
 namespace Mailseal.Greyd;
 
@@ -24,7 +25,7 @@ public sealed class ClientWhitelist
 
     private readonly List<Regex> _patterns = [];
     private readonly List<string> _suffixes = [];
-    private readonly List<(byte[] Network, int Prefix)> _networks = [];
+    private readonly List<AddressRange> _networks = [];
 
     /// <summary>Entries loaded (for the log line).</summary>
     public int Count => _patterns.Count + _suffixes.Count + _networks.Count;
@@ -94,10 +95,11 @@ public sealed class ClientWhitelist
 
         if (_networks.Count == 0)
             return false;
-        var bytes = GreylistKeys.Canonical(client).GetAddressBytes();
-        foreach (var (network, prefix) in _networks)
+        // Both sides in canonical form (an IPv4-mapped address as plain IPv4), so one family check suffices.
+        var canonical = GreylistKeys.Canonical(client);
+        foreach (var network in _networks)
         {
-            if (network.Length == bytes.Length && InNetwork(bytes, network, prefix))
+            if (network.Contains(canonical))
                 return true;
         }
 
@@ -114,24 +116,13 @@ public sealed class ClientWhitelist
         var prefix = maxPrefix;
         if (slash >= 0 && (!int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > maxPrefix))
             return false;
+        // An IPv4-mapped IPv6 entry (::ffff:192.0.2.0/120) is the IPv4 network of its last bits;
+        // host bits after the prefix are ignored (AddressRange clears them), as greyd always read them.
+        var mapped = address.IsIPv4MappedToIPv6;
         address = GreylistKeys.Canonical(address);
-        var bytes = address.GetAddressBytes();
-        if (bytes.Length == 4 && maxPrefix == 128)
+        if (mapped && maxPrefix == 128)
             prefix = Math.Max(0, prefix - 96);
-        _networks.Add((bytes, prefix));
-        return true;
-    }
-
-    private static bool InNetwork(byte[] address, byte[] network, int prefix)
-    {
-        for (var i = 0; i < address.Length; i++)
-        {
-            var bits = Math.Clamp(prefix - (i * 8), 0, 8);
-            var mask = (byte)(0xff << (8 - bits));
-            if ((address[i] & mask) != (network[i] & mask))
-                return false;
-        }
-
+        _networks.Add(AddressRange.Create(address, prefix));
         return true;
     }
 }

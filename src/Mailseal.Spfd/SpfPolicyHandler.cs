@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Mailseal.Core.Net;
 using Mailseal.Dns;
 using Mailseal.Dns.Spf;
 using Mailseal.Policy;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Mailseal.Core.Net;
 using Mailseal.Dns;
 
 namespace Mailseal.Spfd;

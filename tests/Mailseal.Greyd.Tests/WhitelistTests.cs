@@ -61,6 +61,26 @@ public class WhitelistTests
     }
 
     [Fact]
+    public void Network_entries_keep_postgreys_reading_of_mapped_forms_and_host_bits()
+    {
+        // AddressRange (Mailseal.Core.Net) does the matching: an IPv4-mapped entry is the IPv4
+        // network of its last 32 bits, a client in either form matches, host bits are ignored.
+        var w = new ClientWhitelist();
+        w.Load("test", "::ffff:198.18.0.0/111\n192.0.2.77/26\n2001:db8::1/127\n::ffff:203.0.113.9\n");
+        Assert.Empty(w.Warnings);
+        Assert.True(w.Contains("unknown", IPAddress.Parse("198.19.255.255"))); // /111 = IPv4 /15
+        Assert.True(w.Contains("unknown", IPAddress.Parse("::ffff:198.18.4.4")));
+        Assert.False(w.Contains("unknown", IPAddress.Parse("198.20.0.1")));
+        Assert.True(w.Contains("unknown", IPAddress.Parse("192.0.2.64"))); // 192.0.2.77/26 is 192.0.2.64-127
+        Assert.True(w.Contains("unknown", IPAddress.Parse("192.0.2.127")));
+        Assert.False(w.Contains("unknown", IPAddress.Parse("192.0.2.128")));
+        Assert.True(w.Contains("unknown", IPAddress.Parse("2001:db8::")));
+        Assert.False(w.Contains("unknown", IPAddress.Parse("2001:db8::2")));
+        Assert.True(w.Contains("unknown", IPAddress.Parse("203.0.113.9")));
+        Assert.False(w.Contains("unknown", IPAddress.Parse("::203.0.113.9"))); // IPv4-compatible is not mapped
+    }
+
+    [Fact]
     public void Bad_client_entries_are_warned_about_and_skipped()
     {
         var w = new ClientWhitelist();

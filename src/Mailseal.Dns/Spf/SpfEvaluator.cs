@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Mailseal.Core.Net;
 
 namespace Mailseal.Dns.Spf;
 

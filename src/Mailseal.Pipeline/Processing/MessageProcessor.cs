@@ -30,19 +30,25 @@ public sealed class MessageProcessor
     private readonly PipeOptions _options;
     private readonly IKeyDirectory _keys;
     private readonly MessageEncryptor _encryptor;
-    private readonly Reinjector _reinjector;
+    private readonly IReinjector _reinjector;
     private readonly SpamdClient? _spamd;
     private readonly HeaderScrubber? _scrubber;
 
     /// <summary>Creates a processor; settings are checked now so a bad value fails at start-up.</summary>
     public MessageProcessor(PipeOptions options, IKeyDirectory keys, IContentEncryptor? contentEncryptor = null)
+        : this(options, keys, contentEncryptor, null)
+    {
+    }
+
+    /// <summary>Creates a processor that re-injects through <paramref name="reinjector"/> (tests; null = <see cref="Reinjector"/>).</summary>
+    internal MessageProcessor(PipeOptions options, IKeyDirectory keys, IContentEncryptor? contentEncryptor, IReinjector? reinjector)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(keys);
         _options = options;
         _keys = keys;
         _encryptor = new MessageEncryptor(contentEncryptor ?? new PgpContentEncryptor());
-        _reinjector = new Reinjector(options.Reinject);
+        _reinjector = reinjector ?? new Reinjector(options.Reinject);
         _spamd = options.SpamCheck ? new SpamdClient(options.Spamd) : null;
         _scrubber = options.Scrub is null ? null : new HeaderScrubber(options.Scrub, options.Limits);
         if (options.SpamSubjectTag.Any(c => c < 0x20 || c >= 0x7F))

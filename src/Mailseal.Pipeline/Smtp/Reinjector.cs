@@ -10,7 +10,7 @@ namespace Mailseal.Pipeline.Smtp;
 /// exits 75 and Postfix keeps the original). Plain <c>sendmail -i</c> reading stdin is never
 /// used: its EOF queues whatever arrived, a truncated message if the filter died.
 /// </summary>
-public sealed partial class Reinjector
+public sealed partial class Reinjector : IReinjector
 {
     private readonly ReinjectorOptions _options;
 
@@ -184,22 +184,28 @@ public sealed partial class Reinjector
     {
         if (reply.Code == code || (alsoOk != 0 && reply.Code == alsoOk))
             return reply;
+        throw Refused(reply, step);
+    }
+
+    /// <summary>The error for a refusing reply at <paramref name="step"/>, with the remedy for a 552.</summary>
+    internal static ReinjectionException Refused(SmtpReply reply, string step)
+    {
         string hint = reply.Code == 552
             ? " (the re-injection listener's message_size_limit is too small for the ciphertext, which is about a third larger than the plaintext)"
             : string.Empty;
-        throw new ReinjectionException($"re-injection refused at {step}: {SmtpConnection.Printable(reply.ToString())}{hint}", reply);
+        return new ReinjectionException($"re-injection refused at {step}: {SmtpConnection.Printable(reply.ToString())}{hint}", reply);
     }
 
-    private static void CheckAddress(string address)
+    internal static void CheckAddress(string address)
     {
         if (address.Length > 512 || address.Any(c => c < 0x20 || c == 0x7F || c == '<' || c == '>'))
             throw new ReinjectionException($"refusing to re-inject to a malformed address '{SmtpConnection.Printable(address)}'");
     }
 
-    private static bool IsAscii(string s) => s.All(c => c < 0x80);
+    internal static bool IsAscii(string s) => s.All(c => c < 0x80);
 
     /// <summary><paramref name="address"/> with its domain as an A-label when the local part is ASCII and the domain is a domain name; otherwise as it is.</summary>
-    private static string AsciiDomain(string address)
+    internal static string AsciiDomain(string address)
     {
         int at = address.LastIndexOf('@');
         if (at <= 0 || IsAscii(address) || !IsAscii(address[..at]))
@@ -207,7 +213,7 @@ public sealed partial class Reinjector
         return Core.Keys.DomainNames.TryNormalize(address[(at + 1)..], out string? ascii, out _) ? address[..(at + 1)] + ascii : address;
     }
 
-    private static string? QueueIdFrom(SmtpReply reply)
+    internal static string? QueueIdFrom(SmtpReply reply)
     {
         var m = QueuedAs().Match(string.Join(' ', reply.Lines));
         return m.Success ? m.Groups[1].Value : null;

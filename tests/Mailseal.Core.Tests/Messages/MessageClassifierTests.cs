@@ -44,6 +44,17 @@ public sealed class MessageClassifierTests
     }
 
     [Fact]
+    public void Text_after_a_closing_delimiter_on_its_line_is_plaintext()
+    {
+        // The scanner before MimeKit skipped such text unread and passed it in the clear; MimeKit's
+        // reader hands over the delimiter line as written, and anything after "--e--" is refused.
+        var c = Classify("Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=e\n\n"
+            + "--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--e\nContent-Type: application/octet-stream\n\n"
+            + Armor + "--e-- the plan is on\n");
+        Assert.False(c.AlreadyEncrypted, c.Reason);
+    }
+
+    [Fact]
     public void Structure_beyond_the_depth_limit_is_encrypted_whole()
     {
         var sb = new StringBuilder("Content-Type: multipart/mixed; boundary=b0\n\n");

@@ -143,7 +143,7 @@ public sealed class FilterdStackTests : IAsyncLifetime
         // that finally takes the copy (the sink, which announces no DSN) with both intact.
         string envid = $"env{Guid.NewGuid():N}";
         string orcpt = $"Friend.Original-{Guid.NewGuid():N}@example.org";
-        await SendRawAsync("client.example.org", $"MAIL FROM:<{Outside}> RET=HDRS ENVID={envid}", [$"RCPT TO:<friend@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;{orcpt}"], MailStack.BuildMessage(Outside, "friend@example.org", "dsn", "notify me"));
+        var queueId = await SendRawAsync("client.example.org", $"MAIL FROM:<{Outside}> RET=HDRS ENVID={envid}", [$"RCPT TO:<friend@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;{orcpt}"], MailStack.BuildMessage(Outside, "friend@example.org", "dsn", "notify me"));
 
         var both = await _sink.WaitForAsync(2, TimeSpan.FromSeconds(90));
         var copy = Assert.Single(both, m => m.Sender == Outside);
@@ -157,8 +157,10 @@ public sealed class FilterdStackTests : IAsyncLifetime
         Assert.Contains("kept by the sink", notice.Data, StringComparison.Ordinal);
         Assert.DoesNotContain("re-injected", notice.Data, StringComparison.Ordinal);
         Assert.DoesNotContain("notify me", notice.Data, StringComparison.Ordinal); // RET=HDRS
+        // No third message: the queue is empty (nothing in flight) and the log shows exactly two
+        // final deliveries in this message's chain (the re-injected copy and its notice).
         await _stack.WaitForQueueAsync(q => q.Count == 0);
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(2, ChainDeliveries(queueId).Count);
         Assert.Equal(2, _sink.Messages.Count);
     }
 
@@ -448,9 +450,10 @@ public sealed class FilterdStackTests : IAsyncLifetime
     private async Task<IReadOnlyList<byte[]>> AssertEachArrivedAsync(MailAccount account, string tag, int count, int maxDuplicates, TimeSpan timeout)
     {
         await _stack.WaitForMessagesAsync(account, count, timeout);
-        await _stack.WaitForQueueAsync(q => q.Count == 0, TimeSpan.FromSeconds(120));
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // An empty queue means nothing more can arrive; every delivery Postfix logged must be in the mailbox.
+        var delivered = await _stack.WaitForQueueEmptyAndDeliveriesAsync(account.Email, count, TimeSpan.FromSeconds(120));
         var all = await _stack.FetchMessagesAsync(account.Email, account.Password);
+        Assert.Equal(delivered.Count, all.Count);
         var subjects = all.Select(m => Regex.Match(Text(m), $@"^Subject: ({tag} \d{{5}})", RegexOptions.Multiline).Groups[1].Value).ToHashSet(StringComparer.Ordinal);
         var missing = Enumerable.Range(0, count).Select(i => $"{tag} {i:D5}").Where(x => !subjects.Contains(x)).ToList();
         Assert.True(missing.Count == 0, $"lost {missing.Count}: " + string.Join(", ", missing.Take(20)));
@@ -535,6 +538,34 @@ public sealed class FilterdStackTests : IAsyncLifetime
         Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
     }
 
+    /// <summary>
+    /// The status=sent lines of <paramref name="queueId"/>'s descendants: the copies filterd
+    /// re-injected ("re-injected as ID ...") and the notices Postfix made for them ("delivery status
+    /// notification: ID"), not the hand-over to filterd itself.
+    /// </summary>
+    private List<string> ChainDeliveries(string queueId)
+    {
+        var lines = File.ReadAllLines(Path.Combine(_stack.LogDirectory, "postfix.log"));
+        var chain = new HashSet<string>(StringComparer.Ordinal) { queueId };
+        foreach (var line in lines)
+        {
+            foreach (var id in chain.ToList())
+            {
+                if (!line.Contains($" {id}: ", StringComparison.Ordinal))
+                    continue;
+                var reinjected = Regex.Match(line, @"re-injected as ([0-9A-Za-z ]+)\)");
+                if (reinjected.Success)
+                    chain.UnionWith(reinjected.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+                var notice = Regex.Match(line, @"notification: ([0-9A-Za-z]+)");
+                if (notice.Success)
+                    chain.Add(notice.Groups[1].Value);
+            }
+        }
+
+        return lines.Where(l => l.Contains(" status=sent ", StringComparison.Ordinal) && !l.Contains(" re-injected", StringComparison.Ordinal)
+            && chain.Any(id => l.Contains($" {id}: ", StringComparison.Ordinal))).ToList();
+    }
+
     private async Task<string> WaitForLogLineAsync(Func<string, bool> match)
     {
         var log = Path.Combine(_stack.LogDirectory, "postfix.log");
@@ -552,8 +583,7 @@ public sealed class FilterdStackTests : IAsyncLifetime
     {
         // 120 s, not the default 30: a message delivered while a postfix reload restarts qmgr is
         // left in incoming until the new qmgr's next scan (seen here: removed 33 s after "sent").
-        await _stack.WaitForQueueAsync(q => q.Count == 0, TimeSpan.FromSeconds(120));
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await _stack.WaitForSettledDeliveriesAsync(account.Email, count, TimeSpan.FromSeconds(120));
         Assert.Equal(count, (await _stack.FetchMessagesAsync(account.Email, account.Password)).Count);
     }
 

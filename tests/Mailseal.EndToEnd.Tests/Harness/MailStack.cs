@@ -538,8 +538,8 @@ public sealed class MailStack : IAsyncLifetime
     /// Proves that no further copy for <paramref name="recipient"/> can arrive: waits (default
     /// 30 s) until Postfix's queue is empty (<c>postqueue -j</c>: maildrop, incoming, active,
     /// deferred and hold; a message being filtered or re-injected is still in one of them) and
-    /// Postfix's log shows exactly <paramref name="deliveries"/> final deliveries to it (status=sent
-    /// by a transport other than mailseal-pipe). Fails at once on more deliveries than expected.
+    /// Postfix's log shows exactly <paramref name="deliveries"/> final deliveries to it (status=sent,
+    /// not the hand-over to mailseal-pipe or mailseal-filterd). Fails at once on more deliveries than expected.
     /// This replaces waiting "longer than the retry backoff" and hoping a duplicate shows.
     /// </summary>
     public async Task WaitForSettledDeliveriesAsync(string recipient, int deliveries, TimeSpan? timeout = null, CancellationToken ct = default)
@@ -564,6 +564,36 @@ public sealed class MailStack : IAsyncLifetime
             if (DateTime.UtcNow > deadline)
             {
                 throw new XunitException($"{recipient}: after {limit.TotalSeconds} s the queue holds {queue.Count} message(s) and postfix.log shows {sent.Count} final deliveries, expected an empty queue and {deliveries}: {JsonSerializer.Serialize(queue)}\n{TailLog(MailService.Postfix)}");
+            }
+
+            await Task.Delay(100, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="WaitForSettledDeliveriesAsync"/> where a known number of duplicates is
+    /// allowed (a filter killed between its re-injection and its reply): waits until the queue is
+    /// empty and the log shows at least <paramref name="atLeast"/> final deliveries to
+    /// <paramref name="recipient"/>, then returns those log lines. Nothing can arrive after that:
+    /// a message being filtered or re-injected is still queued.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> WaitForQueueEmptyAndDeliveriesAsync(string recipient, int atLeast, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(recipient);
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            var queue = await GetQueueAsync(ct).ConfigureAwait(false);
+            var sent = _postfix.FinalDeliveries(recipient);
+            if (queue.Count == 0 && sent.Count >= atLeast)
+            {
+                return sent;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new XunitException($"{recipient}: after {limit.TotalSeconds} s the queue holds {queue.Count} message(s) and postfix.log shows {sent.Count} final deliveries, expected an empty queue and at least {atLeast}: {JsonSerializer.Serialize(queue)}\n{TailLog(MailService.Postfix)}");
             }
 
             await Task.Delay(100, ct).ConfigureAwait(false);

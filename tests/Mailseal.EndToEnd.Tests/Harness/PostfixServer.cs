@@ -167,7 +167,10 @@ internal sealed class PostfixServer
         return list;
     }
 
-    /// <summary>Postfix's log lines that record a final delivery to <paramref name="recipient"/> (not the hand-over to mailseal-pipe).</summary>
+    /// <summary>
+    /// Postfix's log lines that record a final delivery to <paramref name="recipient"/>: not the
+    /// hand-over to the filter (relay=mailseal-pipe, or mailseal-filterd's "re-injected" reply).
+    /// </summary>
     internal IReadOnlyList<string> FinalDeliveries(string recipient)
     {
         var log = Path.Combine(_stack.LogDirectory, "postfix.log");
@@ -182,7 +185,8 @@ internal sealed class PostfixServer
         var to = $" to=<{recipient}>,";
         while (reader.ReadLine() is { } line)
         {
-            if (line.Contains(to, StringComparison.OrdinalIgnoreCase) && line.Contains(" status=sent ", StringComparison.Ordinal) && !line.Contains(" relay=mailseal-pipe", StringComparison.Ordinal))
+            if (line.Contains(to, StringComparison.OrdinalIgnoreCase) && line.Contains(" status=sent ", StringComparison.Ordinal) && !line.Contains(" relay=mailseal-pipe", StringComparison.Ordinal)
+                && !line.Contains(" re-injected", StringComparison.Ordinal))
             {
                 lines.Add(line);
             }

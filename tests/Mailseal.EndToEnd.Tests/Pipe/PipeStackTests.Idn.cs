@@ -122,8 +122,10 @@ public sealed partial class PipeStackTests
 
         // The copy is re-injected to the A-label of the spelling received (xn--fa-hia.example),
         // which this Postfix does not list, so it is relayed to the sink: wherever it goes, no
-        // byte of the body is in the clear.
-        await Task.Delay(TimeSpan.FromSeconds(5));
+        // byte of the body is in the clear. Wait for the copy's first delivery attempt to end
+        // (a status line for this unique local part from a transport other than the pipe).
+        await WaitForLogLineAsync(l => l.Contains($"to=<{local}@", StringComparison.OrdinalIgnoreCase) && l.Contains(" status=", StringComparison.Ordinal)
+            && !l.Contains("relay=mailseal-pipe", StringComparison.Ordinal) && !l.Contains(queueId + ":", StringComparison.Ordinal));
         foreach (var stored in await _stack.FetchMessagesAsync(bob.Email, bob.Password))
         {
             var text = Text(stored);

@@ -17,7 +17,7 @@ namespace Mailseal.Pipeline.Tests.Processing;
 /// spamd and a scripted smtpd that records every re-injected copy; gpg decrypts the result.
 /// (The end-to-end suite runs the same through a real Postfix, spamd and Dovecot.)
 /// </summary>
-public sealed class MessageProcessorTests : IDisposable
+public class MessageProcessorTests : IDisposable
 {
     private const string Original =
         "Received: from mx.example.com (mx.example.com [192.0.2.1])\r\n\tby mail.example.org (Postfix) with ESMTPS id 1\r\n" +
@@ -39,9 +39,13 @@ public sealed class MessageProcessorTests : IDisposable
     {
         _alice.Dispose();
         _bob.Dispose();
+        GC.SuppressFinalize(this);
     }
 
-    private PipeOptions Options(FakeSmtpServer smtp, FakeSpamd? spamd, Func<PipeOptions, PipeOptions>? change = null)
+    /// <summary>The processor under test; MailKitMessageProcessorTests runs the same cases with MailKit's SmtpClient re-injecting.</summary>
+    private protected virtual MessageProcessor Create(PipeOptions options, IKeyDirectory keys) => new(options, keys);
+
+    private protected PipeOptions Options(FakeSmtpServer smtp, FakeSpamd? spamd, Func<PipeOptions, PipeOptions>? change = null)
     {
         var o = new PipeOptions
         {
@@ -52,8 +56,8 @@ public sealed class MessageProcessorTests : IDisposable
         return change is null ? o : change(o);
     }
 
-    private Task<ProcessResult> RunAsync(PipeOptions options, string message, params string[] recipients) =>
-        new MessageProcessor(options, _keys).ProcessAsync(new MemoryStream(Encoding.UTF8.GetBytes(message)), "carol@example.com", recipients, CancellationToken.None);
+    private protected Task<ProcessResult> RunAsync(PipeOptions options, string message, params string[] recipients) =>
+        Create(options, _keys).ProcessAsync(new MemoryStream(Encoding.UTF8.GetBytes(message)), "carol@example.com", recipients, CancellationToken.None);
 
     private static byte[] Armored(string smtpData)
     {
@@ -194,7 +198,7 @@ public sealed class MessageProcessorTests : IDisposable
         await using var smtp = new FakeSmtpServer();
         var dying = new DyingStream(Encoding.UTF8.GetBytes(Original + new string('x', 300_000)), failAfter: 200_000);
         var e = await Assert.ThrowsAsync<MailsealException>(() =>
-            new MessageProcessor(Options(smtp, null), _keys).ProcessAsync(dying, "carol@example.com", ["alice@example.org", "dave@example.net"], CancellationToken.None));
+            Create(Options(smtp, null), _keys).ProcessAsync(dying, "carol@example.com", ["alice@example.org", "dave@example.net"], CancellationToken.None));
         await smtp.WaitForSessionsAsync(2, TimeSpan.FromSeconds(20));
 
         Assert.Contains("stdin went away", e.Message, StringComparison.Ordinal);
@@ -202,7 +206,7 @@ public sealed class MessageProcessorTests : IDisposable
     }
 
     [Fact]
-    public async Task Scrubbing_drops_client_fields_before_the_copies_leave()
+    public virtual async Task Scrubbing_drops_client_fields_before_the_copies_leave()
     {
         await using var smtp = new FakeSmtpServer();
         string submission = "Received: from laptop (h.example.net [203.0.113.5])\r\n\tby mail.example.org (Postfix) with ESMTPSA id 2\r\n" +

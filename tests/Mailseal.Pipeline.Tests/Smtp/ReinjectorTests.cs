@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using Mailseal.Pipeline.Smtp;
 
@@ -5,37 +7,46 @@ using Mailseal.Testing;
 
 namespace Mailseal.Pipeline.Tests.Smtp;
 
-public class ReinjectorTests
+/// <summary>
+/// The re-injection cases on ours (<see cref="Reinjector"/>), and the cases only ours passes
+/// (MailKitReinjectorTests shows what MailKit does in each).
+/// </summary>
+public sealed class ReinjectorTests : ReinjectionContract
 {
-    private static Reinjector Smtp(FakeSmtpServer server) =>
-        new(new ReinjectorOptions { Mode = ReinjectionMode.Smtp, SmtpEndpoint = server.Endpoint, ReplyTimeout = TimeSpan.FromSeconds(10) });
+    private protected override Task<ReinjectResult> SendAsync(ReinjectorOptions options, string sender, IReadOnlyList<string> recipients, Func<Stream, CancellationToken, Task> writeMessage, bool eightBit, XForward? forward, DsnParameters? dsn, CancellationToken cancellationToken) =>
+        new Reinjector(options).SendAsync(sender, recipients, writeMessage, eightBit, forward, dsn, cancellationToken);
 
-    private static Func<Stream, CancellationToken, Task> Writes(string text) =>
-        async (s, ct) => await s.WriteAsync(Encoding.UTF8.GetBytes(text), ct);
+    [Fact]
+    public async Task Orcpt_goes_on_as_received_also_without_notify()
+    {
+        // What Postfix's smtp client sends the filter for an aliased recipient: the original
+        // address as ORCPT, no NOTIFY (the client asked for none). A bounce or success notice must
+        // name that address, so it goes on unchanged (MailKit cannot do this: MailKitReinjectorTests).
+        await using var server = new FakeSmtpServer(ehloExtensions: "250-PIPELINING\r\n250-DSN\r\n250 8BITMIME");
+        var dsn = new DsnParameters();
+        dsn.Add("bob@example.net", new RecipientDsn(null, "rfc822;alias+2Bx@example.org"));
+        dsn.Add("carol@example.net", new RecipientDsn("SUCCESS", "rfc822;team@example.org"));
+        await SendAsync(Smtp(server), "a@example.org", ["bob@example.net", "carol@example.net"], Writes("x\n"), false, null, dsn, CancellationToken.None);
+        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        AssertCommand("RCPT TO:<bob@example.net> ORCPT=rfc822;alias+2Bx@example.org", server.Commands);
+        AssertCommand("RCPT TO:<carol@example.net> NOTIFY=SUCCESS ORCPT=rfc822;team@example.org", server.Commands);
+    }
+
 
     [Fact]
     public async Task Delivers_with_the_envelope_given_and_returns_the_queue_id()
     {
         await using var server = new FakeSmtpServer();
-        var result = await Smtp(server).SendAsync("alice@example.org", ["bob@example.net", "carol@example.net"],
+        var result = await SendAsync(Smtp(server), "alice@example.org", ["bob@example.net", "carol@example.net"],
             Writes("Subject: hi\n\n.leading dot\nbody\n"), eightBit: false, CancellationToken.None);
         await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal("4FzQ1x2Abc", result.QueueId);
-        Assert.Equal(
+        AssertCommands(
             ["EHLO localhost", "MAIL FROM:<alice@example.org>", "RCPT TO:<bob@example.net>", "RCPT TO:<carol@example.net>", "DATA", "QUIT"],
             server.Commands);
         Assert.True(server.FinalDotReceived);
         Assert.Equal("Subject: hi\n\n..leading dot\nbody\n", server.Data.ToString());
-    }
-
-    [Fact]
-    public async Task Null_sender_and_eight_bit_and_utf8()
-    {
-        await using var server = new FakeSmtpServer();
-        await Smtp(server).SendAsync("", ["jörg@example.net"], Writes("x\n"), eightBit: true, CancellationToken.None);
-        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Contains("MAIL FROM:<> BODY=8BITMIME SMTPUTF8", server.Commands);
     }
 
     [Fact]
@@ -44,144 +55,79 @@ public class ReinjectorTests
         // Postfix keeps a copy queued with SMTPUTF8 as needing it, and its LMTP client bounces it
         // at Dovecot 2.3 (no SMTPUTF8 offered); the A-label is the same domain (RFC 5890).
         await using var server = new FakeSmtpServer();
-        await Smtp(server).SendAsync("alice@bücher.example", ["bob@MÄIL.example", "jörg@mäil.example"], Writes("x\n"), eightBit: true, CancellationToken.None);
+        await SendAsync(Smtp(server), "alice@bücher.example", ["bob@MÄIL.example", "jörg@mäil.example"], Writes("x\n"), eightBit: true, CancellationToken.None);
         await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Contains("MAIL FROM:<alice@xn--bcher-kva.example> BODY=8BITMIME SMTPUTF8", server.Commands); // jörg needs it
-        Assert.Contains("RCPT TO:<bob@xn--mil-qla.example>", server.Commands);
+        AssertCommand("MAIL FROM:<alice@xn--bcher-kva.example> BODY=8BITMIME SMTPUTF8", server.Commands); // jörg needs it
+        AssertCommand("RCPT TO:<bob@xn--mil-qla.example>", server.Commands);
         // the fake server reads each byte as one Latin-1 character
-        Assert.Contains(System.Text.Encoding.Latin1.GetString(System.Text.Encoding.UTF8.GetBytes("RCPT TO:<jörg@mäil.example>")), server.Commands);
+        AssertCommand(System.Text.Encoding.Latin1.GetString(System.Text.Encoding.UTF8.GetBytes("RCPT TO:<jörg@mäil.example>")), server.Commands);
 
         await using var ascii = new FakeSmtpServer();
-        await Smtp(ascii).SendAsync("", ["bob@mäil.example"], Writes("x\n"), eightBit: true, CancellationToken.None);
+        await SendAsync(Smtp(ascii), "", ["bob@mäil.example"], Writes("x\n"), eightBit: true, CancellationToken.None);
         await ascii.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Contains("MAIL FROM:<> BODY=8BITMIME", ascii.Commands);
-        Assert.Contains("RCPT TO:<bob@xn--mil-qla.example>", ascii.Commands);
-    }
-
-    [Fact]
-    public async Task Dsn_parameters_go_on_mail_and_each_rcpt_when_the_server_offers_dsn()
-    {
-        await using var server = new FakeSmtpServer(ehloExtensions: "250-PIPELINING\r\n250-DSN\r\n250 8BITMIME");
-        var dsn = new DsnParameters();
-        Assert.True(dsn.TryTakeMailParameter("RET", "HDRS", out _));
-        Assert.True(dsn.TryTakeMailParameter("ENVID", "QQ314159", out _));
-        dsn.Add("bob@example.net", new RecipientDsn("SUCCESS,DELAY", "rfc822;bob@example.net"));
-        await Smtp(server).SendAsync("a@example.org", ["bob@example.net", "carol@example.net"], Writes("x\n"), false, null, dsn, CancellationToken.None);
-        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(
-            ["EHLO localhost", "MAIL FROM:<a@example.org> RET=HDRS ENVID=QQ314159", "RCPT TO:<bob@example.net> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;bob@example.net", "RCPT TO:<carol@example.net>", "DATA", "QUIT"],
-            server.Commands);
-    }
-
-    [Fact]
-    public async Task Dsn_parameters_are_left_out_for_a_server_without_dsn()
-    {
-        await using var server = new FakeSmtpServer();
-        var dsn = new DsnParameters();
-        Assert.True(dsn.TryTakeMailParameter("RET", "FULL", out _));
-        dsn.Add("bob@example.net", new RecipientDsn("NEVER", null));
-        await Smtp(server).SendAsync("a@example.org", ["bob@example.net"], Writes("x\n"), false, null, dsn, CancellationToken.None);
-        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Contains("MAIL FROM:<a@example.org>", server.Commands);
-        Assert.Contains("RCPT TO:<bob@example.net>", server.Commands);
-    }
-
-    [Fact]
-    public async Task A_failing_writer_queues_nothing()
-    {
-        await using var server = new FakeSmtpServer();
-        var e = await Assert.ThrowsAsync<ReinjectionException>(() => Smtp(server).SendAsync("a@example.org", ["b@example.net"],
-            async (s, ct) =>
-            {
-                await s.WriteAsync(Encoding.ASCII.GetBytes("Subject: half\n\nfirst half of the body\n"), ct);
-                throw new IOException("the encryptor died");
-            }, eightBit: false, CancellationToken.None));
-        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
-
-        Assert.False(server.FinalDotReceived);
-        Assert.Contains("nothing was queued", e.Message, StringComparison.Ordinal);
-        Assert.Contains("the encryptor died", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task A_refused_recipient_stops_before_data()
-    {
-        await using var server = new FakeSmtpServer(new() { ["RCPT TO:<bad@"] = "550 5.1.1 <bad@example.net>: Recipient address rejected" });
-        var e = await Assert.ThrowsAsync<ReinjectionException>(() => Smtp(server).SendAsync("a@example.org", ["good@example.net", "bad@example.net"],
-            Writes("x\n"), eightBit: false, CancellationToken.None));
-        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
-
-        Assert.DoesNotContain("DATA", server.Commands);
-        Assert.Equal(550, e.Reply?.Code);
-        Assert.Contains("RCPT TO:<bad@example.net>", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Too_large_is_reported_with_the_remedy()
-    {
-        await using var server = new FakeSmtpServer(new() { ["."] = "552 5.3.4 Message size exceeds fixed limit" });
-        var e = await Assert.ThrowsAsync<ReinjectionException>(() => Smtp(server).SendAsync("a@example.org", ["b@example.net"],
-            Writes("x\n"), eightBit: false, CancellationToken.None));
-
-        Assert.Equal("4.3.4", e.EnhancedStatus);
-        Assert.Contains("552 5.3.4 Message size exceeds fixed limit", e.Message, StringComparison.Ordinal);
-        Assert.Contains("message_size_limit", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Refused_connection_is_a_reinjection_error()
-    {
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        }
-
-        var r = new Reinjector(new ReinjectorOptions { Mode = ReinjectionMode.Smtp, SmtpEndpoint = $"inet:127.0.0.1:{port}" });
-        var e = await Assert.ThrowsAsync<ReinjectionException>(() => r.SendAsync("a@example.org", ["b@example.net"], Writes("x\n"), false, CancellationToken.None));
-        Assert.Contains($"127.0.0.1:{port}", e.Message, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData("evil>\r\nRCPT TO:<x@example.net")]
-    [InlineData("a\u0000b@example.net")]
-    public async Task Malformed_addresses_never_reach_the_wire(string rcpt)
-    {
-        var r = new Reinjector(new ReinjectorOptions { Mode = ReinjectionMode.Smtp, SmtpEndpoint = "inet:127.0.0.1:9" });
-        await Assert.ThrowsAsync<ReinjectionException>(() => r.SendAsync("a@example.org", [rcpt], Writes("x\n"), false, CancellationToken.None));
-    }
-
-    [Fact]
-    public async Task Sendmail_that_cannot_start_is_a_reinjection_error()
-    {
-        var r = new Reinjector(new ReinjectorOptions { SendmailPath = "/nonexistent/sendmail" });
-        var e = await Assert.ThrowsAsync<ReinjectionException>(() => r.SendAsync("a@example.org", ["b@example.net"], Writes("x\n"), false, CancellationToken.None));
-        Assert.Contains("/nonexistent/sendmail", e.Message, StringComparison.Ordinal);
+        AssertCommand("MAIL FROM:<> BODY=8BITMIME", ascii.Commands);
+        AssertCommand("RCPT TO:<bob@xn--mil-qla.example>", ascii.Commands);
     }
 
     [Fact]
     public async Task Sendmail_dialogue_runs_over_stdio()
     {
-        // tests/Mailseal.Testing/TestData/stub-sendmail-bs.sh stands in for Postfix's sendmail -bs.
-        string dir = Directory.CreateTempSubdirectory("mailseal-sendmail").FullName;
-        try
-        {
-            string script = Path.Combine(dir, "sendmail");
-            string log = Path.Combine(dir, "got");
-            File.Copy(Path.Combine(AppContext.BaseDirectory, "TestData", "stub-sendmail-bs.sh"), script);
-            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+        var (result, got) = await ViaStubSendmailAsync(Writes("Subject: s\n\nbody\n"));
+        Assert.Equal("STUB1", result.QueueId);
+        Assert.Contains("MAIL FROM:<a@example.org>\nRCPT TO:<b@example.net>\nDATA\nSubject: s\n\nbody\n.\nQUIT", got, StringComparison.Ordinal);
+    }
 
-            var result = await new Reinjector(new ReinjectorOptions { SendmailPath = script, ReplyTimeout = TimeSpan.FromSeconds(10) })
-                .SendAsync("a@example.org", ["b@example.net"], Writes("Subject: s\n\nbody\n"), false, CancellationToken.None);
-
-            Assert.Equal("STUB1", result.QueueId);
-            string got = File.ReadAllText(log);
-            Assert.Contains("MAIL FROM:<a@example.org>\nRCPT TO:<b@example.net>\nDATA\nSubject: s\n\nbody\n.\nQUIT", got, StringComparison.Ordinal);
-        }
-        finally
+    [Fact]
+    public async Task The_writer_runs_once_when_the_server_announces_size()
+    {
+        // The message may come from a pipe: it can be written once only (MailKit measures it by
+        // writing it when the server announces SIZE, unless told not to).
+        await using var server = new FakeSmtpServer();
+        Assert.Contains("SIZE", server.EhloExtensions, StringComparison.Ordinal);
+        int calls = 0;
+        await SendAsync(Smtp(server), "a@example.org", ["b@example.net"], async (s, ct) =>
         {
-            Directory.Delete(dir, recursive: true);
-        }
+            Interlocked.Increment(ref calls);
+            await s.WriteAsync(Encoding.ASCII.GetBytes("Subject: once\n\nbody\n"), ct);
+        }, eightBit: false);
+        await server.Finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, calls);
+        Assert.Equal("Subject: once\n\nbody\n", server.Data.ToString()); // no Date, no Message-Id added
+        Assert.DoesNotContain(server.Commands, c => c.Contains("SIZE=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_server_that_stops_answering_is_a_reinjection_error_after_the_reply_timeout()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var silent = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            await stream.WriteAsync("220 then nothing\r\n"u8.ToArray());
+            var sink = new byte[4096];
+            while (await stream.ReadAsync(sink) > 0)
+            {
+                // read, never answer
+            }
+        });
+        var options = new ReinjectorOptions { Mode = ReinjectionMode.Smtp, SmtpEndpoint = $"inet:127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}", ReplyTimeout = TimeSpan.FromSeconds(1) };
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var send = SendAsync(options, "a@example.org", ["b@example.net"], Writes("x\n"), false, giveUp.Token);
+        var started = DateTime.UtcNow;
+        await Assert.ThrowsAsync<ReinjectionException>(() => send);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), $"gave up after {(DateTime.UtcNow - started).TotalSeconds:0.#} s");
+        listener.Stop();
+        await Task.WhenAny(silent, Task.Delay(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task Bare_cr_and_bare_lf_become_crlf_on_the_wire()
+    {
+        // The stub reads lines ending in LF and strips one CR before it: a bare CR sent as it is
+        // would stay inside its line.
+        var (_, got) = await ViaStubSendmailAsync(Writes("Subject: cr\n\none\rtwo\nthree\r\n.four\r"));
+        Assert.Contains("DATA\nSubject: cr\n\none\ntwo\nthree\n..four\n.\nQUIT", got, StringComparison.Ordinal);
     }
 }

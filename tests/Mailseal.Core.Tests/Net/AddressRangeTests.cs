@@ -1,6 +1,7 @@
 using System.Net;
+using Mailseal.Core.Net;
 
-namespace Mailseal.Dns.Tests;
+namespace Mailseal.Core.Tests.Net;
 
 public sealed class AddressRangeTests
 {

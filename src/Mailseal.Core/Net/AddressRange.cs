@@ -2,13 +2,13 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Mailseal.Dns;
+namespace Mailseal.Core.Net;
 
 /// <summary>
 /// One CIDR range (<c>192.0.2.0/24</c>, <c>2001:db8::/32</c>, or a bare address), on
 /// <see cref="IPNetwork"/>: the one place Mailseal matches an address against a network, for
-/// SPF's ip4/ip6/a/mx mechanisms (<see cref="Spf.SpfEvaluator"/>) and for spfd's
-/// <c>skip_addresses</c> and <c>Whitelist</c>. Host bits after the prefix are cleared, as RFC 7208
+/// SPF's ip4/ip6/a/mx mechanisms (Mailseal.Dns's SpfEvaluator), spfd's <c>skip_addresses</c> and
+/// <c>Whitelist</c>, and greyd's postgrey-style client whitelist. Host bits after the prefix are cleared, as RFC 7208
 /// section 5.6 and policyd-spf read <c>192.0.2.1/24</c>; <see cref="IPNetwork"/> itself refuses them.
 /// </summary>
 public sealed class AddressRange
