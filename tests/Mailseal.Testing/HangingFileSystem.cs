@@ -13,6 +13,7 @@ namespace Mailseal.Testing;
 public sealed class HangingFileSystem : IAsyncDisposable
 {
     private readonly Process _process;
+    private bool _disposed;
 
     private HangingFileSystem(string mountPoint, Process process)
     {
@@ -65,6 +66,9 @@ public sealed class HangingFileSystem : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         if (!_process.HasExited)
             _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
