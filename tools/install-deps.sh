@@ -29,6 +29,9 @@ else
     lintian debhelper dpkg-dev libsodium23 gpg-wks-client postgrey db-util libsqlite3-0 postfix-policyd-spf-python
     iproute2 procps ca-certificates python3
     groff-base man-db
+    # A FUSE file system whose reads never return (tests/Mailseal.Testing/TestData/hangfs.py):
+    # a key file on a hung network file system, for the key-read time limit. Needs /dev/fuse.
+    python3-fusepy
   )
 fi
 

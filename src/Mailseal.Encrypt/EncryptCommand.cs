@@ -33,7 +33,7 @@ internal sealed class EncryptCommand
         _time = time ?? TimeProvider.System;
         Root = new ToolRootCommand(ToolName, "Encrypt one message (stdin) to its local recipients' OpenPGP keys as PGP/MIME (stdout), as gpgit.pl did, and keep Postfix's contracts: a message that cannot be encrypted is deferred (exit 75), never passed on in plaintext.")
         {
-            KeyDir, Database, LocalDomains, RecipientDelimiter, SyslogSocket, MissingKey, ProtectHeaders, HideSubject, DkimSignature,
+            KeyDir, Database, LocalDomains, RecipientDelimiter, SyslogSocket, MissingKey, KeyReadTimeout, ProtectHeaders, HideSubject, DkimSignature,
             QueueId, SpoolMemory, ClassifyLimit, Recipients,
         };
         Root.SetAction((parse, ct) => RunAsync(parse, ct));
@@ -57,6 +57,8 @@ internal sealed class EncryptCommand
         HelpName = "tempfail|pass|bounce",
         DefaultValueFactory = _ => MissingKeyPolicy.Tempfail,
     };
+
+    public Option<int> KeyReadTimeout { get; } = SharedOptions.KeyReadTimeout();
 
     public Option<bool> ProtectHeaders { get; } = new("--protect-headers")
     {
@@ -126,6 +128,7 @@ internal sealed class EncryptCommand
             LocalDomains = Core.Configuration.SharedValues.ParseDomains(parse.GetValue(LocalDomains) ?? ""),
             RecipientDelimiter = parse.GetValue(RecipientDelimiter) ?? "",
             TimeProvider = _time,
+            KeyReadTimeout = TimeSpan.FromSeconds(parse.GetValue(KeyReadTimeout)),
             ReadOnOwnThread = true,
         });
         var found = new List<KeyLookupResult>();

@@ -167,6 +167,7 @@ internal sealed class FilterdCommand
             {
                 LocalDomains = SharedValues.ParseDomains(parse.GetValue(LocalDomains) ?? string.Empty),
                 RecipientDelimiter = parse.GetValue(RecipientDelimiter) ?? string.Empty,
+                KeyReadTimeout = TimeSpan.FromSeconds(parse.GetValue(Processing.KeyReadTimeout)),
             },
             SyslogSocket = parse.GetValue(SyslogSocket) ?? ConfigurationDefaults.SyslogSocket,
             WatchedFiles = watched,

@@ -134,6 +134,7 @@ internal sealed class PipeCommand
         {
             LocalDomains = SharedValues.ParseDomains(parse.GetValue(LocalDomains) ?? string.Empty),
             RecipientDelimiter = parse.GetValue(RecipientDelimiter) ?? string.Empty,
+            KeyReadTimeout = TimeSpan.FromSeconds(parse.GetValue(Processing.KeyReadTimeout)),
             ReadOnOwnThread = true,
         });
         try

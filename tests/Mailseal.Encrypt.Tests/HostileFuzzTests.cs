@@ -10,15 +10,20 @@ namespace Mailseal.Encrypt.Tests;
 /// (body, preamble, epilogue, armor headers and data, part headers, after a bare CR), mutated
 /// in its line ends (bare CR, mixed CR/LF/CRLF), its MIME framing and its armor, and sent to
 /// recipients drawn from empty, malformed, Unicode-domain, keyless-local, keyed-local and
-/// not-local addresses. The oracle, written apart from the product: exit 0 or 75 only; on 75
+/// not-local addresses, and forms Postfix delivers to a local mailbox though they are not
+/// written as one (trailing dot, quoted local part, source route, user%domain@localhost,
+/// user@domain@[127.0.0.1], domain!user@localhost). The oracle, written apart from the product: exit 0 or 75 only; on 75
 /// nothing on stdout and one 4.x.x line on stderr; for a recipient that is not an address a
 /// 4.3.5; for a keyless local one a tempfail; for a not-local one the message unchanged; and
 /// when a local recipient has a key, the marker never outside the last armored block of the
 /// output, unless both a LF-only and a CR-aware reader see it in the message's header block (which
-/// stays in the clear by design). 10,000 cases in-process through the real command line
-/// (ToolHost + EncryptCommand), a sample of 100 through the published binary;
-/// <c>MAILSEAL_HOSTILE_FUZZ_PROCESS=10000</c> sends every case through the binary as well (a
-/// fresh process each, as pipe(8) starts it: docs/encryption-rules.md has the last run).
+/// stays in the clear by design); every 100th encrypted output is decrypted by gpg, and must hold
+/// the message (nothing lost). 10,000 cases in-process through the real command line (ToolHost +
+/// EncryptCommand), and a sample of 100 through the published binary, a fresh process each as
+/// pipe(8) starts it, as many at a time as there are cores. <c>MAILSEAL_HOSTILE_FUZZ_PROCESS=N</c>
+/// sends every (10,000 / N)th case through the binary; N = 10000 sends every case through the
+/// binary only. Progress goes to $TMPDIR/mailseal-hostile-fuzz.log; docs/encryption-rules.md
+/// has the last run.
 /// </summary>
 public sealed class HostileFuzzTests(ToolKeys keys, Xunit.Abstractions.ITestOutputHelper log) : IClassFixture<ToolKeys>
 {
@@ -62,6 +67,26 @@ public sealed class HostileFuzzTests(ToolKeys keys, Xunit.Abstractions.ITestOutp
         ("bob@mä\u00ADil.example", Expect.Invalid), // soft hyphen: UTS #46 drops it
         ("bob@mä\u200Bil.example", Expect.Invalid),
         ("bob@\u2603.example", Expect.Invalid),
+
+        // Forms Postfix delivers to a local mailbox though they are not written as one: a trailing
+        // dot, a quoted local part, a source route, and routing through a domain of Postfix's own
+        // (its resolver strips localhost or [127.0.0.1] and reads user@domain, user%domain, domain!user).
+        ("alice@example.org.", Expect.Keyed),
+        ("\"alice\"@example.org", Expect.Keyed),
+        ("@a.example,@b.example:alice@example.org", Expect.Keyed),
+        ("alice%example.org@localhost", Expect.Keyed),
+        ("alice@example.org@localhost", Expect.Keyed),
+        ("\"alice@example.org\"@localhost", Expect.Keyed),
+        ("example.org!alice@localhost", Expect.Keyed),
+        ("alice@example.org@[127.0.0.1]", Expect.Keyed),
+        ("bob%mäil.example@localhost", Expect.Keyed),
+        ("carol%example.org@localhost", Expect.Keyless),
+        ("carol@example.org.", Expect.Keyless),
+        ("carol@example.org@[127.0.0.1]", Expect.Keyless),
+        ("someone%elsewhere.example@localhost", Expect.External),
+        ("someone@[192.0.2.1]", Expect.External),
+        ("alice@example.org..", Expect.Invalid),
+        ("alice@.example.org", Expect.Invalid),
     ];
 
     private static readonly string[] PreambleNotes =
@@ -78,16 +103,23 @@ public sealed class HostileFuzzTests(ToolKeys keys, Xunit.Abstractions.ITestOutp
         "--local-domains", "example.org, mäil.example, fass.example", "--classify-limit", classifyLimit,
     ];
 
-    /// <summary>How many of the cases also go through the published binary: every (10,000 / N)th.</summary>
+    /// <summary>
+    /// How many of the cases also go through the published binary: every (10,000 / N)th. With
+    /// N = 10,000 every case goes through the binary only (the in-process pass would repeat it).
+    /// </summary>
     private static int ProcessSample =>
         int.TryParse(Environment.GetEnvironmentVariable("MAILSEAL_HOSTILE_FUZZ_PROCESS"), System.Globalization.CultureInfo.InvariantCulture, out var n) && n is > 0 and <= Iterations
             ? n
             : DefaultProcessSample;
 
+    /// <summary>Every this many encrypted cases, gpg decrypts the ciphertext: the message must be in it (nothing lost), not only absent outside.</summary>
+    private const int DecryptEvery = 100;
+
     [Fact]
     public async Task Ten_thousand_hostile_cases_never_leak_the_marker_and_end_in_0_or_75()
     {
         var processSample = ProcessSample;
+        var processOnly = processSample == Iterations;
         Directory.CreateDirectory(KeyDir);
         File.Copy(Path.Combine(keys.KeyDir, "alice@example.org.asc"), Path.Combine(KeyDir, "alice@example.org.asc"), overwrite: true);
         File.Copy(Path.Combine(keys.KeyDir, "alice@example.org.asc"), Path.Combine(KeyDir, "bob@xn--mil-qla.example.asc"), overwrite: true);
@@ -98,35 +130,124 @@ public sealed class HostileFuzzTests(ToolKeys keys, Xunit.Abstractions.ITestOutp
         Assert.Equal(0, genuine.Exit);
         var seeds = Seeds(genuine.Stdout);
 
+        // The cases first (one seeded generator, so a run is repeatable), then each pass over them.
         var rng = new Random(20261203);
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var sample = new List<(string[] Args, byte[] Input, Expect Expect)>();
-        var watch = Stopwatch.StartNew();
+        var cases = new (string[] Args, byte[] Input, Expect Expect)[Iterations];
         for (var i = 0; i < Iterations; i++)
+            cases[i] = Case(rng, seeds);
+
+        using var progress = new Progress(log);
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var decrypted = 0;
+        var watch = Stopwatch.StartNew();
+        if (!processOnly)
         {
-            var (args, input, expect) = Case(rng, seeds);
-            var r = await RunInProcessAsync(args, input);
-            var outcome = Check(i, args, input, expect, r.Exit, r.Stdout, r.Stderr);
-            counts[outcome] = counts.GetValueOrDefault(outcome) + 1;
-            if (sample.Count < processSample && i % (Iterations / processSample) == 0)
-                sample.Add((args, input, expect));
+            for (var i = 0; i < Iterations; i++)
+            {
+                var (args, input, expect) = cases[i];
+                var r = await RunInProcessAsync(args, input);
+                var outcome = Check(i, args, input, expect, r.Exit, r.Stdout, r.Stderr);
+                counts[outcome] = counts.GetValueOrDefault(outcome) + 1;
+                if (outcome == "encrypted" && counts[outcome] % DecryptEvery == 1)
+                {
+                    await CheckDecryptsAsync(i, args, input, r.Stdout);
+                    decrypted++;
+                }
+
+                progress.Report("in process", i + 1, Iterations);
+            }
         }
 
         var inProcess = watch.Elapsed;
-        var processCounts = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var k = 0; k < sample.Count; k++)
+
+        // Through the published binary, a fresh process per case as pipe(8) starts it, as many at
+        // a time as there are cores (each is one short single-threaded process).
+        var step = Iterations / processSample;
+        var sample = Enumerable.Range(0, processSample).Select(k => k * step).ToArray();
+        var results = new ToolProcess.Result[sample.Length];
+        var done = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, sample.Length), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, async (k, _) =>
         {
-            var (args, input, expect) = sample[k];
-            var r = await ToolProcess.RunToolAsync(args, input);
-            var outcome = Check(-1 - k, args, input, expect, r.Exit, r.Stdout, r.Stderr);
+            var (args, input, _) = cases[sample[k]];
+            results[k] = await ToolProcess.RunToolAsync(args, input);
+            progress.Report("through the binary", Interlocked.Increment(ref done), sample.Length);
+        });
+        var processCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var k = 0; k < sample.Length; k++)
+        {
+            var (args, input, expect) = cases[sample[k]];
+            var r = results[k];
+            var outcome = Check(sample[k], args, input, expect, r.Exit, r.Stdout, r.Stderr);
             processCounts[outcome] = processCounts.GetValueOrDefault(outcome) + 1;
+            if (processOnly && outcome == "encrypted" && processCounts[outcome] % DecryptEvery == 1)
+            {
+                await CheckDecryptsAsync(sample[k], args, input, r.Stdout);
+                decrypted++;
+            }
         }
 
         static string Tally(Dictionary<string, int> c) => string.Join(", ", c.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key} {e.Value}"));
-        log.WriteLine($"hostile fuzz: {Iterations} cases in process in {inProcess.TotalSeconds:F0} s: {Tally(counts)}; "
-            + $"{sample.Count} through {ToolProcess.ToolPath} in {(watch.Elapsed - inProcess).TotalSeconds:F0} s: {Tally(processCounts)}");
-        Assert.True(counts.GetValueOrDefault("encrypted") > 1000 && counts.GetValueOrDefault("already-encrypted") > 0 && counts.GetValueOrDefault("4.3.5") > 0,
+        var summary = (processOnly ? "hostile fuzz: in-process pass skipped (every case goes through the binary); " : $"hostile fuzz: {Iterations} cases in process in {inProcess.TotalSeconds:F0} s: {Tally(counts)}; ")
+            + $"{sample.Length} through {ToolProcess.ToolPath} ({Environment.ProcessorCount} at a time) in {(watch.Elapsed - inProcess).TotalSeconds:F0} s: {Tally(processCounts)}; "
+            + $"{decrypted} encrypted outputs decrypted by gpg";
+        log.WriteLine(summary);
+        progress.Line(summary);
+        var all = processOnly ? processCounts : counts;
+        Assert.True(all.GetValueOrDefault("encrypted") > 1000 && all.GetValueOrDefault("already-encrypted") > 0 && all.GetValueOrDefault("4.3.5") > 0,
             "the cases should reach every outcome");
+    }
+
+    /// <summary>
+    /// gpg (an independent reader) decrypts the last armored block of an encrypted output; every
+    /// marker of the input must be in what it decrypts to or outside (in the header block, where
+    /// the oracle allows it): ciphertext that lost the message would pass the leak check alone.
+    /// </summary>
+    private async Task CheckDecryptsAsync(int i, string[] args, byte[] input, byte[] output)
+    {
+        var text = Encoding.Latin1.GetString(output);
+        var end = text.LastIndexOf("-----END PGP MESSAGE-----", StringComparison.Ordinal);
+        var begin = end < 0 ? -1 : text.LastIndexOf("-----BEGIN PGP MESSAGE-----", end, StringComparison.Ordinal);
+        Assert.True(begin >= 0, $"case {i}: no armored block in an encrypted output");
+        var armored = Encoding.Latin1.GetBytes(text[begin..(end + 25)] + "\n");
+        var r = await keys.Gpg(["--decrypt"], armored);
+        var plain = Encoding.Latin1.GetString(r.Stdout);
+        var markers = CountMarkers(Encoding.Latin1.GetString(input));
+        var kept = CountMarkers(plain) + CountMarkers(text[..begin] + text[(end + 25)..]);
+        Assert.True(kept >= markers, $"case {i}, recipients [{string.Join(", ", args.SkipWhile(a => a != "--").Skip(1))}]: {markers} markers in the input, {kept} in the decrypted message and the header left outside\ninput (base64): {Convert.ToBase64String(input)}");
+    }
+
+    private static int CountMarkers(string text)
+    {
+        var n = 0;
+        for (var at = text.IndexOf(Marker, StringComparison.Ordinal); at >= 0; at = text.IndexOf(Marker, at + Marker.Length, StringComparison.Ordinal))
+            n++;
+        return n;
+    }
+
+    /// <summary>
+    /// Progress of a long run, every 500 cases: to the test log and, so a run of minutes can be
+    /// watched, appended to $TMPDIR/mailseal-hostile-fuzz.log (<c>tail -f</c> it).
+    /// </summary>
+    private sealed class Progress(Xunit.Abstractions.ITestOutputHelper log) : IDisposable
+    {
+        private readonly StreamWriter _file = new(Path.Combine(Path.GetTempPath(), "mailseal-hostile-fuzz.log"), append: true) { AutoFlush = true };
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        public void Report(string pass, int done, int total)
+        {
+            if (done % 500 != 0 && done != total)
+                return;
+            Line($"{pass}: {done}/{total} after {_clock.Elapsed.TotalSeconds:F0} s");
+        }
+
+        public void Line(string line)
+        {
+            lock (_file)
+                _file.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {line}");
+            log.WriteLine(line);
+        }
+
+        public void Dispose() => _file.Dispose();
     }
 
     /// <summary>The oracle. Returns the outcome's name for the tally.</summary>

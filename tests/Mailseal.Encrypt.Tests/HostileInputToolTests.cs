@@ -141,6 +141,149 @@ public sealed class HostileInputToolTests(ToolKeys keys) : IClassFixture<ToolKey
         AssertOneLineFailure(r, "4.3.5", "not a regular file");
     }
 
+    /// <summary>
+    /// A key file on a hung file system (issue #10 case 5): a FUSE file system whose read(2), or
+    /// open(2), never returns stands in for an NFS server gone away. The tool gives up at
+    /// --key-read-timeout with one 4.4.3 line and exit 75; without the limit it waited until the
+    /// test's 60 s timeout (pipe(8): command_time_limit, 1000 s).
+    /// </summary>
+    [Fact]
+    public async Task A_key_file_whose_read_hangs_is_given_up_at_the_key_read_timeout_with_one_line_and_exit_75()
+    {
+        const string recipient = "alice@example.org";
+        await using var hung = await HangingFileSystem.MountAsync(Path.Combine(keys.Dir, "hung-" + Guid.NewGuid().ToString("N")[..8]));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var r = await ToolProcess.RunToolAsync(["--key-dir", hung.MountPoint, "--config", keys.EmptyConfig, "--key-read-timeout", "2", recipient], Message);
+        clock.Stop();
+        AssertOneLineFailure(r, "4.4.3", "no answer within 2 s");
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>
+    /// open(2) hung inside the file system: once the FUSE server has taken the request, the
+    /// kernel waits for its answer even for a killed thread, so the process can finish its exit
+    /// only when the file system answers or goes away (a hard NFS mount behaves alike). The tool
+    /// still gives up at the limit: its one 4.4.3 line is written then, and exit 75 follows as
+    /// soon as the file system lets the stuck thread go.
+    /// </summary>
+    [Fact]
+    public async Task A_key_file_whose_open_hangs_gets_the_4_4_3_line_at_the_limit_and_exit_75_once_the_file_system_lets_go()
+    {
+        var hung = await HangingFileSystem.MountAsync(Path.Combine(keys.Dir, "hung-" + Guid.NewGuid().ToString("N")[..8]));
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo(ToolProcess.ToolPath)
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var a in new[] { "--key-dir", hung.MountPoint, "--config", keys.EmptyConfig, "--key-read-timeout", "2", "hang-open@example.org" })
+                start.ArgumentList.Add(a);
+            start.Environment["HOME"] = Path.GetTempPath();
+            using var tool = System.Diagnostics.Process.Start(start)!;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var stdout = tool.StandardOutput.ReadToEndAsync();
+            await tool.StandardInput.BaseStream.WriteAsync(Message);
+            tool.StandardInput.Close();
+            var line = await tool.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(30));
+            Assert.NotNull(line);
+            Assert.StartsWith("4.4.3 mailseal-encrypt: ", line, StringComparison.Ordinal);
+            Assert.Contains("no answer within 2 s", line, StringComparison.Ordinal);
+
+            await hung.DisposeAsync(); // the file system goes away: the stuck open(2) fails, the exit completes
+            await tool.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(75, tool.ExitCode);
+            Assert.Equal("", await stdout);
+            Assert.Equal("", await tool.StandardError.ReadToEndAsync());
+        }
+        finally
+        {
+            await hung.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_key_read_timeout_is_the_configuration_name_key_read_timeout()
+    {
+        await using var hung = await HangingFileSystem.MountAsync(Path.Combine(keys.Dir, "hung-" + Guid.NewGuid().ToString("N")[..8]));
+        var config = Path.Combine(keys.Dir, "hung-" + Guid.NewGuid().ToString("N")[..8] + ".conf");
+        await File.WriteAllTextAsync(config, $"key_dir = {hung.MountPoint}\n\n[encrypt]\nkey_read_timeout = 1\n");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var r = await ToolProcess.RunToolAsync(["--config", config, "alice@example.org"], Message);
+        clock.Stop();
+        AssertOneLineFailure(r, "4.4.3", "no answer within 1 s");
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(30));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("3601")]
+    public async Task A_key_read_timeout_out_of_range_is_one_line_and_exit_75(string seconds)
+    {
+        var r = await ToolProcess.RunToolAsync([.. Base, "--key-read-timeout", seconds, "alice@example.org"], Message);
+        Assert.Equal(75, r.Exit);
+        Assert.Empty(r.Stdout);
+        Assert.Contains("--key-read-timeout", Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Forms Postfix delivers to alice@example.org's mailbox (issue #10, beyond case 3): one
+    /// trailing dot (cleanup strips it), a quoted local part, a source route (cleanup strips
+    /// it), and routing through a domain that is Postfix's own (mydestination, an address
+    /// literal of its interface): its resolver strips that domain and reads the local part as
+    /// user@domain, domain!user (swap_bangpath) or user%domain (allow_percent_hack). Before the
+    /// fix the routed forms were "not local" and passed in plaintext.
+    /// </summary>
+    [Theory]
+    [InlineData("alice@example.org.")]
+    [InlineData("alice@EXAMPLE.org.")]
+    [InlineData("\"alice\"@example.org")]
+    [InlineData("@a.example,@b.example:alice@example.org")]
+    [InlineData("alice%example.org@localhost")]
+    [InlineData("alice@example.org@localhost")]
+    [InlineData("\"alice@example.org\"@localhost")]
+    [InlineData("example.org!alice@localhost")]
+    [InlineData("alice@example.org@[127.0.0.1]")]
+    [InlineData("alice%example.org@mail.example.net.")]
+    public async Task A_form_postfix_delivers_to_a_local_mailbox_is_encrypted_to_that_mailboxs_key(string recipient)
+    {
+        AssertEncryptedWithoutMarker(await ToolProcess.RunToolAsync([.. Base, "--local-domains", "example.org", "--", recipient], Message));
+    }
+
+    [Theory]
+    [InlineData("carol%example.org@localhost", "no key for carol@example.org")]
+    [InlineData("carol@example.org@[127.0.0.1]", "no key for carol@example.org")]
+    [InlineData("carol@example.org.", "no key for carol@example.org")]
+    public async Task A_routed_form_of_a_local_address_without_a_key_is_deferred_not_passed(string recipient, string reason)
+    {
+        var r = await ToolProcess.RunToolAsync([.. Base, "--local-domains", "example.org", "--", recipient], Message);
+        AssertOneLineFailure(r, "4.7.5", reason);
+    }
+
+    [Theory]
+    [InlineData("alice@example.org..")]
+    [InlineData("alice@.example.org")]
+    [InlineData("alice@example..org")]
+    public async Task A_domain_with_an_empty_label_is_a_4_3_5_tempfail_never_plaintext(string recipient)
+    {
+        var r = await ToolProcess.RunToolAsync([.. Base, "--local-domains", "example.org", "--", recipient], Message);
+        AssertOneLineFailure(r, "4.3.5");
+    }
+
+    [Theory]
+    [InlineData("someone%elsewhere.example@localhost")]
+    [InlineData("someone@[192.0.2.1]")]
+    [InlineData("elsewhere.example!someone@localhost")]
+    public async Task A_routed_form_of_an_address_that_is_not_local_passes_unchanged(string recipient)
+    {
+        var r = await ToolProcess.RunToolAsync([.. Base, "--local-domains", "example.org", "--", recipient], Message);
+        Assert.True(r.Exit == 0, r.Stderr);
+        Assert.Equal(Message, r.Stdout);
+    }
+
     [Theory]
     [InlineData("From: Bob <bob@example.net>\rTo: alice@example.org\rSubject: hello\r\r" + Marker + " body\r")]
     [InlineData("From: Bob <bob@example.net>\r\nSubject: hello\r\r\n" + Marker + " body\r\n")]

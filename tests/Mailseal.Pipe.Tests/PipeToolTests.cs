@@ -259,6 +259,49 @@ public sealed class PipeToolTests : IDisposable
         Assert.False(File.Exists(_got));
     }
 
+    /// <summary>
+    /// issue #10 case 5 through mailseal-pipe: the key folder on a FUSE file system whose reads
+    /// never return (a hung NFS server). pipe(8) would otherwise hold the process until
+    /// command_time_limit (1000 s); the tool defers at --key-read-timeout instead.
+    /// </summary>
+    [Fact]
+    public async Task A_key_file_whose_read_hangs_is_given_up_at_the_key_read_timeout()
+    {
+        await using var hung = await HangingFileSystem.MountAsync(Path.Combine(_dir, "keys"));
+        var clock = Stopwatch.StartNew();
+        var (exit, stdout, stderr) = await RunAsync(Message, "--key-read-timeout", "2", "-f", "carol@example.com", "--", "alice@example.org");
+        clock.Stop();
+        Assert.Equal(75, exit);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("4.4.3 mailseal-pipe: ", stderr, StringComparison.Ordinal);
+        Assert.Contains("no answer within 2 s", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(30));
+        Assert.False(File.Exists(_got));
+    }
+
+    /// <summary>
+    /// Forms Postfix's resolver delivers to alice@example.org's mailbox: routed through a domain
+    /// of its own (mydestination, an address literal of its interface), a quoted local part, a
+    /// trailing dot. Before the fix the routed ones were "not local" and re-injected in plaintext.
+    /// </summary>
+    [Theory]
+    [InlineData("alice%example.org@localhost")]
+    [InlineData("alice@example.org@localhost")]
+    [InlineData("example.org!alice@localhost")]
+    [InlineData("alice@example.org@[127.0.0.1]")]
+    [InlineData("\"alice\"@example.org")]
+    [InlineData("alice@example.org.")]
+    public async Task A_form_postfix_delivers_to_a_local_mailbox_is_encrypted(string recipient)
+    {
+        InstallKey("alice@example.org.asc");
+        var (exit, _, stderr) = await RunAsync("From: carol@example.com\nSubject: s\n\nMARKER-7f3a9c\n", "-f", "carol@example.com", "--", recipient);
+        Assert.True(exit == 0, stderr);
+        string got = File.ReadAllText(_got);
+        Assert.Contains("-----BEGIN PGP MESSAGE-----", got, StringComparison.Ordinal);
+        Assert.DoesNotContain("MARKER-7f3a9c", got, StringComparison.Ordinal);
+    }
+
     private static string RepositoryRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)

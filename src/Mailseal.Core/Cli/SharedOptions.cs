@@ -53,6 +53,26 @@ public static class SharedOptions
         return option;
     }
 
+    /// <summary>
+    /// <c>--key-read-timeout SECONDS</c>: <see cref="Keys.KeyDirectoryOptions.KeyReadTimeout"/>, the
+    /// longest wait for one key-folder lookup (open, examine, read, parse).
+    /// </summary>
+    public static Option<int> KeyReadTimeout()
+    {
+        var option = new Option<int>("--key-read-timeout")
+        {
+            Description = "Longest wait, in seconds, for one key file to be opened and read. A key file on a hung file system (NFS, FUSE) then defers the message (4.4.3, exit 75 or 451) instead of holding it until Postfix's command_time_limit.",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => (int)Keys.KeyDirectoryOptions.DefaultKeyReadTimeout.TotalSeconds,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 3600)
+                result.AddError("--key-read-timeout must be between 1 and 3600 seconds");
+        });
+        return option;
+    }
+
     private static Option<string> Create(string name, string valueName, string description)
     {
         string defaultValue = ConfigurationDefaults.ForSharedName(name) ?? string.Empty;

@@ -6,7 +6,7 @@ namespace Mailseal.Core.Keys;
 /// <summary>
 /// Turns an envelope recipient into the name a key directory looks up: domain and local part
 /// lower-cased (DESIGN.md: the key folder holds <c>&lt;lower-cased address&gt;.asc</c>), one
-/// pair of angle brackets and a trailing dot on the domain removed, the domain in its A-label
+/// pair of angle brackets, a source route and a trailing dot on the domain removed, a quoted local part unquoted, the domain in its A-label
 /// form (<see cref="DomainNames"/>: <c>mäil.example</c> is <c>xn--mil-qla.example</c>), the recipient delimiter
 /// extension split off. Addresses that could escape a key folder or confuse a log line are
 /// rejected: '/', '\', NUL and other control characters, whitespace, "..", a leading '.', and
@@ -52,6 +52,20 @@ public sealed class AddressNormalizer
         {
             error = "empty address";
             return false;
+        }
+
+        // An RFC 5321 source route (@a,@b:bob@example.org) is dropped, as Postfix's cleanup does.
+        if (a.Length > 1 && a[0] == '@' && a.IndexOf(':', StringComparison.Ordinal) is int colon and > 0 && colon < a.Length - 1)
+        {
+            a = a[(colon + 1)..];
+        }
+
+        // A quoted local part is read as Postfix's internal form reads it, unquoted: "bob"@example.org
+        // is bob@example.org (Postfix's SMTP client, and so mailseal-filterd, sees the quoted form).
+        int lastAt = a.LastIndexOf('@');
+        if (lastAt > 1 && a[0] == '"' && a[lastAt - 1] == '"')
+        {
+            a = RoutedAddressKeyDirectory.Unquote(a[..lastAt]) + a[lastAt..];
         }
 
         if (a.Length > MaxAddressLength)

@@ -81,6 +81,16 @@ public static class DomainNames
             return false;
         }
 
+        // One trailing dot is the root (Postfix strips it too); an empty label anywhere else
+        // (example.org.., .example.org, example..org) is no domain name. Postfix leaves such a
+        // domain alone and matches none of its own against it; to the filter it is a wiring
+        // mistake (4.3.5), never "not local".
+        if (text[0] == '.' || text[^1] == '.' || text.Contains("..", StringComparison.Ordinal))
+        {
+            error = "empty label in the domain";
+            return false;
+        }
+
         for (int i = 0; i < text.Length; i++)
         {
             if (text[i] is >= '\u0300' and <= '\u036F' && i > 0 && text[i - 1] != '.')

@@ -8,7 +8,9 @@ public static class KeyDirectoryFactory
     /// <summary>
     /// The key folder alone when <paramref name="database"/> is empty; otherwise PostgreSQL
     /// first and the key folder after it (an address without a user or alias row can still
-    /// have a key file). Dispose the result if it is <see cref="IDisposable"/>.
+    /// have a key file). Either way an address is also looked up as Postfix may route it
+    /// (<see cref="RoutedAddressKeyDirectory"/>: <c>bob%example.org@localhost</c> is
+    /// <c>bob@example.org</c>). Dispose the result if it is <see cref="IDisposable"/>.
     /// </summary>
     /// <param name="keyDir">The <c>key_dir</c> setting.</param>
     /// <param name="database">The <c>database</c> setting.</param>
@@ -21,10 +23,13 @@ public static class KeyDirectoryFactory
         var folder = new KeyFolder(keyDir, options);
         if (database.Length == 0)
         {
-            return folder;
+            return new RoutedAddressKeyDirectory(folder);
         }
 
-        return new OwningCompositeKeyDirectory(database, options, folder);
+        // Owned by the wrapper from here on: disposing it disposes the store.
+#pragma warning disable CA2000
+        return new RoutedAddressKeyDirectory(new OwningCompositeKeyDirectory(database, options, folder));
+#pragma warning restore CA2000
     }
 
     /// <summary>The key directory for a tool's settings.</summary>

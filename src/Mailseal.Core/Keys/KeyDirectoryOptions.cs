@@ -26,7 +26,11 @@ public sealed record KeyDirectoryOptions
     /// file on a hung file system then defers the message instead of holding a pipe(8) process
     /// until Postfix's command_time_limit (1000 s).
     /// </summary>
-    public TimeSpan KeyReadTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <remarks>Set with <c>key_read_timeout</c> / <c>--key-read-timeout</c> (seconds).</remarks>
+    public TimeSpan KeyReadTimeout { get; init; } = DefaultKeyReadTimeout;
+
+    /// <summary>The default <see cref="KeyReadTimeout"/>: 10 s.</summary>
+    public static TimeSpan DefaultKeyReadTimeout { get; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// True in a process that handles one message (mailseal-encrypt, mailseal-pipe): each key-folder

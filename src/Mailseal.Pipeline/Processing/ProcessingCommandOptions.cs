@@ -61,6 +61,9 @@ public sealed class ProcessingCommandOptions
     /// <summary><c>--missing-key tempfail|pass|bounce</c>.</summary>
     public Option<MissingKeyPolicy> MissingKey { get; }
 
+    /// <summary><c>--key-read-timeout SECONDS</c> (<see cref="SharedOptions.KeyReadTimeout"/>); the caller puts it into its <see cref="KeyDirectoryOptions"/>.</summary>
+    public Option<int> KeyReadTimeout { get; } = SharedOptions.KeyReadTimeout();
+
     /// <summary><c>--protect-headers</c>.</summary>
     public Option<bool> ProtectHeaders { get; } = new("--protect-headers") { Description = "RFC 9788 header protection inside the encrypted part." };
 
@@ -87,7 +90,7 @@ public sealed class ProcessingCommandOptions
     public Option<int> ClassifyLimit { get; } = SharedOptions.ClassifyLimit();
 
     /// <summary>The spam, scrub, key and header options, in the order help lists them.</summary>
-    public IReadOnlyList<Option> Filtering => [SpamCheck, Spamd, SpamMaxSize, SpamUnavailable, SpamSubjectTag, Scrub, ScrubRules, MissingKey, ProtectHeaders, HideSubject, DkimSignature];
+    public IReadOnlyList<Option> Filtering => [SpamCheck, Spamd, SpamMaxSize, SpamUnavailable, SpamSubjectTag, Scrub, ScrubRules, MissingKey, KeyReadTimeout, ProtectHeaders, HideSubject, DkimSignature];
 
     /// <summary>The memory options, in the order help lists them.</summary>
     public IReadOnlyList<Option> Buffers => [SpoolMemory, ClassifyLimit];

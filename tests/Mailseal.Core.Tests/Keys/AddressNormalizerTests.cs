@@ -11,6 +11,8 @@ public sealed class AddressNormalizerTests
     [InlineData("bob+a+b@example.org.", "bob", "+a+b", "example.org")]
     [InlineData("+tag@example.org", "+tag", null, "example.org")]
     [InlineData("  j.doe@example.org ", "j.doe", null, "example.org")]
+    [InlineData("\"Bob\"@example.org", "bob", null, "example.org")] // quoted, as Postfix's SMTP client may send it to filterd
+    [InlineData("\"b\\\"ob\"@example.org", "b\"ob", null, "example.org")]
     [InlineData("J\u00dcRGEN@B\u00fccher.example", "j\u00fcrgen", null, "xn--bcher-kva.example")] // the domain in its A-label form (DomainNames)
     public void Normalizes_case_brackets_and_extension(string input, string local, string? extension, string domain)
     {

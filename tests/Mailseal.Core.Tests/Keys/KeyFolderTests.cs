@@ -239,6 +239,31 @@ public sealed class KeyFolderTests : IDisposable
         Assert.Equal("4.3.5", e.EnhancedStatusCode);
     }
 
+    /// <summary>
+    /// A regular key file whose read never returns (a FUSE file system standing in for a hung
+    /// NFS server): the lookup gives up at KeyReadTimeout with a 4.4.3, on the pool (daemons) and
+    /// on a thread of its own (one-message tools). Without the limit it waits for ever.
+    /// </summary>
+    [Theory]
+    [InlineData(false, "alice@example.org")]
+    [InlineData(true, "alice@example.org")]
+    [InlineData(true, "hang-open@example.org")]
+    public async Task A_key_file_whose_read_hangs_is_given_up_at_the_key_read_timeout(bool ownThread, string address)
+    {
+        await using var hung = await HangingFileSystem.MountAsync(Path.Combine(_root, "hung"));
+        var folder = new KeyFolder(hung.MountPoint, new KeyDirectoryOptions
+        {
+            LocalDomains = ["example.org"],
+            KeyReadTimeout = TimeSpan.FromSeconds(1),
+            ReadOnOwnThread = ownThread,
+        }, _cache);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<KeyDirectoryException>(() => folder.LookupAsync(address, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(20));
+        Assert.Equal($"key folder {hung.MountPoint}: no answer within 1 s (a hung file system?)", e.Message);
+        Assert.Equal("4.4.3", e.EnhancedStatusCode);
+    }
+
     [Theory]
     [InlineData("/dev/zero", "is a character device, not a regular file")]
     [InlineData("/dev/null", "is a character device, not a regular file")]

@@ -499,6 +499,37 @@ public sealed class FilterdStackTests : IAsyncLifetime
         await ProcessRunner.RunCheckedAsync("postsuper", ["-c", _stack.PostfixConfigDirectory, "-d", badId]);
     }
 
+    /// <summary>
+    /// Recipient forms Postfix delivers to a local mailbox though they are not written as it
+    /// (issue #10): a trailing dot, and routing through a domain of Postfix's own (localhost is
+    /// its mydestination here, [127.0.0.1] its inet_interfaces). Postfix's SMTP client hands
+    /// filterd the queued form (quoted where its internal form needs it: "bob@example.org"@localhost);
+    /// Dovecot must store ciphertext that gpg decrypts.
+    /// </summary>
+    [Theory]
+    [InlineData("{0}@{1}.", "{0}@{1}")]
+    [InlineData("{0}%{1}@localhost", "{0}%{1}@localhost")]
+    [InlineData("\"{0}@{1}\"@localhost", "\"{0}@{1}\"@localhost")]
+    [InlineData("{0}@{1}@[127.0.0.1]", "\"{0}@{1}\"@[127.0.0.1]")]
+    [InlineData("{1}!{0}@localhost", "{1}!{0}@localhost")]
+    public async Task A_form_postfix_delivers_to_a_local_mailbox_is_stored_encrypted_never_in_plaintext(string form, string handedForm)
+    {
+        var local = $"route-{Guid.NewGuid():N}"[..16];
+        var bob = await _stack.CreateAccountAsync($"{local}@{MailStack.Domain}");
+        var recipient = string.Format(CultureInfo.InvariantCulture, form, local, MailStack.Domain);
+        var body = $"routed form through filterd {Guid.NewGuid():N}";
+        var queueId = await SendRawAsync("client.example.org", $"MAIL FROM:<{Outside}>", [$"RCPT TO:<{recipient}>"], MailStack.BuildMessage(Outside, bob.Email, "routed", body));
+
+        var stored = Text(Assert.Single(await _stack.WaitForMessagesAsync(bob, 1, TimeSpan.FromSeconds(90))));
+        Assert.DoesNotContain(body, stored, StringComparison.Ordinal);
+        Assert.Contains(body, await DecryptAsync(bob.Key, stored), StringComparison.Ordinal);
+        var handed = await WaitForLogLineAsync(l => l.Contains(queueId + ":", StringComparison.Ordinal) && l.Contains($"relay=127.0.0.1[127.0.0.1]:{_filterdPort}", StringComparison.Ordinal));
+        Assert.Contains("status=sent", handed, StringComparison.Ordinal);
+        Assert.Contains($"to=<{string.Format(CultureInfo.InvariantCulture, handedForm, local, MailStack.Domain)}>", handed, StringComparison.Ordinal);
+        Assert.DoesNotContain(_sink.Messages, m => m.Data.Contains(body, StringComparison.Ordinal));
+        await AssertExactlyOnceAsync(bob, 1);
+    }
+
     private Task ApplyFilterdFragmentAsync() =>
         _stack.ApplyPostfixFragmentAsync("postfix/mailseal-filterd.postconf", new Dictionary<string, string>
         {
