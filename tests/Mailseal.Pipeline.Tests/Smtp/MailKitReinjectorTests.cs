@@ -13,8 +13,7 @@ namespace Mailseal.Pipeline.Tests.Smtp;
 /// </summary>
 public sealed class MailKitReinjectorTests : ReinjectionContract
 {
-    private protected override Task<ReinjectResult> SendAsync(ReinjectorOptions options, string sender, IReadOnlyList<string> recipients, Func<Stream, CancellationToken, Task> writeMessage, bool eightBit, XForward? forward, DsnParameters? dsn, CancellationToken cancellationToken) =>
-        new MailKitReinjector(options).SendAsync(sender, recipients, writeMessage, eightBit, forward, dsn, cancellationToken);
+    private protected override IReinjector Create(ReinjectorOptions options) => new MailKitReinjector(options);
 
     [Fact]
     public async Task MailKit_limitation_orcpt_is_always_the_rcpt_address_and_only_beside_notify()

@@ -15,16 +15,12 @@ namespace Mailseal.Pipeline.Tests.Smtp;
 /// </summary>
 public abstract class ReinjectionContract
 {
+    /// <summary>The implementation under test.</summary>
+    private protected abstract IReinjector Create(ReinjectorOptions options);
+
     /// <summary>Sends one message with the implementation under test.</summary>
-    private protected abstract Task<ReinjectResult> SendAsync(
-        ReinjectorOptions options,
-        string sender,
-        IReadOnlyList<string> recipients,
-        Func<Stream, CancellationToken, Task> writeMessage,
-        bool eightBit,
-        XForward? forward,
-        DsnParameters? dsn,
-        CancellationToken cancellationToken);
+    private protected Task<ReinjectResult> SendAsync(ReinjectorOptions options, string sender, IReadOnlyList<string> recipients, Func<Stream, CancellationToken, Task> writeMessage, bool eightBit, XForward? forward, DsnParameters? dsn, CancellationToken cancellationToken) =>
+        Create(options).SendAsync(sender, recipients, writeMessage, eightBit, forward, dsn, cancellationToken);
 
     private protected static ReinjectorOptions Smtp(FakeSmtpServer server) =>
         new() { Mode = ReinjectionMode.Smtp, SmtpEndpoint = server.Endpoint, ReplyTimeout = TimeSpan.FromSeconds(10) };

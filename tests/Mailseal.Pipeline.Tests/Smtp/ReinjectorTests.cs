@@ -13,8 +13,7 @@ namespace Mailseal.Pipeline.Tests.Smtp;
 /// </summary>
 public sealed class ReinjectorTests : ReinjectionContract
 {
-    private protected override Task<ReinjectResult> SendAsync(ReinjectorOptions options, string sender, IReadOnlyList<string> recipients, Func<Stream, CancellationToken, Task> writeMessage, bool eightBit, XForward? forward, DsnParameters? dsn, CancellationToken cancellationToken) =>
-        new Reinjector(options).SendAsync(sender, recipients, writeMessage, eightBit, forward, dsn, cancellationToken);
+    private protected override IReinjector Create(ReinjectorOptions options) => new Reinjector(options);
 
     [Fact]
     public async Task Orcpt_goes_on_as_received_also_without_notify()
