@@ -62,6 +62,17 @@ for proj in "${projects[@]}"; do
   count() { sed -nE "s/.* $1=\"([0-9]+)\".*/\1/p" <<<"$counters"; }
   p=$(count passed); f=$(( $(count failed) + $(count error) + $(count timeout) + $(count aborted) )); s=$(count notExecuted)
   echo "--- $name: $p passed, $f failed, $s skipped"
+  # Name what failed, with the first line of its message, once more at the end, where the tail
+  # of a CI log shows it.
+  while IFS= read -r t; do broken+=("$name: $t"); done < <(python3 - "$trx" <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") in ("Failed", "Error", "Timeout", "Aborted"):
+        m = (r.findtext(".//t:Message", "", ns).strip().splitlines() or [""])[0]
+        print(f"FAILED {r.get('testName')}: {m[:300]}")
+PY
+)
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   [ "$rc" = 0 ] || [ "$f" != 0 ] || { broken+=("$name (exit $rc)"); failed=$((failed + 1)); }
 done
@@ -77,6 +88,7 @@ if [ $package = 1 ]; then
     failed=$((failed + 1))
   else
     read -r p f < <(sed -E 's/package-test: ([0-9]+) passed, ([0-9]+) failed/\1 \2/' <<<"$counts")
+    while IFS= read -r t; do broken+=("package: $t"); done < <(grep -o 'package-test: FAIL .*' "$logdir/package.log")
     passed=$((passed + p)); failed=$((failed + f))
   fi
 fi
