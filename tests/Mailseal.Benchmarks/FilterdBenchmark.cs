@@ -131,7 +131,7 @@ public sealed class FilterdBenchmark : IBenchmarkCommand
                         }
                     }
 
-                    double rate = Median(fRates);
+                    double rate = Statistics.Median(fRates);
                     double mbps = rate * message.Length / 1e6;
                     double cpuMs = cpu.TotalMilliseconds / (fPerRound * rounds);
                     long peak = ReadStatusKib(filterd.Id, "VmHWM:");
@@ -142,8 +142,8 @@ public sealed class FilterdBenchmark : IBenchmarkCommand
                     };
                     if (withPipe)
                     {
-                        double pipeRate = Median(pRates);
-                        cells.AddRange([(pPerRound * rounds).ToString(CultureInfo.InvariantCulture), F1(pipeRate), F1(rate / pipeRate) + "x", F1(Median(paired)) + "x"]);
+                        double pipeRate = Statistics.Median(pRates);
+                        cells.AddRange([(pPerRound * rounds).ToString(CultureInfo.InvariantCulture), F1(pipeRate), F1(rate / pipeRate) + "x", F1(Statistics.Median(paired)) + "x"]);
                     }
 
                     table.Add([.. cells]);
@@ -178,11 +178,6 @@ public sealed class FilterdBenchmark : IBenchmarkCommand
 
     private static string F1(double value) => value.ToString("F1", CultureInfo.InvariantCulture);
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 
     private static Process StartFilterd(string config, string keys, int port, int sinkPort, int concurrency, string syslog, string log)
     {

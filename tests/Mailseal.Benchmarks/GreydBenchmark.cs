@@ -137,11 +137,7 @@ public sealed class GreydBenchmark : IBenchmarkCommand
 
     private static string Text(int n) => n.ToString(CultureInfo.InvariantCulture);
 
-    private static double Median<T>(IEnumerable<T> items, Func<T, double> value)
-    {
-        var sorted = items.Select(value).Order().ToArray();
-        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
+    private static double Median<T>(IEnumerable<T> items, Func<T, double> value) => Statistics.Median(items.Select(value));
 
     /// <summary>
     /// The ratio lines for one of our stores against postgrey: best of the medians (throughput,

@@ -80,8 +80,8 @@ public sealed class MaildirBenchmark : IBenchmarkCommand
             await output.WriteLineAsync("contender                         median s    msg/s     MB/s  paired ratio to gpg").ConfigureAwait(false);
             for (int c = 0; c < contenders.Length; c++)
             {
-                double median = Median(times[c]);
-                double ratio = Median(times[c].Zip(times[^1], (a, g) => g / a).ToList());
+                double median = Statistics.Median(times[c]);
+                double ratio = Statistics.Median(times[c].Zip(times[^1], (a, g) => g / a).ToList());
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                     $"{contenders[c].Name,-32} {median,9:0.00} {messages / median,8:0.0} {bytes / 1e6 / median,8:0.00}  {ratio,6:0.00}x faster")).ConfigureAwait(false);
             }
@@ -154,9 +154,4 @@ public sealed class MaildirBenchmark : IBenchmarkCommand
             File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? double.NaN : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 }
