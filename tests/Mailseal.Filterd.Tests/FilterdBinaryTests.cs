@@ -38,8 +38,10 @@ public sealed class FilterdBinaryTests : IDisposable
         var stderr = daemon.StandardError.ReadToEndAsync();
         try
         {
+            // Polled until it listens, up to 60 s (NotifiedDaemon's bound): a native start takes
+            // milliseconds on an idle machine and seconds on a busy CI machine.
             SmtpTestClient? client = null;
-            for (int i = 0; i < 100 && client is null; i++)
+            for (var deadline = DateTime.UtcNow.AddSeconds(60); client is null && DateTime.UtcNow < deadline;)
             {
                 try
                 {
