@@ -112,16 +112,47 @@ internal sealed class PostfixServer
         _stack.Lap("postfix up");
     }
 
-    /// <summary><c>postfix reload</c>: the master re-reads main.cf and master.cf.</summary>
+    /// <summary>
+    /// <c>postfix reload</c>: the master re-reads main.cf and master.cf. <c>postfix reload</c>
+    /// only signals the master (SIGHUP) and returns; the master takes the new configuration when
+    /// its event loop next runs, logging "reload -- version ..." just before (master.c), which on
+    /// a busy machine can be after the test's next connection. So this waits for one more such
+    /// line in postfix.log than there was before the reload, then for the smtpd port.
+    /// </summary>
     internal async Task ReloadAsync(CancellationToken ct = default)
     {
+        var reloadsBefore = CountMasterReloads();
         var r = await ProcessRunner.RunAsync("postfix", ["-c", _stack.PostfixConfigDirectory, "reload"], ct: ct).ConfigureAwait(false);
         if (r.ExitCode != 0)
         {
             throw new InvalidOperationException($"postfix reload exited {r.ExitCode}: {r.Output}\n{_stack.TailLog(MailService.Postfix)}");
         }
 
+        await _stack.WaitUntilAsync("postfix master's \"reload -- version\" line", () => CountMasterReloads() > reloadsBefore, MailService.Postfix, ct).ConfigureAwait(false);
         await _stack.WaitUntilAsync("postfix smtpd after reload", () => FreePorts.IsListening(_stack.SmtpPort), MailService.Postfix, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The master's "reload -- version" lines in postfix.log so far.</summary>
+    private int CountMasterReloads()
+    {
+        var log = Path.Combine(_stack.LogDirectory, "postfix.log");
+        if (!File.Exists(log))
+        {
+            return 0;
+        }
+
+        using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        var count = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Contains("/master[", StringComparison.Ordinal) && line.Contains("reload -- version", StringComparison.Ordinal))
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 
     /// <summary>Restores main.cf and master.cf as they were after the base fragments, and reloads Postfix.</summary>
