@@ -5,10 +5,19 @@ namespace Mailseal.Dns.Tests;
 
 public sealed class StubResolverTests
 {
-    private static StubResolver Resolver(params IPEndPoint[] servers) => new(new StubResolverOptions
+    // These tests count the queries a server saw, so an answering server must never lose the race
+    // against the per-attempt timeout: on a loaded machine the fake server's reply can take far more
+    // than 300 ms, the resolver then asks again, and "exactly one query" fails. A server that answers
+    // gets a timeout it cannot miss; only the tests about silence use a short one.
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan SilenceTimeout = TimeSpan.FromMilliseconds(300);
+
+    private static StubResolver Resolver(params IPEndPoint[] servers) => Resolver(AnswerTimeout, servers);
+
+    private static StubResolver Resolver(TimeSpan timeout, params IPEndPoint[] servers) => new(new StubResolverOptions
     {
         Servers = servers,
-        Timeout = TimeSpan.FromMilliseconds(300),
+        Timeout = timeout,
         Attempts = 2,
     });
 
@@ -34,7 +43,7 @@ public sealed class StubResolverTests
     public async Task Uses_a_fresh_random_id_and_source_port_per_query()
     {
         await using var server = new FakeDnsServer(q => [FakeDnsServer.Negative(q, 3, 0)]);
-        using var resolver = new StubResolver(new StubResolverOptions { Servers = [server.EndPoint], CacheMaxEntries = 0, Timeout = TimeSpan.FromMilliseconds(500) });
+        using var resolver = new StubResolver(new StubResolverOptions { Servers = [server.EndPoint], CacheMaxEntries = 0, Timeout = AnswerTimeout });
         for (int i = 0; i < 20; i++)
         {
             await resolver.QueryAsync($"n{i}.example.test", DnsRecordType.A, CancellationToken.None);
@@ -67,7 +76,7 @@ public sealed class StubResolverTests
     public async Task A_silent_server_gives_Timeout_after_every_attempt_never_no_record()
     {
         await using var server = new FakeDnsServer(_ => []);
-        using StubResolver resolver = Resolver(server.EndPoint);
+        using StubResolver resolver = Resolver(SilenceTimeout, server.EndPoint);
         var clock = Stopwatch.StartNew();
 
         DnsAnswer answer = await resolver.QueryAsync("silent.example.test", DnsRecordType.Txt, CancellationToken.None);
@@ -84,7 +93,9 @@ public sealed class StubResolverTests
     {
         await using var silent = new FakeDnsServer(_ => []);
         await using var good = new FakeDnsServer(q => [FakeDnsServer.Answer(q, 0, (q.Name, DnsRecordType.A, 60, FakeDnsServer.A("192.0.2.9")))]);
-        using StubResolver resolver = Resolver(silent.EndPoint, good.EndPoint);
+        // Each silent attempt costs the whole timeout, so this one is shorter than AnswerTimeout,
+        // yet long enough that the good server's answer never loses the race under load.
+        using StubResolver resolver = Resolver(TimeSpan.FromSeconds(3), silent.EndPoint, good.EndPoint);
 
         DnsAnswer answer = await resolver.QueryAsync("x.example.test", DnsRecordType.A, CancellationToken.None);
 
@@ -130,7 +141,7 @@ public sealed class StubResolverTests
     {
         var time = new ManualTime();
         await using var server = new FakeDnsServer(q => [FakeDnsServer.Negative(q, 3, 30)]);
-        using var resolver = new StubResolver(new StubResolverOptions { Servers = [server.EndPoint], Timeout = TimeSpan.FromSeconds(1) }, time);
+        using var resolver = new StubResolver(new StubResolverOptions { Servers = [server.EndPoint], Timeout = AnswerTimeout }, time);
 
         await resolver.QueryAsync("gone.example.test", DnsRecordType.A, CancellationToken.None);
         time.Advance(TimeSpan.FromSeconds(29));
@@ -217,7 +228,7 @@ public sealed class StubResolverTests
     public async Task The_cache_never_holds_more_than_its_bound()
     {
         await using var server = new FakeDnsServer(q => [FakeDnsServer.Answer(q, 0, (q.Name, DnsRecordType.A, 600, FakeDnsServer.A("192.0.2.1")))]);
-        using var resolver = new StubResolver(new StubResolverOptions { Servers = [server.EndPoint], CacheMaxEntries = 3 });
+        using var resolver = new StubResolver(new StubResolverOptions { Servers = [server.EndPoint], CacheMaxEntries = 3, Timeout = AnswerTimeout });
 
         for (int i = 0; i < 10; i++)
         {
@@ -251,7 +262,7 @@ public sealed class StubResolverTests
             Thread.Sleep(100);
             return [FakeDnsServer.Answer(q, 0, (q.Name, DnsRecordType.A, 60, FakeDnsServer.A("192.0.2.5")))];
         });
-        using var resolver = new StubResolver(new StubResolverOptions { Servers = [server.EndPoint], CacheMaxEntries = 0, Timeout = TimeSpan.FromSeconds(2) });
+        using var resolver = new StubResolver(new StubResolverOptions { Servers = [server.EndPoint], CacheMaxEntries = 0, Timeout = AnswerTimeout });
 
         DnsAnswer[] answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => resolver.QueryAsync("same.example.test", DnsRecordType.A, CancellationToken.None)));
 

@@ -130,7 +130,15 @@ public class PolicyServerDaemonTests
 
         release.SetResult();
         Assert.All(await Task.WhenAll(held), r => Assert.Equal(Reply, r));
+        // A client has its reply before the server has seen it hang up and freed the slot: a
+        // connection made at once could still find three open and be refused (seen on a loaded
+        // machine). Wait until the server has closed the held ones, then a new one must be served.
+        deadline = DateTime.UtcNow.AddSeconds(10);
+        while (server.ActiveConnections > 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(10);
+        Assert.Equal(0, server.ActiveConnections);
         Assert.Equal(Reply, await ExchangeAsync(endPoint, Request, Reply.Length));
+        Assert.Equal(1, server.ConnectionsRefused);
         stop.Cancel();
         await run.WaitAsync(TimeSpan.FromSeconds(10));
     }
