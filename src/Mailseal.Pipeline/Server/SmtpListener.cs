@@ -159,7 +159,17 @@ public sealed class SmtpListener : IAsyncDisposable
         if (_listeners.Count == 0)
             throw new InvalidOperationException("no endpoint bound: call Listen first");
         using var either = CancellationTokenSource.CreateLinkedTokenSource(stop, kill);
-        var loops = _listeners.Select(l => AcceptLoopAsync(l.Socket, l.Endpoint, either.Token, stop, kill)).ToList();
+        // The sessions learn of a stop only after the listeners are closed, so a client that
+        // has its 421 can never connect again to a server that is going away (a listening
+        // socket completes TCP handshakes whether or not anyone calls accept).
+        using var sessionsStop = new CancellationTokenSource();
+        using var onStop = either.Token.Register(() =>
+        {
+            CloseListeners();
+            if (stop.IsCancellationRequested)
+                sessionsStop.Cancel();
+        });
+        var loops = _listeners.Select(l => AcceptLoopAsync(l.Socket, l.Endpoint, either.Token, sessionsStop.Token, kill)).ToList();
         await Task.WhenAll(loops).ConfigureAwait(false);
         CloseListeners();
         await Task.WhenAll(_sessions.Values).ConfigureAwait(false);
@@ -175,14 +185,17 @@ public sealed class SmtpListener : IAsyncDisposable
 
     private void CloseListeners()
     {
-        foreach (var (socket, _, path) in _listeners)
+        lock (_listeners)
         {
-            socket.Dispose();
-            if (path is not null && File.Exists(path) && new FileInfo(path).Length == 0)
-                File.Delete(path);
-        }
+            foreach (var (socket, _, path) in _listeners)
+            {
+                socket.Dispose();
+                if (path is not null && File.Exists(path) && new FileInfo(path).Length == 0)
+                    File.Delete(path);
+            }
 
-        _listeners.Clear();
+            _listeners.Clear();
+        }
     }
 
     private async Task AcceptLoopAsync(Socket listener, string endpoint, CancellationToken either, CancellationToken stop, CancellationToken kill)
@@ -206,6 +219,12 @@ public sealed class SmtpListener : IAsyncDisposable
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
+                _slots.Release();
+                return;
+            }
+            catch (SocketException) when (either.IsCancellationRequested)
+            {
+                // The stop closed the listener under the pending accept.
                 _slots.Release();
                 return;
             }
