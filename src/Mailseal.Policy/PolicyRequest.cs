@@ -18,6 +18,12 @@ public sealed class PolicyRequest
             ?? new ReadOnlyDictionary<string, string>(new Dictionary<string, string>(attributes, StringComparer.Ordinal));
     }
 
+    /// <summary>Creates a request that takes over a dictionary nobody else holds (the reader's: no copy per request).</summary>
+    internal PolicyRequest(Dictionary<string, string> owned)
+    {
+        Attributes = new ReadOnlyDictionary<string, string>(owned);
+    }
+
     /// <summary>Every attribute received, in no particular order.</summary>
     public IReadOnlyDictionary<string, string> Attributes { get; }
 

@@ -56,17 +56,18 @@ public sealed class SpfPolicyHandler : IPolicyHandler
     public async ValueTask<PolicyResponse> HandleAsync(PolicyRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var queue = request.QueueId.Length > 0 ? SpfHeader.Comment(request.QueueId) + ": " : string.Empty;
         if (!string.Equals(request.RequestType, "smtpd_access_policy", StringComparison.Ordinal))
         {
-            Log(2, "{Queue}ignoring request type {Type}", queue, SpfHeader.Comment(request.RequestType));
+            if (Logs(2))
+                Log(2, "{Queue}ignoring request type {Type}", Queue(request), SpfHeader.Comment(request.RequestType));
             return PolicyResponse.Dunno;
         }
 
         var ipText = _settings.Prospective?.ToString() ?? request.ClientAddress;
         if (!IPAddress.TryParse(ipText, out var ip) || ip.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
         {
-            Log(2, "{Queue}no usable client address, not checking", queue);
+            if (Logs(2))
+                Log(2, "{Queue}no usable client address, not checking", Queue(request));
             return PolicyResponse.Dunno;
         }
 
@@ -74,31 +75,30 @@ public sealed class SpfPolicyHandler : IPolicyHandler
             return earlier.Kind == DecisionKind.Prepend ? PolicyResponse.Dunno : earlier.Response;
 
         var decision = await DecideAsync(request, ip, cancellationToken).ConfigureAwait(false);
-        _instances.Set(request.Instance, decision);
+        _instances.Set(request.Instance, decision.Remembered);
 
-        var response = Deliver(decision, queue);
-        return response;
+        return Deliver(decision, request);
     }
 
-    private PolicyResponse Deliver(Decision decision, string queue)
+    /// <summary>The queue id as the log lines' prefix ("ID: "), or nothing before Postfix has assigned one.</summary>
+    private static string Queue(PolicyRequest request) =>
+        request.QueueId.Length > 0 ? SpfHeader.Comment(request.QueueId) + ": " : string.Empty;
+
+    private PolicyResponse Deliver(Decision decision, PolicyRequest request)
     {
-        switch (decision.Kind)
+        var (response, line) = decision.Kind switch
         {
-            case DecisionKind.Prepend when _settings.Prospective is not null:
-                Log(1, "{Queue}prospective check, no header: {Header}", queue, decision.Response.Action);
-                return PolicyResponse.Dunno;
-            case DecisionKind.Prepend when _settings.HeaderType == HeaderType.None:
-                Log(1, "{Queue}Header field not prepended: {Header}", queue, decision.Response.Action);
-                return PolicyResponse.Dunno;
-            case DecisionKind.Reject or DecisionKind.Defer when !_settings.ActOnResults:
-                Log(1, "{Queue}TestOnly = 0, not acting on: {Action}", queue, decision.Response.Action);
-                return PolicyResponse.Dunno;
-            case DecisionKind.Dunno:
-                return PolicyResponse.Dunno;
-            default:
-                Log(1, "{Queue}{Action}", queue, decision.Response.Action);
-                return decision.Response;
-        }
+            DecisionKind.Prepend when _settings.Prospective is not null => (PolicyResponse.Dunno, "{Queue}prospective check, no header: {Header}"),
+            DecisionKind.Prepend when _settings.HeaderType == HeaderType.None => (PolicyResponse.Dunno, "{Queue}Header field not prepended: {Header}"),
+            DecisionKind.Reject or DecisionKind.Defer when !_settings.ActOnResults => (PolicyResponse.Dunno, "{Queue}TestOnly = 0, not acting on: {Action}"),
+            DecisionKind.Dunno => (PolicyResponse.Dunno, null),
+            _ => (decision.Response, "{Queue}{Action}"),
+        };
+
+        // Every request passes here: a line's arguments are computed only when its level is on.
+        if (line is not null && Logs(1))
+            Log(1, line, Queue(request), decision.Response.Action);
+        return response;
     }
 
     private async Task<Decision> DecideAsync(PolicyRequest request, IPAddress ip, CancellationToken cancellationToken)
@@ -117,26 +117,31 @@ public sealed class SpfPolicyHandler : IPolicyHandler
             return Prepend(SpfHeader.Skipped(_settings.HeaderType, _authservId, reason, clientIp, helo, headerSender, receiver));
         }
 
-        string? heloHeader = null;
+        SpfResult? heloResult = null;
         var heloCode = SpfResultCode.None;
         if (_settings.HeloReject != RejectPolicy.NoCheck)
         {
             var result = await CheckAsync(ip, helo, "postmaster@" + helo, helo, cancellationToken).ConfigureAwait(false);
             heloCode = result.Code;
-            Log(2, "HELO {Helo}: {Result}", SpfHeader.Comment(helo), result.ToString());
+            if (Logs(2))
+                Log(2, "HELO {Helo}: {Result}", SpfHeader.Comment(helo), result.ToString());
             var local = InRejectNotPass(helo);
             var action = Classify(result.Code, local ? RejectPolicy.SpfNotPass : _settings.HeloReject, sender.Length == 0);
             if (action is DecisionKind.Reject or DecisionKind.Defer)
                 return Refuse(action, result, "helo", helo, clientIp, receiver, local);
-            heloHeader = Header(result, "helo", clientIp, helo, headerSender, receiver);
+            heloResult = result;
         }
 
+        // The HELO header is written only when it is the one recorded (below).
+        string HeloHeader() => Header(heloResult!, "helo", clientIp, helo, headerSender, receiver);
+
         if (sender.Length == 0 || _settings.MailFromReject == RejectPolicy.NoCheck)
-            return heloHeader is null ? new Decision(DecisionKind.Dunno, PolicyResponse.Dunno) : Prepend(heloHeader);
+            return heloResult is null ? new Decision(DecisionKind.Dunno, PolicyResponse.Dunno) : Prepend(HeloHeader());
 
         var domain = SpfHeader.DomainOf(sender);
         var mfrom = await CheckAsync(ip, domain, sender, helo, cancellationToken).ConfigureAwait(false);
-        Log(2, "MAIL FROM {Sender}: {Result}", SpfHeader.Comment(sender), mfrom.ToString());
+        if (Logs(2))
+            Log(2, "MAIL FROM {Sender}: {Result}", SpfHeader.Comment(sender), mfrom.ToString());
         var mfromPolicy = InRejectNotPass(domain) ? RejectPolicy.SpfNotPass : _settings.MailFromReject;
         var mfromAction = Classify(mfrom.Code, mfromPolicy, nullSender: false);
         if (mfromAction is DecisionKind.Reject or DecisionKind.Defer)
@@ -146,17 +151,17 @@ public sealed class SpfPolicyHandler : IPolicyHandler
         // recorded as what it is, identity=helo, never relabelled as a MAIL FROM result. This is
         // policyd-spf's choice too (spf_engine keeps the HELO header when the MAIL FROM result is
         // None and the HELO's is not, a temperror included): checked side by side in the tests.
-        var recorded = mfrom.Code != SpfResultCode.None || heloHeader is null || heloCode == SpfResultCode.None
+        var recorded = mfrom.Code != SpfResultCode.None || heloResult is null || heloCode == SpfResultCode.None
             ? Header(mfrom, "mailfrom", clientIp, helo, headerSender, receiver)
-            : heloHeader!;
+            : HeloHeader();
         return Prepend(recorded);
     }
 
     private async Task<string?> SkipReasonAsync(IPAddress ip, string helo, CancellationToken cancellationToken)
     {
-        if (_skip.Any(r => r.ContainsEitherForm(ip)))
+        if (AnyContains(_skip, ip))
             return "SPF check N/A for local connections";
-        if (_whitelist.Any(r => r.ContainsEitherForm(ip)))
+        if (AnyContains(_whitelist, ip))
             return "SPF skipped for whitelisted relay";
         foreach (var domain in _settings.DomainWhitelist)
         {
@@ -168,10 +173,22 @@ public sealed class SpfPolicyHandler : IPolicyHandler
         if (_settings.DomainWhitelistPtr.Count > 0 && await PtrWhitelistedAsync(ip, cancellationToken).ConfigureAwait(false))
             return "SPF skipped for PTR whitelisted relay domain";
 
-        if (_settings.HeloWhitelist.Any(h => string.Equals(h.TrimEnd('.'), helo.TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
+        if (_settings.HeloWhitelist.Count > 0 && _settings.HeloWhitelist.Any(h => string.Equals(h.TrimEnd('.'), helo.TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
             && await NameHasAddressAsync(helo, ip, cancellationToken).ConfigureAwait(false))
             return "SPF skipped for whitelisted HELO domain";
         return null;
+    }
+
+    /// <summary>True when one of the ranges holds the client (a loop: every request passes here).</summary>
+    private static bool AnyContains(IReadOnlyList<AddressRange> ranges, IPAddress ip)
+    {
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            if (ranges[i].ContainsEitherForm(ip))
+                return true;
+        }
+
+        return false;
     }
 
     private async Task<bool> PtrWhitelistedAsync(IPAddress ip, CancellationToken cancellationToken)
@@ -298,10 +315,12 @@ public sealed class SpfPolicyHandler : IPolicyHandler
             ? SpfHeader.AuthenticationResults(_authservId, result.Code, identity, clientIp, helo, sender, receiver)
             : SpfHeader.ReceivedSpf(result.Code, identity, clientIp, helo, sender, receiver, identity == "helo" ? SpfHeader.HeloExplanation(result) : null);
 
-    private static Decision Prepend(string header) => new(DecisionKind.Prepend, new PolicyResponse("PREPEND " + header), header);
+    private static Decision Prepend(string header) => new(DecisionKind.Prepend, new PolicyResponse("PREPEND " + header));
 
     private bool InRejectNotPass(string domain)
     {
+        if (_settings.RejectNotPassDomains.Count == 0)
+            return false;
         var d = domain.TrimEnd('.');
         return _settings.RejectNotPassDomains.Any(x =>
             string.Equals(d, x.TrimEnd('.'), StringComparison.OrdinalIgnoreCase)
@@ -320,9 +339,12 @@ public sealed class SpfPolicyHandler : IPolicyHandler
         return sb.Append("ip6.arpa").ToString();
     }
 
+    /// <summary>True when the debug level writes lines of <paramref name="level"/>: callers test it before computing a line's arguments.</summary>
+    private bool Logs(int level) => _settings.DebugLevel >= level;
+
     private void Log(int level, string template, params object?[] values)
     {
-        if (_settings.DebugLevel >= level)
+        if (Logs(level))
         {
 #pragma warning disable CA2254 // the templates are constants passed through this level filter
             if (level <= 1)
@@ -341,5 +363,16 @@ public sealed class SpfPolicyHandler : IPolicyHandler
         Defer,
     }
 
-    private sealed record Decision(DecisionKind Kind, PolicyResponse Response, string? Header = null);
+    private sealed record Decision(DecisionKind Kind, PolicyResponse Response)
+    {
+        /// <summary>
+        /// What the instance cache keeps for a message whose header went out: its later RCPT
+        /// requests are answered DUNNO, so the header itself (hundreds of bytes per message, held
+        /// until the cache drops it) is not kept.
+        /// </summary>
+        public static readonly Decision Prepended = new(DecisionKind.Prepend, PolicyResponse.Dunno);
+
+        /// <summary>This decision as the instance cache keeps it.</summary>
+        public Decision Remembered => Kind == DecisionKind.Prepend ? Prepended : this;
+    }
 }

@@ -56,10 +56,13 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"spfd: {rounds} round(s); per round, program and number of connections, {WarmUp.TotalSeconds:F0} s warm-up, then up to {requests} requests or {timeLimit.TotalSeconds:F0} s; unbound on {SpfdTestbed.DnsAddress}:53, {SpfdTestbed.Domains} test domains; mailseal-spfd on a {(unix ? "unix" : "TCP")} socket; load average {LoadAverage.Read()} before"));
-            var table = new TextTable("round", "program", "connections", "requests", "seconds", "requests/s", "p50 ms", "p99 ms", "answers");
+            var table = new TextTable("round", "program", "connections", "requests", "seconds", "requests/s", "p50 ms", "p99 ms", "CPU us/req", "client CPU us/req", "answers");
             const string Ours = "mailseal-spfd (daemon)", Theirs = "policyd-spf (spawn)";
             // Requests/s per program, number of connections and round.
             var perSecond = new Dictionary<(string Program, int Connections), List<double>>();
+            // CPU microseconds per request (the program's processes, user + system) per program
+            // and number of connections: the figure that moves least with the machine's load.
+            var cpuPerRequest = new Dictionary<(string Program, int Connections), List<double>>();
             var pairedRatios = new List<double>();
             LockStepResult? ours = null;
             LockStepResult? theirs = null;
@@ -79,6 +82,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                         var name = oursNow ? Ours : Theirs;
                         table.Add([round.ToString(CultureInfo.InvariantCulture), .. Row(name, concurrency, r)]);
                         (perSecond.TryGetValue((name, concurrency), out var list) ? list : perSecond[(name, concurrency)] = []).Add(r.PerSecond);
+                        (cpuPerRequest.TryGetValue((name, concurrency), out var cpuList) ? cpuList : cpuPerRequest[(name, concurrency)] = []).Add(CpuPerRequest(r.Cpu, r));
                         if (oursNow)
                             roundOurs = Math.Max(roundOurs, r.PerSecond);
                         else
@@ -102,6 +106,8 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                 $"throughput (best of the medians over rounds, requests/s): mailseal-spfd {bestOurs:F0} at {bestOursAt} connections, policyd-spf {bestTheirs:F0} at {bestTheirsAt}"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"throughput ratio mailseal-spfd / policyd-spf: {ratio:F1}x; paired (each round's best over the other's, median over rounds): {paired:F1}x, rounds {string.Join(", ", pairedRatios.Select(x => x.ToString("F1", CultureInfo.InvariantCulture)))} (goal >= 10x paired: {(paired >= 10 ? "met" : "NOT met")})"));
+            output.WriteLine("CPU per request (median over rounds, us; the program's own processes, user + system): " + string.Join("; ", levels.Select(c => string.Create(CultureInfo.InvariantCulture,
+                $"{c} connections: mailseal-spfd {Statistics.Median(cpuPerRequest[(Ours, c)]):F1}, policyd-spf {Statistics.Median(cpuPerRequest[(Theirs, c)]):F1} ({Statistics.Median(cpuPerRequest[(Theirs, c)]) / Math.Max(Statistics.Median(cpuPerRequest[(Ours, c)]), 1e-9):F1}x)"))));
             // Postfix reads actions case-insensitively: PREPEND and prepend are the same answer.
             if (ours is not null && theirs is not null && !string.Equals(ours.Sample.Trim(), theirs.Sample.Trim(), StringComparison.OrdinalIgnoreCase))
                 output.WriteLine($"note: the programs answered the first request differently:\n  mailseal-spfd: {ours.Sample}\n  policyd-spf:   {theirs.Sample}");
@@ -122,8 +128,12 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
         r.PerSecond.ToString("F0", CultureInfo.InvariantCulture),
         r.Percentile(0.50).ToString("F2", CultureInfo.InvariantCulture),
         r.Percentile(0.99).ToString("F2", CultureInfo.InvariantCulture),
+        CpuPerRequest(r.Cpu, r).ToString("F1", CultureInfo.InvariantCulture),
+        CpuPerRequest(r.ClientCpu, r).ToString("F1", CultureInfo.InvariantCulture),
         r.Answers,
     ];
+
+    private static double CpuPerRequest(TimeSpan cpu, LockStepResult r) => cpu.TotalMicroseconds / Math.Max(r.Count, 1);
 
     private static async Task<LockStepResult> RunSpfdAsync(string spfd, SpfdTestbed testbed, bool unix, int requests, int concurrency, TimeSpan limit, CancellationToken cancellationToken)
     {
@@ -172,6 +182,10 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
             {
                 var stream = await ConnectAsync(endPoint, cancellationToken);
                 return new PolicyConnection(stream, stream, null);
+            }, () =>
+            {
+                process.Refresh();
+                return process.TotalProcessorTime;
             }, cancellationToken);
         }
         finally
@@ -212,6 +226,17 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                 process.ErrorDataReceived += (_, _) => { };
                 process.BeginErrorReadLine();
                 return Task.FromResult(new PolicyConnection(process.StandardOutput.BaseStream, process.StandardInput.BaseStream, null));
+            }, () =>
+            {
+                // One process per connection, all alive until the load ends: their CPU summed.
+                lock (processes)
+                {
+                    return processes.Aggregate(TimeSpan.Zero, (sum, p) =>
+                    {
+                        p.Refresh();
+                        return sum + p.TotalProcessorTime;
+                    });
+                }
             }, cancellationToken);
         }
         finally
@@ -237,7 +262,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
     /// At the time limit the workers stop; a connection still blocked 10 s later is
     /// closed under it.
     /// </summary>
-    private static async Task<LockStepResult> LoadAsync(int requests, int concurrency, TimeSpan limit, Func<Task<PolicyConnection>> connect, CancellationToken cancellationToken)
+    private static async Task<LockStepResult> LoadAsync(int requests, int concurrency, TimeSpan limit, Func<Task<PolicyConnection>> connect, Func<TimeSpan> cpuTime, CancellationToken cancellationToken)
     {
         var connections = new List<PolicyConnection>();
         for (var c = 0; c < concurrency; c++)
@@ -254,7 +279,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                     c.Ask(SpfdTestbed.Request(1_000_000 + warmup++));
             }
 
-            return await LockStepLoad.RunAsync(connections, requests, limit, SpfdTestbed.Request, null, cancellationToken);
+            return await LockStepLoad.RunAsync(connections, requests, limit, SpfdTestbed.Request, cpuTime, cancellationToken);
         }
         finally
         {

@@ -15,7 +15,10 @@ namespace Mailseal.Benchmarks;
 /// namespace (unshare, a shell, a bind mount, then exec); mailseal-spfd runs both ways: spawned
 /// directly with <c>--dns-servers</c>, as Postfix would start it (the figure for the goal), and
 /// through the same namespace wrapper (the like-for-like ratio). A fourth row, <c>cat</c> in the
-/// wrapper echoing a reply, is what the wrapper and a C process cost alone.
+/// wrapper echoing a reply, is what the wrapper and a C process cost alone. Two floors spawned
+/// directly, as mailseal-spfd is for the goal: <c>cat</c> echoing a reply (a C process) and a
+/// NativeAOT "hello, world" (<see cref="NativeHelloWorld"/>, timed to the end of its output): what
+/// a native .NET process costs before it does any work.
 /// </summary>
 public sealed class SpfdSpawnBenchmark : IBenchmarkCommand
 {
@@ -26,6 +29,8 @@ public sealed class SpfdSpawnBenchmark : IBenchmarkCommand
     private const string SpfdWrapped = "mailseal-spfd (native, in the namespace)";
     private const string Policyd = "policyd-spf (in the namespace)";
     private const string Floor = "cat in the namespace (the wrapper alone)";
+    private const string CatDirect = "cat spawned directly (a C process)";
+    private const string HelloDirect = "NativeAOT hello world, spawned directly";
 
     /// <inheritdoc />
     public string Name => "spfd-spawn";
@@ -49,6 +54,7 @@ public sealed class SpfdSpawnBenchmark : IBenchmarkCommand
         int runs = (int)options.Number("--runs", 40, 5, 1000);
         var timeLimit = TimeSpan.FromSeconds(options.Number("--time-limit", 90, 5, 3600));
         var spfd = PublishedTools.Path("mailseal-spfd");
+        var hello = await NativeHelloWorld.PathAsync(cancellationToken).ConfigureAwait(false);
 
         var testbed = await SpfdTestbed.StartAsync(cancellationToken).ConfigureAwait(false);
         await using (testbed.ConfigureAwait(false))
@@ -65,6 +71,8 @@ public sealed class SpfdSpawnBenchmark : IBenchmarkCommand
                 new(SpfdWrapped, ct => FirstAnswerAsync(SpfdWrapped, testbed.InNamespace([spfd, .. spfdArgs]), SpfdTestbed.Request(next++), answers, ct)),
                 new(Policyd, ct => FirstAnswerAsync(Policyd, testbed.InNamespace(testbed.PolicydCommand), SpfdTestbed.Request(next++), answers, ct)),
                 new(Floor, ct => FirstAnswerAsync(Floor, testbed.InNamespace(["/bin/cat"]), "action=DUNNO\n\n", answers, ct)),
+                new(CatDirect, ct => FirstAnswerAsync(CatDirect, Plain(["/bin/cat"]), "action=DUNNO\n\n", answers, ct)),
+                new(HelloDirect, ct => FirstAnswerAsync(HelloDirect, Plain([hello]), string.Empty, answers, ct, toEnd: true)),
             };
 
             string loadBefore = LoadAverage.Read();
@@ -89,6 +97,8 @@ public sealed class SpfdSpawnBenchmark : IBenchmarkCommand
             if (answers.GetValueOrDefault(Direct) is { } ours && answers.GetValueOrDefault(Policyd) is { } theirs && !string.Equals(FirstWord(ours), FirstWord(theirs), StringComparison.OrdinalIgnoreCase))
                 output.WriteLine($"  note: the last answers differ:\n    mailseal-spfd: {ours}\n    policyd-spf:   {theirs}");
 
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  floors spawned directly: cat {result.Median(CatDirect):F1} ms, NativeAOT hello world {result.Median(HelloDirect):F1} ms (median); mailseal-spfd's own work beyond the hello world: {result.Median(Direct) - result.Median(HelloDirect):F1} ms"));
             double direct = result.Median(Direct);
             double speedup = result.Median(Policyd) / result.Median(SpfdWrapped);
             output.WriteLine();
@@ -117,9 +127,10 @@ public sealed class SpfdSpawnBenchmark : IBenchmarkCommand
 
     /// <summary>
     /// Starts the program, writes <paramref name="request"/>, and returns the milliseconds until
-    /// the blank line ending its first answer; then closes its stdin and waits for it to exit (not timed).
+    /// the blank line ending its first answer (<paramref name="toEnd"/>: the end of its output, for a
+    /// program that answers nothing); then closes its stdin and waits for it to exit (not timed).
     /// </summary>
-    private static async Task<double> FirstAnswerAsync(string name, ProcessStartInfo info, string request, Dictionary<string, string> answers, CancellationToken cancellationToken)
+    private static async Task<double> FirstAnswerAsync(string name, ProcessStartInfo info, string request, Dictionary<string, string> answers, CancellationToken cancellationToken, bool toEnd = false)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(30));
@@ -133,9 +144,11 @@ public sealed class SpfdSpawnBenchmark : IBenchmarkCommand
             await stdin.FlushAsync(deadline.Token).ConfigureAwait(false);
             var reply = new MemoryStream();
             var buffer = new byte[4096];
-            while (reply.Length < 2 || !reply.GetBuffer().AsSpan(0, (int)reply.Length).EndsWith("\n\n"u8))
+            while (toEnd || reply.Length < 2 || !reply.GetBuffer().AsSpan(0, (int)reply.Length).EndsWith("\n\n"u8))
             {
                 int n = await process.StandardOutput.BaseStream.ReadAsync(buffer, deadline.Token).ConfigureAwait(false);
+                if (n == 0 && toEnd && reply.Length > 0)
+                    break;
                 if (n == 0)
                     throw new InvalidOperationException($"{name} closed its stdout without an answer: {(await stderr.ConfigureAwait(false)).Trim()}");
                 if (reply.Length + n > 8192)

@@ -75,6 +75,41 @@ public class PolicyRequestReaderTests
     }
 
     [Fact]
+    public async Task A_full_postfix_request_reads_back_exactly_known_words_and_others_alike()
+    {
+        // Known attribute names and recurring values are shared strings; everything else is
+        // decoded. Both must read back byte for byte, including a value that merely starts like a
+        // known word, a known word in another case, UTF-8, and names beyond the shared set.
+        var sent = new (string Name, string Value)[]
+        {
+            ("request", "smtpd_access_policy"), ("protocol_state", "RCPT"), ("protocol_name", "ESMTP"),
+            ("client_address", "2001:db8::1"), ("client_name", "unknown"), ("reverse_client_name", "UNKNOWN"),
+            ("helo_name", "RCPTx"), ("sender", "j\u00fcrgen@b\u00fccher.example"), ("recipient", "smtpd_access_policy_"),
+            ("recipient_count", "0"), ("queue_id", ""), ("instance", "1a2b.5f4e3d2c.1"), ("size", "12345"),
+            ("etrn_domain", ""), ("stress", ""), ("sasl_method", "PLAIN"), ("ccert_subject", "CN=\u65e5\u672c"),
+            ("encryption_protocol", "TLSv1.3"), ("server_port", "25"), ("policy_context", "submission"),
+            ("compatibility_level", "3.6"), ("mail_version", "3.7.11"), ("x-mailseal.test_1", "1"),
+            (new string('n', 33), new string('v', 40)),
+        };
+        var text = string.Concat(sent.Select(a => a.Name + "=" + a.Value + "\n")) + "\n";
+        var request = await Reader(text).ReadAsync(CancellationToken.None);
+        Assert.NotNull(request);
+        Assert.Equal(sent.Length, request.Attributes.Count);
+        foreach (var (name, value) in sent)
+            Assert.Equal(value, request[name]);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'r', (byte)'e', (byte)'q', 0xc3, (byte)'=', (byte)'x', (byte)'\n', (byte)'\n' })]
+    [InlineData(new byte[] { (byte)'s', (byte)'e', (byte)'n', (byte)'d', (byte)'e', (byte)'r', (byte)'=', (byte)'R', (byte)'C', (byte)'P', (byte)'T', 0x80, (byte)'\n', (byte)'\n' })]
+    [InlineData(new byte[] { (byte)'s', (byte)'i', (byte)'z', (byte)'e', (byte)'=', 0xed, 0xa0, 0x80, (byte)'\n', (byte)'\n' })]
+    public async Task Bytes_that_are_not_utf8_are_refused_in_names_and_values(byte[] bytes)
+    {
+        var e = await Assert.ThrowsAsync<PolicyProtocolException>(() => Reader(bytes).ReadAsync(CancellationToken.None).AsTask());
+        Assert.Matches("not UTF-8|characters other than", e.Message);
+    }
+
+    [Fact]
     public async Task Crlf_line_ends_are_tolerated()
     {
         var request = await Reader("sender=a@b\r\nrecipient=c@d\r\n\r\n").ReadAsync(CancellationToken.None);

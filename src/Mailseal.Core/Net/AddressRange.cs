@@ -13,17 +13,24 @@ namespace Mailseal.Core.Net;
 /// </summary>
 public sealed class AddressRange
 {
-    private AddressRange(IPNetwork network, string text)
+    private readonly IPAddress? _written;
+    private string? _text;
+
+    private AddressRange(IPNetwork network, string? text, IPAddress? written = null)
     {
         Network = network;
-        Text = text;
+        _text = text;
+        _written = written;
     }
 
     /// <summary>The network.</summary>
     public IPNetwork Network { get; }
 
-    /// <summary>The range as it was written.</summary>
-    public string Text { get; }
+    /// <summary>
+    /// The range as it was written (for <see cref="Create"/>, ADDRESS/PREFIX: made when first
+    /// asked for, as the SPF evaluator creates a range per address it matches and never prints it).
+    /// </summary>
+    public string Text => _text ??= string.Create(CultureInfo.InvariantCulture, $"{_written}/{Network.PrefixLength}");
 
     /// <summary>The range of <paramref name="address"/>'s first <paramref name="prefix"/> bits.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The prefix is negative or longer than the address.</exception>
@@ -39,7 +46,7 @@ public sealed class AddressRange
             bytes[i] &= (byte)(0xff << (8 - bits));
         }
 
-        return new AddressRange(new IPNetwork(new IPAddress(bytes), prefix), string.Create(CultureInfo.InvariantCulture, $"{address}/{prefix}"));
+        return new AddressRange(new IPNetwork(new IPAddress(bytes), prefix), null, address);
     }
 
     /// <summary>Parses a comma-, space- or tab-separated list; throws <see cref="FormatException"/> naming the bad entry.</summary>

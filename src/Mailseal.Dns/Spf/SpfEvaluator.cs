@@ -189,26 +189,35 @@ public sealed class SpfEvaluator
             throw SpfException.Temp($"DNS {answer.Status} looking up the SPF record of {domain}");
         }
 
-        var records = answer.Records
-            .Where(r => r.Type == DnsRecordType.Txt && r.Text is not null && SpfRecord.IsSpf1(r.Text))
-            .Select(r => r.Text!)
-            .ToList();
-        if (records.Count == 0)
+        // The one v=spf1 record among the TXT records (a loop, not a query: every check passes here).
+        string? text = null;
+        int count = 0;
+        for (int i = 0; i < answer.Records.Count; i++)
+        {
+            DnsRecord r = answer.Records[i];
+            if (r.Type == DnsRecordType.Txt && r.Text is not null && SpfRecord.IsSpf1(r.Text))
+            {
+                text ??= r.Text;
+                count++;
+            }
+        }
+
+        if (text is null)
         {
             return new Outcome(SpfResultCode.None, null, null, $"no SPF record at {domain}");
         }
 
-        if (records.Count > 1)
+        if (count > 1)
         {
-            throw SpfException.Perm($"{domain} publishes {records.Count} SPF records");
+            throw SpfException.Perm($"{domain} publishes {count} SPF records");
         }
 
-        if (records[0].Length > _options.MaxRecordLength)
+        if (text.Length > _options.MaxRecordLength)
         {
             throw SpfException.Perm($"the SPF record of {domain} is longer than {_options.MaxRecordLength} characters");
         }
 
-        SpfRecord record = Parse(records[0]);
+        SpfRecord record = Parse(text);
         foreach (SpfDirective directive in record.Directives)
         {
             if (directive.NeedsDns)
@@ -242,6 +251,20 @@ public sealed class SpfEvaluator
         }
 
         return new Outcome(SpfResultCode.Neutral, null, null, null);
+    }
+
+    /// <summary>True when the client is in the network of one of the addresses (a loop: the a and mx mechanisms run it on every check).</summary>
+    private static bool AnyInNetwork(IPAddress client, IReadOnlyList<IPAddress> addresses, int cidr)
+    {
+        for (int i = 0; i < addresses.Count; i++)
+        {
+            if (InNetwork(client, addresses[i], cidr))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void CountDnsTerm(State state)
@@ -279,7 +302,7 @@ public sealed class SpfEvaluator
                 {
                     string target = await TargetAsync(directive, context, cancellationToken).ConfigureAwait(false);
                     IReadOnlyList<IPAddress> addresses = await AddressesAsync(target, v4, state, countVoid: true, cancellationToken).ConfigureAwait(false);
-                    return addresses.Any(a => InNetwork(client, a, v4 ? directive.Cidr4 : directive.Cidr6));
+                    return AnyInNetwork(client, addresses, v4 ? directive.Cidr4 : directive.Cidr6);
                 }
 
             case SpfMechanism.Mx:
@@ -302,7 +325,7 @@ public sealed class SpfEvaluator
                     foreach (string exchange in exchanges)
                     {
                         IReadOnlyList<IPAddress> addresses = await AddressesAsync(exchange, v4, state, countVoid: false, cancellationToken).ConfigureAwait(false);
-                        if (addresses.Any(a => InNetwork(client, a, v4 ? directive.Cidr4 : directive.Cidr6)))
+                        if (AnyInNetwork(client, addresses, v4 ? directive.Cidr4 : directive.Cidr6))
                         {
                             return true;
                         }
@@ -388,7 +411,16 @@ public sealed class SpfEvaluator
             return [];
         }
 
-        return answer.Records.Where(r => r.Address is not null).Select(r => r.Address!).ToList();
+        var addresses = new List<IPAddress>(answer.Records.Count);
+        for (int i = 0; i < answer.Records.Count; i++)
+        {
+            if (answer.Records[i].Address is { } address)
+            {
+                addresses.Add(address);
+            }
+        }
+
+        return addresses;
     }
 
     /// <summary>
