@@ -36,13 +36,28 @@ public sealed class PolicyResponse
     /// <see cref="ToWire"/> as UTF-8, encoded once per response object: the shared
     /// <see cref="Dunno"/>, most daemons' commonest answer, costs no allocation per request.
     /// </summary>
-    internal ReadOnlyMemory<byte> WireBytes => _wire ??= Encoding.UTF8.GetBytes(ToWire());
+    internal ReadOnlyMemory<byte> WireBytes => _wire ??= Encode(Action);
 
     /// <inheritdoc />
     public override string ToString() => Action;
 
+    /// <summary>"action=" + the text + "\n\n" in UTF-8, written straight into one array.</summary>
+    private static byte[] Encode(string action)
+    {
+        var wire = new byte[7 + Encoding.UTF8.GetByteCount(action) + 2];
+        "action="u8.CopyTo(wire);
+        var n = Encoding.UTF8.GetBytes(action, wire.AsSpan(7));
+        wire[7 + n] = (byte)'\n';
+        wire[8 + n] = (byte)'\n';
+        return wire;
+    }
+
     internal static string Sanitise(string text)
     {
+        // Most replies need nothing changed: then the text itself is the reply (no copies per request).
+        if (text.Length is > 0 and <= MaxActionLength && !char.IsWhiteSpace(text[0]) && !char.IsWhiteSpace(text[^1]) && !char.IsHighSurrogate(text[^1]) && !NeedsReplacing(text))
+            return text;
+
         var chars = new char[Math.Min(text.Length, MaxActionLength)];
         for (var i = 0; i < chars.Length; i++)
         {
@@ -56,5 +71,16 @@ public sealed class PolicyResponse
             length--;
         var result = new string(chars, 0, length).Trim();
         return result.Length == 0 ? "DUNNO" : result;
+    }
+
+    private static bool NeedsReplacing(string text)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsControl(c) || c == '\u2028' || c == '\u2029')
+                return true;
+        }
+
+        return false;
     }
 }
