@@ -72,13 +72,24 @@ public sealed class SpfPolicyHandler : IPolicyHandler
         }
 
         if (_instances.TryGet(request.Instance, out var earlier))
-            return earlier.Kind == DecisionKind.Prepend ? PolicyResponse.Dunno : earlier.Response;
+            return earlier.Response;
 
         var decision = await DecideAsync(request, ip, cancellationToken).ConfigureAwait(false);
-        _instances.Set(request.Instance, decision.Remembered);
+        _instances.Set(request.Instance, Remember(decision));
 
         return Deliver(decision, request);
     }
+
+    /// <summary>
+    /// What the instance cache keeps for a message's later RCPT requests: after a header, DUNNO
+    /// (one header per message; the header itself, hundreds of bytes held until the cache drops
+    /// it, is not kept); after a refusal the same refusal, unless TestOnly = 0 says not to act on
+    /// results, when every recipient gets DUNNO as the first did.
+    /// </summary>
+    private Decision Remember(Decision decision) =>
+        decision.Kind == DecisionKind.Prepend || (decision.Kind is DecisionKind.Reject or DecisionKind.Defer && !_settings.ActOnResults)
+            ? Decision.Answered
+            : decision;
 
     /// <summary>The queue id as the log lines' prefix ("ID: "), or nothing before Postfix has assigned one.</summary>
     private static string Queue(PolicyRequest request) =>
@@ -365,14 +376,7 @@ public sealed class SpfPolicyHandler : IPolicyHandler
 
     private sealed record Decision(DecisionKind Kind, PolicyResponse Response)
     {
-        /// <summary>
-        /// What the instance cache keeps for a message whose header went out: its later RCPT
-        /// requests are answered DUNNO, so the header itself (hundreds of bytes per message, held
-        /// until the cache drops it) is not kept.
-        /// </summary>
-        public static readonly Decision Prepended = new(DecisionKind.Prepend, PolicyResponse.Dunno);
-
-        /// <summary>This decision as the instance cache keeps it.</summary>
-        public Decision Remembered => Kind == DecisionKind.Prepend ? Prepended : this;
+        /// <summary>A message already answered: its later RCPT requests get DUNNO (<see cref="Remember"/>).</summary>
+        public static readonly Decision Answered = new(DecisionKind.Dunno, PolicyResponse.Dunno);
     }
 }

@@ -144,6 +144,20 @@ public class SpfPolicyHandlerTests
         Assert.Equal(first, second);
     }
 
+    [Fact]
+    public async Task Test_only_zero_never_rejects_a_later_recipient_of_the_same_message_either()
+    {
+        // The instance cache answers a message's later RCPT requests: with TestOnly = 0 the
+        // refusal it remembers must stay unacted on, as for the first recipient.
+        var handler = TestZone.Handler(new SpfdSettings { ActOnResults = false, TempErrorDefer = true });
+        foreach (var (sender, instance) in new[] { ("a@fail.example", "m.10"), ("a@temp.example", "m.11") })
+        {
+            Assert.Equal("DUNNO", await handler.AskAsync(TestZone.Request(sender, instance: instance, recipient: "x@example.org")));
+            Assert.Equal("DUNNO", await handler.AskAsync(TestZone.Request(sender, instance: instance, recipient: "y@example.org")));
+            Assert.Equal("DUNNO", await handler.AskAsync(TestZone.Request(sender, instance: instance, recipient: "z@example.org")));
+        }
+    }
+
     [Theory]
     [InlineData("127.0.0.1", "X-Comment: SPF check N/A for local connections - client-ip=127.0.0.1;")]
     [InlineData("::1", "X-Comment: SPF check N/A for local connections - client-ip=::1;")]
