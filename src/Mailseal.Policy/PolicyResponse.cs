@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace Mailseal.Policy;
@@ -12,6 +13,10 @@ public sealed class PolicyResponse
 {
     /// <summary>Longest action text sent; Postfix's own line limit is 2048 bytes.</summary>
     public const int MaxActionLength = 2000;
+
+    /// <summary>What becomes a space: control characters (C0, DEL, C1) and the Unicode line and paragraph separators.</summary>
+    private static readonly SearchValues<char> Replaced = SearchValues.Create(
+        [.. Enumerable.Range(0, 0x20).Select(c => (char)c), .. Enumerable.Range(0x7f, 0x21).Select(c => (char)c), '\u2028', '\u2029']);
 
     private byte[]? _wire;
 
@@ -55,14 +60,14 @@ public sealed class PolicyResponse
     internal static string Sanitise(string text)
     {
         // Most replies need nothing changed: then the text itself is the reply (no copies per request).
-        if (text.Length is > 0 and <= MaxActionLength && !char.IsWhiteSpace(text[0]) && !char.IsWhiteSpace(text[^1]) && !char.IsHighSurrogate(text[^1]) && !NeedsReplacing(text))
+        if (text.Length is > 0 and <= MaxActionLength && !char.IsWhiteSpace(text[0]) && !char.IsWhiteSpace(text[^1]) && !char.IsHighSurrogate(text[^1]) && !text.AsSpan().ContainsAny(Replaced))
             return text;
 
         var chars = new char[Math.Min(text.Length, MaxActionLength)];
         for (var i = 0; i < chars.Length; i++)
         {
             var c = text[i];
-            chars[i] = char.IsControl(c) || c == '\u2028' || c == '\u2029' ? ' ' : c;
+            chars[i] = Replaced.Contains(c) ? ' ' : c;
         }
 
         // A cut in the middle of a surrogate pair would leave invalid UTF-16.
@@ -73,14 +78,4 @@ public sealed class PolicyResponse
         return result.Length == 0 ? "DUNNO" : result;
     }
 
-    private static bool NeedsReplacing(string text)
-    {
-        foreach (var c in text)
-        {
-            if (char.IsControl(c) || c == '\u2028' || c == '\u2029')
-                return true;
-        }
-
-        return false;
-    }
 }

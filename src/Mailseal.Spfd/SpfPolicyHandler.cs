@@ -26,7 +26,7 @@ public sealed class SpfPolicyHandler : IPolicyHandler
     private readonly ILogger _log;
     private readonly IReadOnlyList<AddressRange> _skip;
     private readonly IReadOnlyList<AddressRange> _whitelist;
-    private readonly PolicyInstanceCache<Decision> _instances;
+    private readonly PolicyInstanceCache<PolicyResponse> _instances;
     private readonly string _authservId;
 
     /// <summary>Creates the handler.</summary>
@@ -49,7 +49,7 @@ public sealed class SpfPolicyHandler : IPolicyHandler
             VoidLookupLimit = settings.VoidLimit,
             ReceivingHost = _authservId,
         });
-        _instances = new PolicyInstanceCache<Decision>(settings.InstanceCacheSize, settings.InstanceCacheLifetime);
+        _instances = new PolicyInstanceCache<PolicyResponse>(settings.InstanceCacheSize, settings.InstanceCacheLifetime);
     }
 
     /// <inheritdoc />
@@ -71,25 +71,18 @@ public sealed class SpfPolicyHandler : IPolicyHandler
             return PolicyResponse.Dunno;
         }
 
-        if (_instances.TryGet(request.Instance, out var earlier))
-            return earlier.Response;
+        if (_instances.TryGet(request.Instance, out var later))
+            return later;
 
         var decision = await DecideAsync(request, ip, cancellationToken).ConfigureAwait(false);
-        _instances.Set(request.Instance, Remember(decision));
+        var response = Deliver(decision, request);
 
-        return Deliver(decision, request);
+        // What the message's later RCPT requests get: the refusal the first one got, else DUNNO
+        // (one header per message, and no refusal where the first was not refused, TestOnly = 0).
+        // The header itself, hundreds of bytes, is not held for the cache's lifetime.
+        _instances.Set(request.Instance, decision.Kind is DecisionKind.Reject or DecisionKind.Defer ? response : PolicyResponse.Dunno);
+        return response;
     }
-
-    /// <summary>
-    /// What the instance cache keeps for a message's later RCPT requests: after a header, DUNNO
-    /// (one header per message; the header itself, hundreds of bytes held until the cache drops
-    /// it, is not kept); after a refusal the same refusal, unless TestOnly = 0 says not to act on
-    /// results, when every recipient gets DUNNO as the first did.
-    /// </summary>
-    private Decision Remember(Decision decision) =>
-        decision.Kind == DecisionKind.Prepend || (decision.Kind is DecisionKind.Reject or DecisionKind.Defer && !_settings.ActOnResults)
-            ? Decision.Answered
-            : decision;
 
     /// <summary>The queue id as the log lines' prefix ("ID: "), or nothing before Postfix has assigned one.</summary>
     private static string Queue(PolicyRequest request) =>
@@ -184,7 +177,7 @@ public sealed class SpfPolicyHandler : IPolicyHandler
         if (_settings.DomainWhitelistPtr.Count > 0 && await PtrWhitelistedAsync(ip, cancellationToken).ConfigureAwait(false))
             return "SPF skipped for PTR whitelisted relay domain";
 
-        if (_settings.HeloWhitelist.Count > 0 && _settings.HeloWhitelist.Any(h => string.Equals(h.TrimEnd('.'), helo.TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
+        if (_settings.HeloWhitelist.Any(h => string.Equals(h.TrimEnd('.'), helo.TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
             && await NameHasAddressAsync(helo, ip, cancellationToken).ConfigureAwait(false))
             return "SPF skipped for whitelisted HELO domain";
         return null;
@@ -330,8 +323,6 @@ public sealed class SpfPolicyHandler : IPolicyHandler
 
     private bool InRejectNotPass(string domain)
     {
-        if (_settings.RejectNotPassDomains.Count == 0)
-            return false;
         var d = domain.TrimEnd('.');
         return _settings.RejectNotPassDomains.Any(x =>
             string.Equals(d, x.TrimEnd('.'), StringComparison.OrdinalIgnoreCase)
@@ -374,9 +365,5 @@ public sealed class SpfPolicyHandler : IPolicyHandler
         Defer,
     }
 
-    private sealed record Decision(DecisionKind Kind, PolicyResponse Response)
-    {
-        /// <summary>A message already answered: its later RCPT requests get DUNNO (<see cref="Remember"/>).</summary>
-        public static readonly Decision Answered = new(DecisionKind.Dunno, PolicyResponse.Dunno);
-    }
+    private sealed record Decision(DecisionKind Kind, PolicyResponse Response);
 }

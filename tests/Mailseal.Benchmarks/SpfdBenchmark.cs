@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using Mailseal.Testing;
 
@@ -58,11 +59,8 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                 $"spfd: {rounds} round(s); per round, program and number of connections, {WarmUp.TotalSeconds:F0} s warm-up, then up to {requests} requests or {timeLimit.TotalSeconds:F0} s; unbound on {SpfdTestbed.DnsAddress}:53, {SpfdTestbed.Domains} test domains; mailseal-spfd on a {(unix ? "unix" : "TCP")} socket; load average {LoadAverage.Read()} before"));
             var table = new TextTable("round", "program", "connections", "requests", "seconds", "requests/s", "p50 ms", "p99 ms", "CPU us/req", "client CPU us/req", "answers");
             const string Ours = "mailseal-spfd (daemon)", Theirs = "policyd-spf (spawn)";
-            // Requests/s per program, number of connections and round.
-            var perSecond = new Dictionary<(string Program, int Connections), List<double>>();
-            // CPU microseconds per request (the program's processes, user + system) per program
-            // and number of connections: the figure that moves least with the machine's load.
-            var cpuPerRequest = new Dictionary<(string Program, int Connections), List<double>>();
+            // Every run per program and number of connections, one per round.
+            var runs = new Dictionary<(string Program, int Connections), List<LockStepResult>>();
             var pairedRatios = new List<double>();
             LockStepResult? ours = null;
             LockStepResult? theirs = null;
@@ -81,8 +79,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                             : theirs = await RunPolicydAsync(testbed, requests, concurrency, timeLimit, cancellationToken);
                         var name = oursNow ? Ours : Theirs;
                         table.Add([round.ToString(CultureInfo.InvariantCulture), .. Row(name, concurrency, r)]);
-                        (perSecond.TryGetValue((name, concurrency), out var list) ? list : perSecond[(name, concurrency)] = []).Add(r.PerSecond);
-                        (cpuPerRequest.TryGetValue((name, concurrency), out var cpuList) ? cpuList : cpuPerRequest[(name, concurrency)] = []).Add(CpuPerRequest(r.Cpu, r));
+                        (CollectionsMarshal.GetValueRefOrAddDefault(runs, (name, concurrency), out _) ??= []).Add(r);
                         if (oursNow)
                             roundOurs = Math.Max(roundOurs, r.PerSecond);
                         else
@@ -98,16 +95,18 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
             // Throughput is what a program sustains at its best number of connections (median
             // over rounds): policyd-spf is CPU-bound from two connections on (one Python process
             // each), mailseal-spfd gains from more connections at once.
-            var (bestOurs, bestOursAt) = Best(perSecond, Ours, levels);
-            var (bestTheirs, bestTheirsAt) = Best(perSecond, Theirs, levels);
+            var (bestOurs, bestOursAt) = Best(runs, Ours, levels);
+            var (bestTheirs, bestTheirsAt) = Best(runs, Theirs, levels);
             var ratio = bestOurs / Math.Max(bestTheirs, 1e-9);
             var paired = Statistics.Median(pairedRatios);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"throughput (best of the medians over rounds, requests/s): mailseal-spfd {bestOurs:F0} at {bestOursAt} connections, policyd-spf {bestTheirs:F0} at {bestTheirsAt}"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"throughput ratio mailseal-spfd / policyd-spf: {ratio:F1}x; paired (each round's best over the other's, median over rounds): {paired:F1}x, rounds {string.Join(", ", pairedRatios.Select(x => x.ToString("F1", CultureInfo.InvariantCulture)))} (goal >= 10x paired: {(paired >= 10 ? "met" : "NOT met")})"));
+            // CPU per request moves least with the shared machine's load.
+            double Cpu(string program, int c) => Statistics.Median(runs[(program, c)].Select(r => CpuPerRequest(r.Cpu, r)));
             output.WriteLine("CPU per request (median over rounds, us; the program's own processes, user + system): " + string.Join("; ", levels.Select(c => string.Create(CultureInfo.InvariantCulture,
-                $"{c} connections: mailseal-spfd {Statistics.Median(cpuPerRequest[(Ours, c)]):F1}, policyd-spf {Statistics.Median(cpuPerRequest[(Theirs, c)]):F1} ({Statistics.Median(cpuPerRequest[(Theirs, c)]) / Math.Max(Statistics.Median(cpuPerRequest[(Ours, c)]), 1e-9):F1}x)"))));
+                $"{c} connections: mailseal-spfd {Cpu(Ours, c):F1}, policyd-spf {Cpu(Theirs, c):F1} ({Cpu(Theirs, c) / Math.Max(Cpu(Ours, c), 1e-9):F1}x)"))));
             // Postfix reads actions case-insensitively: PREPEND and prepend are the same answer.
             if (ours is not null && theirs is not null && !string.Equals(ours.Sample.Trim(), theirs.Sample.Trim(), StringComparison.OrdinalIgnoreCase))
                 output.WriteLine($"note: the programs answered the first request differently:\n  mailseal-spfd: {ours.Sample}\n  policyd-spf:   {theirs.Sample}");
@@ -115,9 +114,8 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
         }
     }
 
-    private static (double PerSecond, int Connections) Best(Dictionary<(string Program, int Connections), List<double>> perSecond, string program, IReadOnlyList<int> levels) =>
-        levels.Select(c => (Statistics.Median(perSecond[(program, c)]), c)).MaxBy(x => x.Item1);
-
+    private static (double PerSecond, int Connections) Best(Dictionary<(string Program, int Connections), List<LockStepResult>> runs, string program, IReadOnlyList<int> levels) =>
+        levels.Select(c => (Statistics.Median(runs[(program, c)].Select(r => r.PerSecond)), c)).MaxBy(x => x.Item1);
 
     private static string[] Row(string name, int connections, LockStepResult r) =>
     [
