@@ -28,9 +28,12 @@ if ! dotnet build Toolkit.sln -c Release -nologo -v quiet; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-# One code style: whitespace, naming (.editorconfig) and analyzers, as `dotnet format` checks them.
-if ! dotnet format Toolkit.sln --verify-no-changes --no-restore -v q; then
-  echo "test.sh: dotnet format --verify-no-changes found code to reformat (run: dotnet format Toolkit.sln)"
+# One code style. Naming and the other .editorconfig style rules and the analyzers are errors in
+# the build above (EnforceCodeStyleInBuild, TreatWarningsAsErrors: Directory.Build.props);
+# whitespace is checked here file by file, which needs no second load of the solution (8 s
+# instead of the 70 s a whole `dotnet format --verify-no-changes` took for the same verdict).
+if ! dotnet format whitespace --folder --verify-no-changes -v q; then
+  echo "test.sh: dotnet format found whitespace to fix (run: dotnet format whitespace --folder)"
   echo "0 passed, 1 failed"
   exit 1
 fi
