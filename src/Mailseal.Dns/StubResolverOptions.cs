@@ -17,7 +17,12 @@ public sealed class StubResolverOptions
     private static readonly Lazy<IReadOnlyList<IPEndPoint>> SystemServers = new(DefaultServers);
 
     /// <summary>The recursive servers to ask, in order. Defaults to /etc/resolv.conf's nameservers on port 53, or 127.0.0.1 if it names none.</summary>
-    public IReadOnlyList<IPEndPoint> Servers { get; init; } = SystemServers.Value;
+    /// <remarks>/etc/resolv.conf is read when the default is first needed, not when servers are given.</remarks>
+    public IReadOnlyList<IPEndPoint> Servers
+    {
+        get => field ??= SystemServers.Value;
+        init;
+    }
 
     /// <summary>How long to wait for one answer from one server (one try). Default 2 s.</summary>
     public TimeSpan Timeout { get; init; } = DefaultTimeout;

@@ -166,8 +166,16 @@ internal sealed class EncryptCommand
             throw new MailsealException(first.Reason ?? "no usable key", NoKeyStatus, isTransient: true, ExitCodes.TempFail, null);
         }
 
-        var keys = found.Where(f => f.Recipient is not null).Select(f => f.Recipient!)
-            .DistinctBy(r => Convert.ToHexString(r.Key.Fingerprint)).ToList();
+        // A loop, not Where(...).Select(...): chained LINQ iterators dispatch through a generic
+        // virtual method, which a NativeAOT binary resolves with its type loader at each start.
+        var keys = new List<EncryptionRecipient>(found.Count);
+        var fingerprints = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var f in found)
+        {
+            if (f.Recipient is { } r && fingerprints.Add(Convert.ToHexString(r.Key.Fingerprint)))
+                keys.Add(r);
+        }
+
         if (keys.Count == 0)
         {
             // Nobody local with a key: outbound mail, or the admin chose --missing-key pass. Unchanged, streamed.
