@@ -83,9 +83,10 @@ internal static class GreydCommand
         Verbosity, InstanceCacheSize, .. Limits.All,
     ];
 
-    public static RootCommand Create(ToolContext context, Option<string> syslogSocket)
+    public static ToolRootCommand Create(ToolContext context, Option<string> syslogSocket)
     {
-        var root = new RootCommand("a greylisting policy server for Postfix's check_policy_service, compatible with postgrey's options and whitelists.");
+        // A ToolRootCommand, not a RootCommand: greyd runs in spawn(8) mode too, a process per connection.
+        var root = new ToolRootCommand(GreydProgram.ToolName, "a greylisting policy server for Postfix's check_policy_service, compatible with postgrey's options and whitelists.");
         foreach (var option in All)
             root.Options.Add(option);
         root.Options.Add(syslogSocket);

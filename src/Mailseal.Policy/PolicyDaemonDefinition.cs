@@ -28,5 +28,5 @@ public sealed record PolicyDaemonDefinition
     public bool ReportToSyslogAlways { get; init; }
 
     /// <summary>Builds the root command from the streams, the shared <c>--syslog-socket</c> option and whether the streams are the process's own.</summary>
-    public required Func<ToolContext, Option<string>, bool, RootCommand> CreateCommand { get; init; }
+    public required Func<ToolContext, Option<string>, bool, ToolRootCommand> CreateCommand { get; init; }
 }

@@ -62,9 +62,11 @@ internal static class SpfdCommand
     ];
 
     /// <summary>Builds the root command; <paramref name="context"/> gives the streams; <paramref name="processStdin"/> says the streams are the process's own (spawn mode reads stdin until the client closes it).</summary>
-    public static RootCommand Create(ToolContext context, Option<string> syslogSocket, bool processStdin)
+    public static ToolRootCommand Create(ToolContext context, Option<string> syslogSocket, bool processStdin)
     {
-        var root = new RootCommand("an SPF policy server for Postfix's check_policy_service, compatible with policyd-spf.conf.");
+        // A ToolRootCommand, not a RootCommand: spawn(8) starts one process per connection, and
+        // RootCommand's constructor costs reflection and resource loading at every start.
+        var root = new ToolRootCommand(SpfdProgram.ToolName, "an SPF policy server for Postfix's check_policy_service, compatible with policyd-spf.conf.");
         foreach (var option in All)
             root.Options.Add(option);
         root.Options.Add(syslogSocket);
