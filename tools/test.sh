@@ -51,14 +51,14 @@ rm -rf "$logdir"; mkdir -p "$logdir"
 # run_project NAME: runs one test project, its output in $logdir/NAME.log (and on stdout unless
 # QUIET=1), its results in NAME.trx, and its exit code in NAME.rc.
 run_project() {
-  local name=$1 log=$logdir/$1.log trx=$logdir/$1.trx
+  local name=$1 log=$logdir/$1.log
+  local run=(dotnet test "tests/$name/$name.csproj" -c Release --no-build "${filter[@]}"
+    --logger "console;verbosity=normal" --logger "trx;LogFileName=$logdir/$name.trx")
   if [ "${QUIET:-0}" = 1 ]; then
-    dotnet test "tests/$name/$name.csproj" -c Release --no-build "${filter[@]}" \
-      --logger "console;verbosity=normal" --logger "trx;LogFileName=$trx" >"$log" 2>&1
+    "${run[@]}" >"$log" 2>&1
     echo $? >"$logdir/$name.rc"
   else
-    dotnet test "tests/$name/$name.csproj" -c Release --no-build "${filter[@]}" \
-      --logger "console;verbosity=normal" --logger "trx;LogFileName=$trx" 2>&1 | tee "$log"
+    "${run[@]}" 2>&1 | tee "$log"
     echo "${PIPESTATUS[0]}" >"$logdir/$name.rc"
   fi
 }
