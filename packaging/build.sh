@@ -29,7 +29,7 @@ if [ -z "$bin" ]; then
   bash tools/publish.sh artifacts/bin
   bin=artifacts/bin
 fi
-for b in mailseal mailseald mailseal-tools; do
+for b in mailseal-encrypt mailseal-spfd mailseal mailseald mailseal-tools; do
   [ -x "$bin/$b" ] || { echo "build.sh: $bin/$b is missing" >&2; exit 66; }
 done
 

@@ -6,8 +6,8 @@
 #
 # SYNOPSIS
 #   packaging/generate.sh BINDIR OUTDIR
-#     BINDIR  tools/publish.sh's output: mailseal-encrypt, and mailseal, mailseald, mailseal-tools
-#             with a link per tool
+#     BINDIR  tools/publish.sh's output: mailseal-encrypt and mailseal-spfd, and mailseal, mailseald,
+#             mailseal-tools with a link per tool
 #     OUTDIR  gets man/NAME.SECTION and mailseal.conf
 #
 # The tool list is each binary's own --list (src/*/Program.cs): a tool added there (e.g.
@@ -16,7 +16,7 @@ set -eu
 [ $# -eq 2 ] || { echo "usage: generate.sh BINDIR OUTDIR" >&2; exit 64; }
 bindir=$1 out=$2
 binaries="mailseal mailseald mailseal-tools"
-solo="mailseal-encrypt"
+solo="mailseal-encrypt mailseal-spfd"
 rm -rf "$out"
 mkdir -p "$out/man"
 work=$(mktemp -d)
@@ -36,7 +36,7 @@ tool() {
   echo "$t" >> "$work/tools"
 }
 
-# mailseal-encrypt is a binary of its own (no --list, no links): its page is the tool's.
+# mailseal-encrypt and mailseal-spfd are binaries of their own (no --list, no links): the page is the tool's.
 for b in $solo; do
   [ -x "$bindir/$b" ] || { echo "generate.sh: $bindir/$b is missing (run tools/publish.sh)" >&2; exit 66; }
   tool "$b"

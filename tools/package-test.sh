@@ -75,9 +75,11 @@ else
 fi
 
 # 3. what it installed
-check "mailseal-encrypt --version from PATH" bash -c "env -i PATH=/usr/bin:/bin mailseal-encrypt --version | grep -qx 'mailseal-encrypt [0-9.]*'"
-check "mailseal-encrypt is a binary of its own" bash -c "[ -f /usr/bin/mailseal-encrypt ] && [ ! -L /usr/bin/mailseal-encrypt ]"
-check "man page for mailseal-encrypt" bash -c "man -w mailseal-encrypt >/dev/null 2>&1"
+for b in mailseal-encrypt mailseal-spfd; do
+  check "$b --version from PATH" bash -c "env -i PATH=/usr/bin:/bin $b --version | grep -qx '$b [0-9.]*'"
+  check "$b is a binary of its own" bash -c "[ -f /usr/bin/$b ] && [ ! -L /usr/bin/$b ]"
+  check "man page for $b" bash -c "man -w $b >/dev/null 2>&1"
+done
 check "dovecot/mailseal-maildir-sent installed executable" test -x /usr/share/mailseal/dovecot/mailseal-maildir-sent
 for b in mailseal mailseald mailseal-tools; do
   check "$b --version from PATH" bash -c "env -i PATH=/usr/bin:/bin $b --version | grep -qx '$b [0-9.]*'"

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # publish.sh - build every Mailseal tool as native (NativeAOT) executables for linux-x64: three
-# multi-call binaries with a link per tool name, and mailseal-encrypt on its own, into one
-# folder. No .NET runtime is needed where they run.
+# multi-call binaries with a link per tool name, and mailseal-encrypt and mailseal-spfd on their
+# own, into one folder. No .NET runtime is needed where they run.
 # Usage: tools/publish.sh [OUTPUT-DIR]        (default: artifacts/bin)
 #        MAILSEAL_ENCRYPT_PIE=1 tools/publish.sh   mailseal-encrypt position-independent (slower start)
 # Result: OUTPUT-DIR/mailseal-encrypt (a binary of its own: per-message cost, docs/native-binaries.md),
+# OUTPUT-DIR/mailseal-spfd (a binary of its own: spawn(8) starts it per connection),
 # OUTPUT-DIR/mailseal (per-message filters: mailseal-pipe, mailseal-scrub are links to it),
-# OUTPUT-DIR/mailseald (daemons: mailseal-spfd, mailseal-greyd, mailseal-filterd) and
+# OUTPUT-DIR/mailseald (daemons: mailseal-greyd, mailseal-filterd) and
 # OUTPUT-DIR/mailseal-tools (the admin's tools: mailseal-admin, mailseal-maildir).
 # Needs the .NET 10 SDK, clang, zlib1g-dev and libsqlite3-dev (tools/install-deps.sh demo installs the last three).
 # Copy the folder as it is (cp -a keeps the links), or install the binary and make the links:
-#   install -m 755 artifacts/bin/mailseal-encrypt /usr/bin/
+#   install -m 755 artifacts/bin/mailseal-encrypt artifacts/bin/mailseal-spfd /usr/bin/
 #   for b in mailseal mailseald mailseal-tools; do install -m 755 artifacts/bin/$b /usr/bin/
 #     for t in $(/usr/bin/$b --list); do ln -sf $b /usr/bin/$t; done; done
 set -euo pipefail
@@ -21,8 +22,8 @@ staging=artifacts/publish
 rm -rf "$staging"
 mkdir -p "$out"
 # binary:project; a multi-call binary gets a link per name its --list prints, a binary named
-# after its one tool (mailseal-encrypt) none.
-binaries=(mailseal-encrypt:Mailseal.EncryptTool mailseal:Mailseal mailseald:Mailseal.Daemons mailseal-tools:Mailseal.Tools)
+# after its one tool (mailseal-encrypt, mailseal-spfd) none.
+binaries=(mailseal-encrypt:Mailseal.EncryptTool mailseal-spfd:Mailseal.SpfdTool mailseal:Mailseal mailseald:Mailseal.Daemons mailseal-tools:Mailseal.Tools)
 for entry in "${binaries[@]}"; do
   project=${entry#*:}
   extra=()
@@ -37,10 +38,11 @@ done
 summary=
 for entry in "${binaries[@]}"; do
   binary=${entry%%:*} project=${entry#*:}
-  # A folder from before mailseal-encrypt had its own binary holds a link there: replace, never write through it.
+  # A folder from before mailseal-encrypt and mailseal-spfd had their own binaries holds links
+  # there: replace, never write through them.
   rm -f "$out/$binary"
   install -m 755 "$staging/$project/$binary" "$out/$binary"
-  if [ "$binary" = mailseal-encrypt ]; then
+  if [ "$binary" = mailseal-encrypt ] || [ "$binary" = mailseal-spfd ]; then
     summary+="$binary ($(du -h "$out/$binary" | cut -f1)), "
     continue
   fi

@@ -14,7 +14,7 @@ namespace Mailseal.Testing;
 public static class PublishedTools
 {
     // The multi-call binaries tools/publish.sh writes (the tools are links to them).
-    private static readonly string[] Binaries = ["mailseal-encrypt", "mailseal", "mailseald", "mailseal-tools"];
+    private static readonly string[] Binaries = ["mailseal-encrypt", "mailseal-spfd", "mailseal", "mailseald", "mailseal-tools"];
 
     private static readonly Lazy<string> Folder = new(Locate, LazyThreadSafetyMode.ExecutionAndPublication);
 

@@ -5,7 +5,7 @@ namespace Mailseal.EndToEnd.Tests.Packaging;
 /// <summary>
 /// The man pages the package ships are generated from each tool's option definitions
 /// (<c>--generate-man-page</c>); these tests hold them to what <c>--help</c> shows, for every
-/// tool of every multi-call binary (<c>--list</c>), subcommands included, so an option cannot
+/// tool of every multi-call binary (<c>--list</c>) and of the two single-tool binaries, subcommands included, so an option cannot
 /// exist in one and not the other. With MAILSEAL_BIN_DIR=/usr/bin (tools/package-test.sh) they
 /// check the installed binaries and the installed, gzipped pages too.
 /// </summary>
@@ -13,9 +13,14 @@ public sealed partial class ManPageDriftTests
 {
     private static readonly string[] Binaries = ["mailseal", "mailseald", "mailseal-tools"];
 
+    // Binaries of one tool each, named after it (no --list): docs/native-binaries.md.
+    private static readonly string[] SoloTools = ["mailseal-encrypt", "mailseal-spfd"];
+
     public static TheoryData<string> Tools()
     {
         var data = new TheoryData<string>();
+        foreach (var tool in SoloTools)
+            data.Add(tool);
         foreach (var binary in Binaries)
         {
             var list = ProcessRunner.RunCheckedAsync(Path.Combine(PublishedTools.Directory, binary), ["--list"]).GetAwaiter().GetResult();
