@@ -194,7 +194,7 @@ public sealed class GreydBenchmark : IBenchmarkCommand
     {
         var connections = new List<PolicyConnection>();
         for (var c = 0; c < concurrency; c++)
-            connections.Add(await PolicyConnection.OpenTcpAsync(port, cancellationToken));
+            connections.Add(PolicyConnection.Open(new IPEndPoint(IPAddress.Loopback, port)));
         try
         {
             if (warm)
@@ -264,7 +264,7 @@ public sealed class GreydBenchmark : IBenchmarkCommand
             {
                 try
                 {
-                    (await PolicyConnection.OpenTcpAsync(port, cancellationToken)).Dispose();
+                    PolicyConnection.Open(new IPEndPoint(IPAddress.Loopback, port)).Dispose();
                     return new Daemon(process, port);
                 }
                 catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)

@@ -163,7 +163,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
             {
                 try
                 {
-                    (await ConnectAsync(endPoint, cancellationToken)).Dispose();
+                    PolicyConnection.Open(endPoint).Dispose();
                     break;
                 }
                 catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
@@ -176,11 +176,7 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                 }
             }
 
-            return await LoadAsync(requests, concurrency, limit, async () =>
-            {
-                var stream = await ConnectAsync(endPoint, cancellationToken);
-                return new PolicyConnection(stream, stream, null);
-            }, () =>
+            return await LoadAsync(requests, concurrency, limit, () => Task.FromResult(PolicyConnection.Open(endPoint)), () =>
             {
                 process.Refresh();
                 return process.TotalProcessorTime;
@@ -193,21 +189,6 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
                 process.Kill(entireProcessTree: true);
                 await process.WaitForExitAsync(CancellationToken.None);
             }
-        }
-    }
-
-    private static async Task<NetworkStream> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, endPoint is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp);
-        try
-        {
-            await socket.ConnectAsync(endPoint, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
     }
 
