@@ -20,6 +20,10 @@ namespace Mailseal.Benchmarks;
 /// in the shared machine's load hits every contender alike; the load average is printed beside
 /// the figures, and the CPU time the whole private stack (Postfix, spamd, the filters) spent per
 /// message, read from a cgroup of its own, which other work on the machine does not move.
+/// With <c>--gpgit PATH</c> the tutorial's own filter runs too, as its gpgit_postfix.sh has it
+/// (<c>spamc | gpgit.pl "$4" | sendmail "$@"</c>, gpgit.pl from its public repository; not
+/// packaged, so not run without it): the script an admin replaces, where the gpg stand-in is
+/// the cheapest wrapper one could write.
 /// Needs root (Postfix's master, the pipe user <c>mailseal</c>) and a published mailseal-pipe
 /// (<c>--tool</c>, else published here).
 /// </summary>
@@ -34,7 +38,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
     public string Name => "pipe";
 
     /// <inheritdoc />
-    public string Description => "messages/s through real Postfix: mailseal-pipe (SMTP and sendmail -bs re-injection) vs the tutorial's spamc | gpg | sendmail wrapper, spam check on and off";
+    public string Description => "messages/s through real Postfix: mailseal-pipe (SMTP and sendmail -bs re-injection) vs the spamc | gpg | sendmail wrapper (and the tutorial's spamc | gpgit | sendmail with --gpgit), spam check on and off";
 
     /// <inheritdoc />
     public string Usage =>
@@ -43,7 +47,9 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         "  --seconds S          time limit per round of one contender (default 120, 5..600)\n" +
         "  --spam on|off|both   with spamd, without, or both (default both)\n" +
         "  --reinject smtp|sendmail-bs|both   mailseal-pipe's re-injection routes to run (default both)\n" +
-        "  --tool PATH          a mailseal-pipe (default: the native one tools/publish.sh builds in artifacts/bin)";
+        "  --tool PATH          a mailseal-pipe (default: the native one tools/publish.sh builds in artifacts/bin)\n" +
+        "  --gpgit PATH         also run the tutorial's spamc | gpgit.pl | sendmail (a copy of gpgit.pl from its public\n" +
+        "                       repository; Perl modules libmail-gnupg-perl, libmime-tools-perl)";
 
     /// <inheritdoc />
     public bool IsBenchmark => true;
@@ -51,16 +57,11 @@ public sealed class PipeBenchmark : IBenchmarkCommand
     /// <inheritdoc />
     public async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, CancellationToken cancellationToken)
     {
-        var rest = args.ToList();
-        string? toolPath = null;
-        var at = rest.IndexOf("--tool");
-        if (at >= 0)
-        {
-            toolPath = at + 1 < rest.Count ? rest[at + 1] : throw new UsageException("--tool needs a value");
-            rest.RemoveRange(at, 2);
-        }
-
-        var options = new OptionReader(rest, ["--messages", "--size", "--seconds", "--spam", "--reinject"], []);
+        var options = new OptionReader(args, ["--messages", "--size", "--seconds", "--spam", "--reinject", "--tool", "--gpgit"], []);
+        var toolPath = options.Text("--tool");
+        var gpgit = options.Text("--gpgit");
+        if (gpgit is not null && !File.Exists(gpgit))
+            throw new UsageException($"--gpgit {gpgit}: no such file");
         var count = (int)options.Number("--messages", 30, Rounds, 500);
         var size = options.Sizes("--size", [10 * 1024], 5L * 1024 * 1024)[0];
         var limit = TimeSpan.FromSeconds(options.Number("--seconds", 120, 5, 600));
@@ -82,6 +83,8 @@ public sealed class PipeBenchmark : IBenchmarkCommand
             if (routes is "sendmail-bs" or "both")
                 contenders.Add(new Contender(Kind.MailsealSendmail, spam));
             contenders.Add(new Contender(Kind.Wrapper, spam));
+            if (gpgit is not null)
+                contenders.Add(new Contender(Kind.Gpgit, spam));
         }
 
         var root = Path.Combine("/tmp", "mailseal-bench-" + Guid.NewGuid().ToString("N")[..8]);
@@ -89,7 +92,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         try
         {
             var tool = toolPath ?? PublishedTools.Path("mailseal-pipe");
-            await bench.SetUpAsync(tool, cancellationToken);
+            await bench.SetUpAsync(tool, gpgit, cancellationToken);
             output.WriteLine($"Postfix {root}: {count} message(s) of {OptionReader.FormatSize(size)} per contender and spam setting, in {Rounds} alternating rounds; encryption to one cv25519 key");
             output.WriteLine($"mailseal-pipe: {tool}");
             output.WriteLine($"load average before: {LoadAverage.Read()} ({Environment.ProcessorCount} CPUs)");
@@ -110,16 +113,24 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 output.WriteLine();
                 output.WriteLine(spam ? "spam check on (the same spamd for all):" : "spam check off (mailseal-pipe --spam-check false; the wrapper without spamc):");
                 var wrapper = contenders.Single(c => c.Spam == spam && c.Kind == Kind.Wrapper);
-                var table = new TextTable("contender", "messages", "seconds", "msg/s", "vs wrapper", "stack CPU ms/msg");
+                var tutorial = contenders.SingleOrDefault(c => c.Spam == spam && c.Kind == Kind.Gpgit);
+                var table = tutorial is null
+                    ? new TextTable("contender", "messages", "seconds", "msg/s", "vs wrapper", "stack CPU ms/msg")
+                    : new TextTable("contender", "messages", "seconds", "msg/s", "vs wrapper", "vs gpgit wrapper", "stack CPU ms/msg");
                 foreach (var c in contenders.Where(c => c.Spam == spam))
                 {
-                    table.Add(
+                    var cells = new List<string>
+                    {
                         c.Title,
                         c.Messages.ToString(CultureInfo.InvariantCulture),
                         c.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture),
                         c.PerSecond.ToString("F2", CultureInfo.InvariantCulture),
                         (c.PerSecond / wrapper.PerSecond).ToString("F2", CultureInfo.InvariantCulture) + "x",
-                        c.Cpu is { } cpu ? (cpu.TotalMilliseconds / c.Messages).ToString("F1", CultureInfo.InvariantCulture) : "n/a");
+                    };
+                    if (tutorial is not null)
+                        cells.Add((c.PerSecond / tutorial.PerSecond).ToString("F2", CultureInfo.InvariantCulture) + "x");
+                    cells.Add(c.Cpu is { } cpu ? (cpu.TotalMilliseconds / c.Messages).ToString("F1", CultureInfo.InvariantCulture) : "n/a");
+                    table.Add([.. cells]);
                 }
 
                 table.WriteTo(output);
@@ -158,6 +169,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         MailsealSmtp,
         MailsealSendmail,
         Wrapper,
+        Gpgit,
     }
 
     /// <summary>One contender with one spam setting, and what it measured.</summary>
@@ -172,6 +184,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         {
             Kind.MailsealSmtp => "ms-smtp",
             Kind.MailsealSendmail => "ms-bs",
+            Kind.Gpgit => "gpgit",
             _ => "wrapper",
         }) + (Spam ? string.Empty : "-nospam");
 
@@ -179,6 +192,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         {
             Kind.MailsealSmtp => "mailseal-pipe, SMTP re-injection",
             Kind.MailsealSendmail => "mailseal-pipe, sendmail -bs",
+            Kind.Gpgit => Spam ? "spamc|gpgit.pl|sendmail (the tutorial's)" : "gpgit.pl|sendmail (the tutorial's)",
             _ => Spam ? "spamc|gpg|sendmail wrapper" : "gpg|sendmail wrapper",
         };
 
@@ -208,7 +222,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
 
         private string Log => Path.Combine(root, "log", "postfix.log");
 
-        public async Task SetUpAsync(string tool, CancellationToken ct)
+        public async Task SetUpAsync(string tool, string? gpgit, CancellationToken ct)
         {
             foreach (var c in contenders)
                 c.Port = FreePort();
@@ -258,6 +272,9 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
             }
 
+            if (gpgit is not null)
+                await WriteGpgitWrappersAsync(gpgit, gnupg, fpr, ct);
+
             var conf = Path.Combine(root, "mailseal.conf");
             await File.WriteAllTextAsync(conf, $"""
                 key_dir = {root}/keys
@@ -301,6 +318,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 {
                     Kind.MailsealSmtp => $"{c.Service} unix - n n - - pipe flags=Rq user={PipeUser} argv={tool} --config {conf}{noSpam} --reinject smtp --reinject-smtp inet:127.0.0.1:{_reinjectPort} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}",
                     Kind.MailsealSendmail => $"{c.Service} unix - n n - - pipe flags=Rq user={PipeUser} argv={tool} --config {conf}{noSpam} -q ${{queue_id}} -f ${{sender}} -- ${{recipient}}",
+                    Kind.Gpgit => $"{c.Service} unix - n n - - pipe flags=Rq user={PipeUser} argv={root}/{(c.Spam ? "gpgit.sh" : "gpgit-nospam.sh")} -oi -f ${{sender}} ${{recipient}}",
                     _ => $"{c.Service} unix - n n - - pipe flags=Rq user={PipeUser} argv={root}/{(c.Spam ? "wrapper.sh" : "wrapper-nospam.sh")} -oi -f ${{sender}} ${{recipient}}",
                 };
             }));
@@ -363,6 +381,46 @@ public sealed class PipeBenchmark : IBenchmarkCommand
             }
 
             _log = new LogWatcher(Log);
+        }
+
+        /// <summary>
+        /// The tutorial's gpgit_postfix.sh (spamc | gpgit.pl "$4" | sendmail "$@", pipefail), and
+        /// the same without spamc; gpgit.pl copied where the pipe user can read it, its keyring the
+        /// benchmark's, with a user ID per address it is sent to (gpgit finds keys by the
+        /// recipient's address). gpgit passes mail through unchanged when it finds no key, so one
+        /// message is encrypted by hand first and must come out as a PGP message.
+        /// </summary>
+        private async Task WriteGpgitWrappersAsync(string gpgit, string gnupg, string fpr, CancellationToken ct)
+        {
+            var g = $"gpg --homedir '{gnupg}' --batch --quiet --no-tty --passphrase '' --pinentry-mode loopback";
+            var uids = contenders.Where(c => c.Kind == Kind.Gpgit).SelectMany(c => new[] { c.Service, "warm-" + c.Service })
+                .Select(local => $"runuser -u {PipeUser} -- {g} --quick-add-uid '{fpr}' '<{local}@{Domain}>'");
+            await Sh("set -e\n" + string.Join('\n', uids), ct);
+            var copy = Path.Combine(root, "gpgit.pl");
+            File.Copy(gpgit, copy, overwrite: true);
+            File.SetUnixFileMode(copy, (UnixFileMode)0b111_101_101);
+            foreach (var spam in new[] { true, false })
+            {
+                var script = Path.Combine(root, spam ? "gpgit.sh" : "gpgit-nospam.sh");
+                var first = spam ? $"spamc -d 127.0.0.1 -p {_spamdPort} | " : string.Empty;
+                await File.WriteAllTextAsync(script, $$"""
+                    #!/bin/bash
+                    # The tutorial's /var/opt/gpgit/gpgit_postfix.sh (argv: -oi -f SENDER RECIPIENT),
+                    # with the benchmark's keyring and Postfix instance.
+                    export GNUPGHOME='{{gnupg}}'
+                    set -o pipefail
+                    {{first}}perl '{{copy}}' "$4" | /usr/sbin/sendmail -C '{{_etc}}' "$@"
+                    exit $?
+
+                    """, ct);
+                File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+            }
+
+            var check = await Sh($"""
+                printf 'From: <sender@example.org>\nTo: <warm-gpgit@{Domain}>\nSubject: check\n\nhello\n' | runuser -u {PipeUser} -- env GNUPGHOME='{gnupg}' perl '{copy}' 'warm-gpgit@{Domain}' 2>&1
+                """, ct);
+            if (!check.Contains("-----BEGIN PGP MESSAGE-----", StringComparison.Ordinal))
+                throw new InvalidOperationException("gpgit.pl did not encrypt a test message to the benchmark key (missing Perl modules? libmail-gnupg-perl, libmime-tools-perl): " + check.Trim());
         }
 
         /// <summary>Sends <paramref name="count"/> messages in one SMTP session and waits until all are delivered.</summary>
