@@ -13,7 +13,7 @@ namespace Mailseal.Testing;
 /// </summary>
 public static class PublishedTools
 {
-    // The multi-call binaries tools/publish.sh writes (the tools are links to them).
+    // The binaries tools/publish.sh writes: two of one tool each, three multi-call (their tools are links to them).
     private static readonly string[] Binaries = ["mailseal-encrypt", "mailseal-spfd", "mailseal", "mailseald", "mailseal-tools"];
 
     private static readonly Lazy<string> Folder = new(Locate, LazyThreadSafetyMode.ExecutionAndPublication);
