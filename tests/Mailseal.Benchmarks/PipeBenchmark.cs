@@ -115,8 +115,8 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 var wrapper = contenders.Single(c => c.Spam == spam && c.Kind == Kind.Wrapper);
                 var tutorial = contenders.SingleOrDefault(c => c.Spam == spam && c.Kind == Kind.Gpgit);
                 var table = tutorial is null
-                    ? new TextTable("contender", "messages", "seconds", "msg/s", "vs wrapper", "stack CPU ms/msg")
-                    : new TextTable("contender", "messages", "seconds", "msg/s", "vs wrapper", "vs gpgit wrapper", "stack CPU ms/msg");
+                    ? new TextTable("contender", "messages", "seconds", "msg/s", "vs wrapper", "paired", "stack CPU ms/msg")
+                    : new TextTable("contender", "messages", "seconds", "msg/s", "vs wrapper", "paired", "vs gpgit wrapper", "paired", "stack CPU ms/msg");
                 foreach (var c in contenders.Where(c => c.Spam == spam))
                 {
                     var cells = new List<string>
@@ -126,9 +126,13 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                         c.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture),
                         c.PerSecond.ToString("F2", CultureInfo.InvariantCulture),
                         (c.PerSecond / wrapper.PerSecond).ToString("F2", CultureInfo.InvariantCulture) + "x",
+                        c.PairedRatio(wrapper).ToString("F2", CultureInfo.InvariantCulture) + "x",
                     };
                     if (tutorial is not null)
+                    {
                         cells.Add((c.PerSecond / tutorial.PerSecond).ToString("F2", CultureInfo.InvariantCulture) + "x");
+                        cells.Add(c.PairedRatio(tutorial).ToString("F2", CultureInfo.InvariantCulture) + "x");
+                    }
                     cells.Add(c.Cpu is { } cpu ? (cpu.TotalMilliseconds / c.Messages).ToString("F1", CultureInfo.InvariantCulture) : "n/a");
                     table.Add([.. cells]);
                 }
@@ -138,6 +142,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
 
             output.WriteLine();
             output.WriteLine($"load average after: {LoadAverage.Read()}");
+            output.WriteLine("paired: the median over the rounds of (its msg/s / the other's msg/s in the same round)");
             output.WriteLine(bench.CpuAccounting
                 ? "stack CPU ms/msg: CPU time of the whole private stack (smtpd, cleanup, qmgr, pipe, the filter and what it starts, spamd) per message, from its own cgroup"
                 : "stack CPU ms/msg: n/a (no cgroup cpuacct or cgroup v2 hierarchy writable here)");
@@ -205,6 +210,13 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         public TimeSpan? Cpu { get; set; }
 
         public double PerSecond => Messages / Elapsed.TotalSeconds;
+
+        /// <summary>Messages per second of each measured round, in order.</summary>
+        public List<double> RoundRates { get; } = [];
+
+        /// <summary>The median over rounds of this contender's msg/s over <paramref name="other"/>'s in the same round.</summary>
+        public double PairedRatio(Contender other) =>
+            Statistics.Median(RoundRates.Zip(other.RoundRates, (mine, theirs) => mine / theirs));
     }
 
     /// <summary>One private Postfix instance, spamd and key material under a temp directory.</summary>
@@ -464,6 +476,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
                 return;
             contender.Messages += count;
             contender.Elapsed += elapsed;
+            contender.RoundRates.Add(count / elapsed.TotalSeconds);
             contender.Cpu = cpuBefore is { } b && cpuAfter is { } a ? (contender.Cpu ?? TimeSpan.Zero) + (a - b) : null;
         }
 
