@@ -24,6 +24,7 @@ mkdir -p "$out"
 # binary:project; a multi-call binary gets a link per name its --list prints, a binary named
 # after its one tool (mailseal-encrypt, mailseal-spfd) none.
 binaries=(mailseal-encrypt:Mailseal.EncryptTool mailseal-spfd:Mailseal.SpfdTool mailseal:Mailseal mailseald:Mailseal.Daemons mailseal-tools:Mailseal.Tools)
+single_tool=" mailseal-encrypt mailseal-spfd "
 for entry in "${binaries[@]}"; do
   project=${entry#*:}
   extra=()
@@ -42,7 +43,7 @@ for entry in "${binaries[@]}"; do
   # there: replace, never write through them.
   rm -f "$out/$binary"
   install -m 755 "$staging/$project/$binary" "$out/$binary"
-  if [ "$binary" = mailseal-encrypt ] || [ "$binary" = mailseal-spfd ]; then
+  if [[ $single_tool == *" $binary "* ]]; then
     summary+="$binary ($(du -h "$out/$binary" | cut -f1)), "
     continue
   fi

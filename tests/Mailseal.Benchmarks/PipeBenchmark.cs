@@ -285,7 +285,7 @@ public sealed class PipeBenchmark : IBenchmarkCommand
             }
 
             if (gpgit is not null)
-                await WriteGpgitWrappersAsync(gpgit, gnupg, fpr, ct);
+                await WriteGpgitWrappersAsync(gpgit, gnupg, g, fpr, ct);
 
             var conf = Path.Combine(root, "mailseal.conf");
             await File.WriteAllTextAsync(conf, $"""
@@ -400,11 +400,11 @@ public sealed class PipeBenchmark : IBenchmarkCommand
         /// the same without spamc; gpgit.pl copied where the pipe user can read it, its keyring the
         /// benchmark's, with a user ID per address it is sent to (gpgit finds keys by the
         /// recipient's address). gpgit passes mail through unchanged when it finds no key, so one
-        /// message is encrypted by hand first and must come out as a PGP message.
+        /// message is encrypted by hand first and must come out as a PGP message. g is the gpg
+        /// command line the set-up uses for that keyring.
         /// </summary>
-        private async Task WriteGpgitWrappersAsync(string gpgit, string gnupg, string fpr, CancellationToken ct)
+        private async Task WriteGpgitWrappersAsync(string gpgit, string gnupg, string g, string fpr, CancellationToken ct)
         {
-            var g = $"gpg --homedir '{gnupg}' --batch --quiet --no-tty --passphrase '' --pinentry-mode loopback";
             var uids = contenders.Where(c => c.Kind == Kind.Gpgit).SelectMany(c => new[] { c.Service, "warm-" + c.Service })
                 .Select(local => $"runuser -u {PipeUser} -- {g} --quick-add-uid '{fpr}' '<{local}@{Domain}>'");
             await Sh("set -e\n" + string.Join('\n', uids), ct);

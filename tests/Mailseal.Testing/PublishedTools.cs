@@ -13,8 +13,14 @@ namespace Mailseal.Testing;
 /// </summary>
 public static class PublishedTools
 {
-    // The binaries tools/publish.sh writes: two of one tool each, three multi-call (their tools are links to them).
-    private static readonly string[] Binaries = ["mailseal-encrypt", "mailseal-spfd", "mailseal", "mailseald", "mailseal-tools"];
+    /// <summary>The binaries of one tool each, named after it (no <c>--list</c>, no links): docs/native-binaries.md.</summary>
+    public static IReadOnlyList<string> SingleToolBinaries { get; } = ["mailseal-encrypt", "mailseal-spfd"];
+
+    /// <summary>The multi-call binaries; their tools are links to them, named by their <c>--list</c>.</summary>
+    public static IReadOnlyList<string> MulticallBinaries { get; } = ["mailseal", "mailseald", "mailseal-tools"];
+
+    // Every binary tools/publish.sh writes.
+    private static readonly string[] Binaries = [.. SingleToolBinaries, .. MulticallBinaries];
 
     private static readonly Lazy<string> Folder = new(Locate, LazyThreadSafetyMode.ExecutionAndPublication);
 

@@ -11,17 +11,12 @@ namespace Mailseal.EndToEnd.Tests.Packaging;
 /// </summary>
 public sealed partial class ManPageDriftTests
 {
-    private static readonly string[] Binaries = ["mailseal", "mailseald", "mailseal-tools"];
-
-    // Binaries of one tool each, named after it (no --list): docs/native-binaries.md.
-    private static readonly string[] SoloTools = ["mailseal-encrypt", "mailseal-spfd"];
-
     public static TheoryData<string> Tools()
     {
         var data = new TheoryData<string>();
-        foreach (var tool in SoloTools)
+        foreach (var tool in PublishedTools.SingleToolBinaries)
             data.Add(tool);
-        foreach (var binary in Binaries)
+        foreach (var binary in PublishedTools.MulticallBinaries)
         {
             var list = ProcessRunner.RunCheckedAsync(Path.Combine(PublishedTools.Directory, binary), ["--list"]).GetAwaiter().GetResult();
             foreach (var tool in list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
