@@ -143,7 +143,7 @@ internal sealed class FakeDnsServer : IAsyncDisposable
             {
                 received = await _udp.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), _stop.Token);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception) when (_stop.IsCancellationRequested)
             {
                 return;
             }
@@ -166,8 +166,10 @@ internal sealed class FakeDnsServer : IAsyncDisposable
             {
                 client = await _tcp.AcceptTcpClientAsync(_stop.Token);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception) when (_stop.IsCancellationRequested)
             {
+                // Disposed, possibly before this loop first reached Accept: TcpListener then
+                // throws InvalidOperationException ("Not listening"), not a socket error.
                 return;
             }
 

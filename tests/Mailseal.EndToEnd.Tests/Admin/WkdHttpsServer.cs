@@ -73,7 +73,7 @@ internal sealed class WkdHttpsServer : IAsyncDisposable
                 {
                     client = await _listener.AcceptTcpClientAsync(_stop.Token);
                 }
-                catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+                catch (Exception) when (_stop.IsCancellationRequested)
                 {
                     break;
                 }

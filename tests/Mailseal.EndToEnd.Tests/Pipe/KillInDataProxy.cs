@@ -74,7 +74,16 @@ public sealed class KillInDataProxy : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+
             _ = Task.Run(() => RelayAsync(client));
         }
     }

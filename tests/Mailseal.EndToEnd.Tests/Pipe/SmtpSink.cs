@@ -77,7 +77,16 @@ public sealed class SmtpSink : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+
             _ = Task.Run(() => ServeAsync(client));
         }
     }
