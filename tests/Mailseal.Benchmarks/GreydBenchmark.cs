@@ -13,7 +13,7 @@ namespace Mailseal.Benchmarks;
 /// talks to them. Two phases per program and number of connections, each on a fresh greylist:
 /// <c>new</c> sends distinct triplets (every request inserts one, up to --triplets), then
 /// <c>repeat</c> sends the same triplets again (every request finds and updates one). Each
-/// connection sends requests in lock-step from its own thread, as a Postfix smtpd does. Bounded
+/// connection sends requests in lock-step, as a Postfix smtpd does (<see cref="LockStepLoad"/>). Bounded
 /// by a request count and a time limit per run. PostgreSQL is a private cluster this benchmark
 /// starts (initdb, as user postgres) and stops, unless --postgres names one.
 /// </summary>
@@ -187,7 +187,7 @@ public sealed class GreydBenchmark : IBenchmarkCommand
 
     /// <summary>
     /// Sends requests 0..count-1 (the same ones again for repeats) over <paramref name="concurrency"/>
-    /// lock-step connections, one thread each. The warm-up (not counted) uses triplets beyond
+    /// lock-step connections (<see cref="LockStepLoad"/>). The warm-up (not counted) uses triplets beyond
     /// the measured ones.
     /// </summary>
     private static async Task<LockStepResult> LoadAsync(int port, int concurrency, int count, TimeSpan limit, bool warm, Func<TimeSpan> cpuTime, CancellationToken cancellationToken)

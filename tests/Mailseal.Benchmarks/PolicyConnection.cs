@@ -1,3 +1,4 @@
+using System.IO.Pipes;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -44,30 +45,66 @@ public sealed class PolicyConnection(Stream input, Stream output, IDisposable? o
         return new PolicyConnection(stream, stream, null);
     }
 
+    /// <summary>
+    /// The file descriptor replies arrive on (a socket or a spawned program's stdout), for
+    /// <see cref="LockStepLoad"/>'s epoll loop; -1 when the stream has none.
+    /// </summary>
+    public nint ReadHandle => input switch
+    {
+        NetworkStream network => network.Socket.Handle,
+        PipeStream pipe => pipe.SafePipeHandle.DangerousGetHandle(),
+        _ => -1,
+    };
+
     /// <summary>Sends one request and returns the reply's action text (without <c>action=</c>).</summary>
     public string Ask(string request)
+    {
+        Send(request);
+        while (true)
+        {
+            if (TakeReply() is { } reply)
+                return reply;
+            Fill();
+        }
+    }
+
+    /// <summary>Sends one request; its reply is read by <see cref="Ask"/> or <see cref="ReadSome"/>.</summary>
+    public void Send(string request)
     {
         ArgumentNullException.ThrowIfNull(request);
         output.Write(Encoding.UTF8.GetBytes(request));
         output.Flush();
-        while (true)
-        {
-            var end = _buffer.AsSpan(0, _filled).IndexOf("\n\n"u8);
-            if (end >= 0)
-            {
-                var reply = Encoding.UTF8.GetString(_buffer, 0, end);
-                Buffer.BlockCopy(_buffer, end + 2, _buffer, 0, _filled - end - 2);
-                _filled -= end + 2;
-                return reply.StartsWith("action=", StringComparison.Ordinal) ? reply[7..] : reply;
-            }
+    }
 
-            if (_filled == _buffer.Length)
-                throw new InvalidOperationException("reply longer than 8 KiB");
-            var n = input.Read(_buffer.AsSpan(_filled));
-            if (n == 0)
-                throw new InvalidOperationException("the policy server closed the connection");
-            _filled += n;
-        }
+    /// <summary>
+    /// Reads once (without blocking when the descriptor is known to be readable) and returns the
+    /// reply's action text when it is now complete, null when more is to come.
+    /// </summary>
+    public string? ReadSome()
+    {
+        Fill();
+        return TakeReply();
+    }
+
+    private string? TakeReply()
+    {
+        var end = _buffer.AsSpan(0, _filled).IndexOf("\n\n"u8);
+        if (end < 0)
+            return null;
+        var reply = Encoding.UTF8.GetString(_buffer, 0, end);
+        Buffer.BlockCopy(_buffer, end + 2, _buffer, 0, _filled - end - 2);
+        _filled -= end + 2;
+        return reply.StartsWith("action=", StringComparison.Ordinal) ? reply[7..] : reply;
+    }
+
+    private void Fill()
+    {
+        if (_filled == _buffer.Length)
+            throw new InvalidOperationException("reply longer than 8 KiB");
+        var n = input.Read(_buffer.AsSpan(_filled));
+        if (n == 0)
+            throw new InvalidOperationException("the policy server closed the connection");
+        _filled += n;
     }
 
     /// <inheritdoc />

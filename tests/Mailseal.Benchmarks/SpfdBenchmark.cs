@@ -235,11 +235,10 @@ public sealed class SpfdBenchmark : IBenchmarkCommand
 
     /// <summary>
     /// Opens <paramref name="concurrency"/> connections; each sends requests in lock-step (one
-    /// request, wait for its reply), as a Postfix smtpd does, from its own thread with blocking
-    /// reads and writes (as smtpd, a C process, does): the load generator then costs little
-    /// beside the program measured, whichever it is. A warm-up of a few seconds is not counted.
-    /// At the time limit the workers stop; a connection still blocked 10 s later is
-    /// closed under it.
+    /// request, wait for its reply), as a Postfix smtpd does, all driven by one thread through
+    /// epoll (<see cref="LockStepLoad"/>): the load generator then costs little beside the
+    /// program measured, whichever it is. A warm-up of a few seconds is not counted. At the time
+    /// limit no new request is sent; a connection still without its reply 10 s later fails the run.
     /// </summary>
     private static async Task<LockStepResult> LoadAsync(int requests, int concurrency, TimeSpan limit, Func<Task<PolicyConnection>> connect, Func<TimeSpan> cpuTime, CancellationToken cancellationToken)
     {
