@@ -130,7 +130,8 @@ public static class LockStepLoad
                 if (reply is null)
                     continue;
                 latencies.Add(Stopwatch.GetElapsedTime(started[w]).TotalMilliseconds);
-                var word = reply.Split(' ')[0];
+                var space = reply.IndexOf(' ', StringComparison.Ordinal);
+                var word = space < 0 ? reply : reply[..space];
                 answers[word] = answers.GetValueOrDefault(word) + 1;
                 if (asked[w] == 0)
                     sample = reply;
