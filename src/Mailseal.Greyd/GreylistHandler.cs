@@ -15,7 +15,7 @@ namespace Mailseal.Greyd;
 /// The store's wait is bounded by <see cref="GreydSettings.StoreTimeout"/>; past it, or on any
 /// store error, the request is answered DUNNO (or deferred, if configured) and logged.
 /// </summary>
-public sealed class GreylistHandler : IPolicyHandler
+public sealed class GreylistHandler : IBatchPolicyHandler
 {
     /// <summary>The version written into the X-Greylist header (<c>%v</c>).</summary>
     public static readonly string Version = typeof(GreylistHandler).Assembly.GetName().Version?.ToString(3) ?? "0";
@@ -53,10 +53,91 @@ public sealed class GreylistHandler : IPolicyHandler
     /// <summary>Store calls that failed or timed out since start.</summary>
     public long StoreFailures => Interlocked.Read(ref _storeFailures);
 
+    /// <summary>True with a store on this machine (<see cref="ILocalGreylistStore"/>, the embedded one), false with PostgreSQL.</summary>
+    public bool DecidesInBatches => _store is ILocalGreylistStore;
+
     /// <inheritdoc />
     public async ValueTask<PolicyResponse> HandleAsync(PolicyRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (Screen(request, out var tripletKey, out var clientKey) is { } early)
+            return early;
+        GreylistVerdict verdict;
+        try
+        {
+            // A store that answered at once (the embedded one, committing on this thread) needs no timer.
+            var pending = _store.CheckAsync(tripletKey, clientKey, cancellationToken);
+            verdict = pending.IsCompletedSuccessfully
+                ? pending.Result
+                : await pending.AsTask().WaitAsync(_settings.StoreTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // any store failure is answered, never turned into a dropped connection
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return StoreFailed(request, e);
+        }
+
+        return Answer(request, verdict);
+    }
+
+    /// <summary>
+    /// Decides a round of requests from the policy server's event loop: the whitelists for each,
+    /// then every store check of the round in one transaction of the embedded store, then the
+    /// answers, in order. A store failure is answered for each request as in
+    /// <see cref="HandleAsync"/> (DUNNO, or the deferral when configured).
+    /// </summary>
+    public void DecideBatch(ReadOnlySpan<PolicyRequest> requests, Span<PolicyResponse> responses)
+    {
+        var store = _store as ILocalGreylistStore ?? throw new InvalidOperationException($"{_store.Description} cannot decide in batches");
+        var checks = new (string TripletKey, string? ClientKey)[requests.Length];
+        var indexes = new int[requests.Length];
+        var count = 0;
+        for (var i = 0; i < requests.Length; i++)
+        {
+            if (Screen(requests[i], out var tripletKey, out var clientKey) is { } early)
+            {
+                responses[i] = early;
+                continue;
+            }
+
+            checks[count] = (tripletKey, clientKey);
+            indexes[count++] = i;
+        }
+
+        if (count == 0)
+            return;
+        var verdicts = new GreylistVerdict[count];
+        try
+        {
+            store.CheckBatch(checks.AsSpan(0, count), verdicts);
+        }
+#pragma warning disable CA1031 // any store failure is answered, never turned into a dropped connection
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            for (var k = 0; k < count; k++)
+                responses[indexes[k]] = StoreFailed(requests[indexes[k]], e);
+            return;
+        }
+
+        for (var k = 0; k < count; k++)
+            responses[indexes[k]] = Answer(requests[indexes[k]], verdicts[k]);
+    }
+
+    /// <summary>
+    /// Everything decided before the store, in postgrey's order: the answer when one of them
+    /// decides (no usable client address, a whitelisted client or recipient), else null and the
+    /// keys to ask the store for.
+    /// </summary>
+    private PolicyResponse? Screen(PolicyRequest request, out string tripletKey, out string? clientKey)
+    {
+        tripletKey = string.Empty;
+        clientKey = null;
         if (!string.Equals(request.RequestType, "smtpd_access_policy", StringComparison.Ordinal))
         {
             Log(2, request, "pass", "unknown request type", null);
@@ -81,37 +162,29 @@ public sealed class GreylistHandler : IPolicyHandler
             return PolicyResponse.Dunno;
         }
 
-        var tripletKey = _keys.Triplet(ip, request.Sender, request.Recipient);
-        var clientKey = _settings.Parameters.AutoWhitelistClients > 0 ? _keys.Client(ip) : null;
-        GreylistVerdict verdict;
-        try
-        {
-            // A store that answered at once (the embedded one, committing on this thread) needs no timer.
-            var pending = _store.CheckAsync(tripletKey, clientKey, cancellationToken);
-            verdict = pending.IsCompletedSuccessfully
-                ? pending.Result
-                : await pending.AsTask().WaitAsync(_settings.StoreTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-#pragma warning disable CA1031 // any store failure is answered, never turned into a dropped connection
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            Interlocked.Increment(ref _storeFailures);
-            var reason = e is TimeoutException ? $"no answer within {(long)_settings.StoreTimeout.TotalMilliseconds} ms" : e.GetType().Name + ": " + e.Message;
-            if (_settings.StoreUnavailable == StoreFailureAction.Defer)
-            {
-                _log.Warning("{Queue}greylist store {Store:l} unavailable ({Reason}); deferring", Queue(request), _store.Description, reason);
-                return new PolicyResponse(_settings.GreylistAction + " 4.3.0 Greylist temporarily unavailable, try again later");
-            }
+        tripletKey = _keys.Triplet(ip, request.Sender, request.Recipient);
+        clientKey = _settings.Parameters.AutoWhitelistClients > 0 ? _keys.Client(ip) : null;
+        return null;
+    }
 
-            _log.Warning("{Queue}greylist store {Store:l} unavailable ({Reason}); passing (DUNNO)", Queue(request), _store.Description, reason);
-            return PolicyResponse.Dunno;
+    /// <summary>The answer for a store that failed or did not answer in time: DUNNO, or the deferral when configured.</summary>
+    private PolicyResponse StoreFailed(PolicyRequest request, Exception e)
+    {
+        Interlocked.Increment(ref _storeFailures);
+        var reason = e is TimeoutException ? $"no answer within {(long)_settings.StoreTimeout.TotalMilliseconds} ms" : e.GetType().Name + ": " + e.Message;
+        if (_settings.StoreUnavailable == StoreFailureAction.Defer)
+        {
+            _log.Warning("{Queue}greylist store {Store:l} unavailable ({Reason}); deferring", Queue(request), _store.Description, reason);
+            return new PolicyResponse(_settings.GreylistAction + " 4.3.0 Greylist temporarily unavailable, try again later");
         }
 
+        _log.Warning("{Queue}greylist store {Store:l} unavailable ({Reason}); passing (DUNNO)", Queue(request), _store.Description, reason);
+        return PolicyResponse.Dunno;
+    }
+
+    /// <summary>The answer for the store's verdict: the greylist action, one X-Greylist header per message, or DUNNO.</summary>
+    private PolicyResponse Answer(PolicyRequest request, GreylistVerdict verdict)
+    {
         switch (verdict.Outcome)
         {
             case GreylistOutcome.ClientAutoWhitelisted:

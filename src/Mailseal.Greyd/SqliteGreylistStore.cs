@@ -19,7 +19,7 @@ namespace Mailseal.Greyd;
 /// (the default) may lose the last commits on power loss, <c>--sqlite-synchronous full</c>
 /// fsyncs each one.
 /// </summary>
-public sealed class SqliteGreylistStore : IGreylistStore
+public sealed class SqliteGreylistStore : ILocalGreylistStore
 {
     /// <summary>Rows deleted per expiry batch; the lock is released between batches.</summary>
     public const int ExpiryBatch = 500;
@@ -211,17 +211,13 @@ public sealed class SqliteGreylistStore : IGreylistStore
         {
             try
             {
-                if (_connection is null)
-                    throw new InvalidOperationException("the greylist store is not open");
-                var now = _time.GetUtcNow().ToUnixTimeSeconds();
-                _begin!.ExecuteNonQuery();
+                var now = BeginTransaction();
                 try
                 {
                     // In arrival order: a triplet asked twice in one batch sees its first write.
                     foreach (var request in batch)
                         request.Verdict = Decide(request.TripletKey, request.ClientKey, now);
-                    _commit!.ExecuteNonQuery();
-                    Interlocked.Increment(ref _commits);
+                    CommitTransaction();
                 }
                 catch
                 {
@@ -245,6 +241,43 @@ public sealed class SqliteGreylistStore : IGreylistStore
             else
                 request.TrySetException(failure);
         }
+    }
+
+    /// <inheritdoc />
+    public void CheckBatch(ReadOnlySpan<(string TripletKey, string? ClientKey)> checks, Span<GreylistVerdict> verdicts)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(verdicts.Length, checks.Length, nameof(verdicts));
+        lock (_lock)
+        {
+            var now = BeginTransaction();
+            try
+            {
+                for (var i = 0; i < checks.Length; i++)
+                    verdicts[i] = Decide(checks[i].TripletKey, checks[i].ClientKey, now);
+                CommitTransaction();
+            }
+            catch
+            {
+                TryRollback();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Opens a write transaction (under <see cref="_lock"/>); returns the time its decisions use.</summary>
+    private long BeginTransaction()
+    {
+        if (_connection is null)
+            throw new InvalidOperationException("the greylist store is not open");
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        _begin!.ExecuteNonQuery();
+        return now;
+    }
+
+    private void CommitTransaction()
+    {
+        _commit!.ExecuteNonQuery();
+        Interlocked.Increment(ref _commits);
     }
 
     private GreylistVerdict Decide(string tripletKey, string? clientKey, long now)

@@ -16,7 +16,8 @@ namespace Mailseal.Policy;
 /// <para>
 /// Spawn mode: <see cref="ServeConnectionAsync"/> on stdin/stdout, one connection, as spawn(8)
 /// runs a policy program. Daemon mode: <see cref="Listen"/> then <see cref="RunAsync"/>, any
-/// number of <c>inet:</c>/<c>unix:</c> endpoints, asynchronous sockets, at most
+/// number of <c>inet:</c>/<c>unix:</c> endpoints, asynchronous sockets (or, for an
+/// <see cref="IBatchPolicyHandler"/>, one epoll thread: <see cref="PolicyEventLoop"/>), at most
 /// <see cref="PolicyServerOptions.MaxConnections"/> connections at once.
 /// </para>
 /// </summary>
@@ -234,20 +235,40 @@ public sealed class PolicyServer : IAsyncDisposable
         return bound;
     }
 
-    /// <summary>Accepts and serves connections on every bound endpoint until cancelled, then waits for open connections to end.</summary>
+    /// <summary>
+    /// Accepts and serves connections on every bound endpoint until cancelled, then waits for
+    /// open connections to end. A handler that decides in batches
+    /// (<see cref="IBatchPolicyHandler.DecidesInBatches"/>) is served by one epoll thread on
+    /// Linux (<see cref="PolicyServerOptions.UseEventLoop"/>); any other by asynchronous sockets.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         if (_listeners.Count == 0)
             throw new InvalidOperationException("no endpoint bound: call Listen first");
-        var loops = _listeners.Select(l => AcceptLoopAsync(l.Socket, l.Endpoint, cancellationToken)).ToList();
-        // systemd (Type=notify) counts the service as started only now: every listener is bound
-        // and accepting. STOPPING=1 goes out the moment the stop is asked for (SIGTERM).
-        var notifier = _options.Notifier;
-        using var stopping = cancellationToken.Register(() => notifier.Stopping());
-        if (notifier.IsEnabled && !notifier.Ready())
-            _log.Warning("could not send READY=1 to systemd's notify socket (${Variable})", SystemdNotifier.SocketVariable);
-        await Task.WhenAll(loops).ConfigureAwait(false);
-        await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+        List<Task> loops;
+        PolicyEventLoop? eventLoop = null;
+        if (_options.UseEventLoop && OperatingSystem.IsLinux() && _handler is IBatchPolicyHandler { DecidesInBatches: true } batch)
+        {
+            eventLoop = new PolicyEventLoop(this, batch, _options, _log, _listeners);
+            var loop = eventLoop;
+            loops = [Task.Factory.StartNew(() => loop.Run(cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)];
+        }
+        else
+        {
+            loops = _listeners.Select(l => AcceptLoopAsync(l.Socket, l.Endpoint, cancellationToken)).ToList();
+        }
+
+        using (eventLoop)
+        {
+            // systemd (Type=notify) counts the service as started only now: every listener is bound
+            // and accepting. STOPPING=1 goes out the moment the stop is asked for (SIGTERM).
+            var notifier = _options.Notifier;
+            using var stopping = cancellationToken.Register(() => notifier.Stopping());
+            if (notifier.IsEnabled && !notifier.Ready())
+                _log.Warning("could not send READY=1 to systemd's notify socket (${Variable})", SystemdNotifier.SocketVariable);
+            await Task.WhenAll(loops).ConfigureAwait(false);
+            await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Closes the listening sockets and removes unix socket files this server created.</summary>
@@ -297,10 +318,8 @@ public sealed class PolicyServer : IAsyncDisposable
                 continue;
             }
 
-            if (Interlocked.Increment(ref _active) > _options.MaxConnections)
+            if (!TryOpenConnection())
             {
-                Interlocked.Decrement(ref _active);
-                Interlocked.Increment(ref _refused);
                 _log.Warning("{Endpoint}: {Max} connections open; closing a new one", endpoint.Text, _options.MaxConnections);
                 client.Dispose();
                 continue;
@@ -334,6 +353,22 @@ public sealed class PolicyServer : IAsyncDisposable
             _connections.TryRemove(id, out _);
         }
     }
+
+    /// <summary>Counts a new connection; false (and counted as refused) when <see cref="PolicyServerOptions.MaxConnections"/> are open.</summary>
+    internal bool TryOpenConnection()
+    {
+        if (Interlocked.Increment(ref _active) <= _options.MaxConnections)
+            return true;
+        Interlocked.Decrement(ref _active);
+        Interlocked.Increment(ref _refused);
+        return false;
+    }
+
+    internal void ConnectionClosed() => Interlocked.Decrement(ref _active);
+
+    internal void CountServed() => Interlocked.Increment(ref _served);
+
+    internal void CountDropped() => Interlocked.Increment(ref _dropped);
 
     /// <summary>
     /// True for a socket file nobody listens on. .NET cannot ask for the file type, so: a path

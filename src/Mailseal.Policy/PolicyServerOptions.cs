@@ -61,6 +61,12 @@ public sealed record PolicyServerOptions
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite
         | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
 
+    /// <summary>
+    /// Serve a handler that decides in batches (<see cref="IBatchPolicyHandler"/>) from one
+    /// epoll thread on Linux (default true); false keeps the asynchronous server for every handler.
+    /// </summary>
+    public bool UseEventLoop { get; init; } = true;
+
     /// <summary>Throws <see cref="ArgumentException"/> when a limit is out of range.</summary>
     public void Validate()
     {

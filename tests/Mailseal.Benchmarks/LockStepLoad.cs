@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using Mailseal.Policy;
 
 namespace Mailseal.Benchmarks;
 
@@ -75,7 +76,7 @@ public static class LockStepLoad
 
         using var epoll = new Epoll();
         for (var w = 0; w < connections.Count; w++)
-            epoll.Add(connections[w].ReadHandle, w);
+            epoll.Add(connections[w].ReadHandle, (ulong)w);
 
         // Sends the next request on connection w; false when there is none left to send.
         bool SendNext(int w)
@@ -103,7 +104,7 @@ public static class LockStepLoad
                 active++;
         }
 
-        Span<int> ready = stackalloc int[Math.Min(connections.Count, 256)];
+        Span<Epoll.Event> ready = stackalloc Epoll.Event[Math.Min(connections.Count, 256)];
         while (active > 0)
         {
             var n = epoll.Wait(ready, 1000);
@@ -111,7 +112,7 @@ public static class LockStepLoad
                 throw new InvalidOperationException($"{active} connection(s) still without a reply {Grace.TotalSeconds} s after the time limit");
             for (var k = 0; k < n; k++)
             {
-                var w = ready[k];
+                var w = (int)ready[k].Data;
                 if (!busy[w])
                     continue;
                 string? reply;

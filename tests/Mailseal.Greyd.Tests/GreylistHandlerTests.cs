@@ -126,4 +126,63 @@ public sealed class GreylistHandlerTests : IAsyncLifetime, IDisposable
         var h = Handler(new GreydSettings { StoreUnavailable = StoreFailureAction.Defer }, store: new HangingStore(throwAtOnce: true));
         Assert.Equal("DEFER_IF_PERMIT 4.3.0 Greylist temporarily unavailable, try again later", (await h.HandleAsync(Request(), default)).Action);
     }
+
+    [Fact]
+    public async Task A_batch_gets_the_answers_one_request_at_a_time_would_get_in_order()
+    {
+        var clients = new ClientWhitelist();
+        clients.Add("trusted.example");
+        var batch = Handler(clients: clients);
+        Assert.True(batch.DecidesInBatches);
+        PolicyRequest[] requests =
+        [
+            Request(instance: "m1"),
+            Request(client: "not-an-ip"),
+            Request(name: "mx.trusted.example", instance: "m2"),
+            Request(instance: "m3"),
+            Request(recipient: "carol@example.test", instance: "m3"),
+        ];
+        var responses = new PolicyResponse[requests.Length];
+
+        batch.DecideBatch(requests, responses);
+
+        // The same requests, one at a time, on a second store with the same clock.
+        await using var single = new SqliteGreylistStore(Path.Combine(_dir.Path, "single.sqlite"), new GreylistParameters { Delay = 300, AutoWhitelistClients = 2 }, time: _time);
+        await single.InitializeAsync(default);
+        var one = Handler(clients: clients, store: single);
+        var expected = new List<string>();
+        foreach (var request in requests)
+            expected.Add((await one.HandleAsync(request, default)).Action);
+        Assert.Equal(expected, responses.Select(r => r.Action));
+        Assert.StartsWith("DEFER_IF_PERMIT", responses[0].Action, StringComparison.Ordinal);
+        Assert.Equal(["DUNNO", "DUNNO"], responses[1..3].Select(r => r.Action));
+
+        // After the delay, the next batch passes the triplet with one header for the message.
+        _time.Advance(TimeSpan.FromSeconds(300));
+        batch.DecideBatch([Request(instance: "m4"), Request(instance: "m4")], responses.AsSpan(0, 2));
+        Assert.StartsWith("PREPEND X-Greylist: delayed 300 seconds", responses[0].Action, StringComparison.Ordinal);
+        Assert.Equal("DUNNO", responses[1].Action);
+    }
+
+    [Fact]
+    public async Task A_batch_whose_store_fails_answers_each_request_as_a_store_that_is_down()
+    {
+        var h = Handler(new GreydSettings { StoreUnavailable = StoreFailureAction.Defer });
+        var responses = new PolicyResponse[2];
+        await _store.DisposeAsync();
+
+        h.DecideBatch([Request(), Request(client: "not-an-ip")], responses);
+
+        Assert.Equal("DEFER_IF_PERMIT 4.3.0 Greylist temporarily unavailable, try again later", responses[0].Action);
+        Assert.Equal("DUNNO", responses[1].Action);
+        Assert.Equal(1, h.StoreFailures);
+    }
+
+    [Fact]
+    public void A_store_on_the_network_is_not_decided_in_batches()
+    {
+        var h = Handler(store: new HangingStore());
+        Assert.False(h.DecidesInBatches);
+        Assert.Throws<InvalidOperationException>(() => h.DecideBatch([Request()], new PolicyResponse[1]));
+    }
 }

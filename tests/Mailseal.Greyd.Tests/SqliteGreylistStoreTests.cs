@@ -106,6 +106,30 @@ public sealed class SqliteGreylistStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_batch_is_decided_in_order_in_one_transaction_and_on_disk_when_it_returns()
+    {
+        await using var store = new SqliteGreylistStore(DbPath, _p with { Delay = 0 }, time: _time);
+        await store.InitializeAsync(default);
+        var verdicts = new GreylistVerdict[3];
+
+        store.CheckBatch([("same", null), ("other", null), ("same", null)], verdicts);
+
+        Assert.Equal([GreylistOutcome.PassedAfterDelay, GreylistOutcome.PassedAfterDelay, GreylistOutcome.Passed], verdicts.Select(v => v.Outcome));
+        Assert.Equal(1, store.Commits);
+        Assert.Equal(1, CountRowsElsewhere("same"));
+        Assert.Equal(1, CountRowsElsewhere("other"));
+    }
+
+    [Fact]
+    public async Task A_batch_on_a_closed_store_throws_and_records_nothing()
+    {
+        var store = new SqliteGreylistStore(DbPath, _p, time: _time);
+        await store.InitializeAsync(default);
+        await store.DisposeAsync();
+        Assert.Throws<InvalidOperationException>(() => store.CheckBatch([("k", null)], new GreylistVerdict[1]));
+    }
+
+    [Fact]
     public async Task A_closed_store_fails_the_request_instead_of_answering()
     {
         var store = new SqliteGreylistStore(DbPath, _p, time: _time);

@@ -9,43 +9,6 @@ public class PolicyServerDaemonTests
     private const string Request = "request=smtpd_access_policy\nprotocol_state=RCPT\nsender=a@example.com\nrecipient=b@example.org\n\n";
     private const string Reply = "action=PREPEND X-Test: state=RCPT sender=a@example.com rcpt=b@example.org\n\n";
 
-    private static async Task<string> ExchangeAsync(EndPoint endPoint, string text, int expectedBytes)
-    {
-        using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, endPoint is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp);
-        await socket.ConnectAsync(endPoint);
-        await using var stream = new NetworkStream(socket, ownsSocket: false);
-        await stream.WriteAsync(Encoding.UTF8.GetBytes(text));
-        return await ReadAsync(stream, expectedBytes);
-    }
-
-    private static async Task<string> ExchangeOrResetAsync(EndPoint endPoint, string text, int expectedBytes)
-    {
-        try
-        {
-            return await ExchangeAsync(endPoint, text, expectedBytes);
-        }
-        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
-        {
-            return string.Empty;
-        }
-    }
-
-    private static async Task<string> ReadAsync(Stream stream, int expectedBytes)
-    {
-        var buffer = new byte[Math.Max(expectedBytes, 1) + 1024];
-        var total = 0;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (total < expectedBytes)
-        {
-            var n = await stream.ReadAsync(buffer.AsMemory(total), timeout.Token);
-            if (n == 0)
-                break;
-            total += n;
-        }
-
-        return Encoding.UTF8.GetString(buffer, 0, total);
-    }
-
     [Fact]
     public async Task Serves_many_tcp_connections_at_once()
     {
@@ -55,7 +18,7 @@ public class PolicyServerDaemonTests
         using var stop = new CancellationTokenSource();
         var run = server.RunAsync(stop.Token);
 
-        var replies = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => ExchangeAsync(endPoint, Request + Request, 2 * Reply.Length)));
+        var replies = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => PolicyClient.ExchangeAsync(endPoint, Request + Request, 2 * Reply.Length)));
 
         Assert.All(replies, r => Assert.Equal(Reply + Reply, r));
         Assert.Equal(400, server.RequestsServed);
@@ -79,7 +42,7 @@ public class PolicyServerDaemonTests
             var endPoint = server.Listen([PolicyEndpoint.Parse("unix:" + path)])[0];
             using var stop = new CancellationTokenSource();
             var run = server.RunAsync(stop.Token);
-            Assert.Equal(Reply, await ExchangeAsync(endPoint, Request, Reply.Length));
+            Assert.Equal(Reply, await PolicyClient.ExchangeAsync(endPoint, Request, Reply.Length));
             stop.Cancel();
             await run.WaitAsync(TimeSpan.FromSeconds(10));
         }
@@ -117,7 +80,7 @@ public class PolicyServerDaemonTests
         using var stop = new CancellationTokenSource();
         var run = server.RunAsync(stop.Token);
 
-        var held = Enumerable.Range(0, 3).Select(_ => ExchangeAsync(endPoint, Request, Reply.Length)).ToList();
+        var held = Enumerable.Range(0, 3).Select(_ => PolicyClient.ExchangeAsync(endPoint, Request, Reply.Length)).ToList();
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (handler.Calls < 3 && DateTime.UtcNow < deadline)
             await Task.Delay(10);
@@ -125,7 +88,7 @@ public class PolicyServerDaemonTests
 
         // The server closes the extra connection unread: the client sees end of stream, or a
         // reset when its request reached the server before the close (the kernel then resets).
-        Assert.Equal(string.Empty, await ExchangeOrResetAsync(endPoint, Request, Reply.Length));
+        Assert.Equal(string.Empty, await PolicyClient.ExchangeOrResetAsync(endPoint, Request, Reply.Length));
         Assert.Equal(1, server.ConnectionsRefused);
 
         release.SetResult();
@@ -137,7 +100,7 @@ public class PolicyServerDaemonTests
         while (server.ActiveConnections > 0 && DateTime.UtcNow < deadline)
             await Task.Delay(10);
         Assert.Equal(0, server.ActiveConnections);
-        Assert.Equal(Reply, await ExchangeAsync(endPoint, Request, Reply.Length));
+        Assert.Equal(Reply, await PolicyClient.ExchangeAsync(endPoint, Request, Reply.Length));
         Assert.Equal(1, server.ConnectionsRefused);
         stop.Cancel();
         await run.WaitAsync(TimeSpan.FromSeconds(10));
@@ -154,10 +117,10 @@ public class PolicyServerDaemonTests
         using var stop = new CancellationTokenSource();
         var run = server.RunAsync(stop.Token);
 
-        Assert.Equal(string.Empty, await ExchangeAsync(endPoint, Request, Reply.Length));
+        Assert.Equal(string.Empty, await PolicyClient.ExchangeAsync(endPoint, Request, Reply.Length));
         Assert.Contains(log.Lines, l => l.Contains("boom", StringComparison.Ordinal));
         fail = false;
-        Assert.Equal(Reply, await ExchangeAsync(endPoint, Request, Reply.Length));
+        Assert.Equal(Reply, await PolicyClient.ExchangeAsync(endPoint, Request, Reply.Length));
         stop.Cancel();
         await run.WaitAsync(TimeSpan.FromSeconds(10));
     }
