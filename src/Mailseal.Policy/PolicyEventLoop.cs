@@ -239,14 +239,8 @@ internal sealed class PolicyEventLoop : IDisposable
         }
 
         var read = connection.Socket.Receive(space.Span, SocketFlags.None, out var error);
-        if (error == SocketError.WouldBlock)
+        if (error == SocketError.WouldBlock || ClosedOnError(connection, error, "read"))
             return;
-        if (error != SocketError.Success)
-        {
-            _log.Debug("{Peer}: read failed: {Reason}", connection.Peer, error);
-            Close(connection);
-            return;
-        }
 
         if (read == 0)
         {
@@ -362,14 +356,10 @@ internal sealed class PolicyEventLoop : IDisposable
         }
 
         var sent = connection.Socket.Send(reply, SocketFlags.None, out var error);
+        if (ClosedOnError(connection, error, "write"))
+            return;
         if (error == SocketError.WouldBlock)
             sent = 0;
-        else if (error != SocketError.Success)
-        {
-            _log.Debug("{Peer}: write failed: {Reason}", connection.Peer, error);
-            Close(connection);
-            return;
-        }
 
         _server.CountServed();
         if (sent < reply.Length)
@@ -385,14 +375,8 @@ internal sealed class PolicyEventLoop : IDisposable
     private void Flush(Connection connection, long now)
     {
         var sent = connection.Socket.Send(connection.UnsentSpan, SocketFlags.None, out var error);
-        if (error == SocketError.WouldBlock)
+        if (error == SocketError.WouldBlock || ClosedOnError(connection, error, "write"))
             return;
-        if (error != SocketError.Success)
-        {
-            _log.Debug("{Peer}: write failed: {Reason}", connection.Peer, error);
-            Close(connection);
-            return;
-        }
 
         if (!connection.Consume(sent))
             return;
@@ -435,6 +419,16 @@ internal sealed class PolicyEventLoop : IDisposable
                 Drop(connection, $"request not complete within {_readMs} ms");
             }
         }
+    }
+
+    /// <summary>For a socket call that failed (not one that would block): logs it, closes the connection, returns true.</summary>
+    private bool ClosedOnError(Connection connection, SocketError error, string operation)
+    {
+        if (error is SocketError.Success or SocketError.WouldBlock)
+            return false;
+        _log.Debug("{Peer}: {Operation:l} failed: {Reason}", connection.Peer, operation, error);
+        Close(connection);
+        return true;
     }
 
     private void Drop(Connection connection, string reason)
