@@ -284,6 +284,75 @@ public sealed class PolicyEventLoopTests : IAsyncDisposable
         Assert.Equal(0, _server!.ActiveConnections);
     }
 
+    [Fact]
+    public async Task Clients_that_misbehave_every_way_at_once_leave_the_loop_serving_and_nothing_open()
+    {
+        // A long idle timeout (the idle close has its own test): a client on a loaded machine
+        // may take seconds between its connect and its first write. The trickling clients
+        // still run past the short read timeout.
+        var endPoint = Start(new BatchEchoHandler(), new PolicyServerOptions { ReadTimeout = TimeSpan.FromMilliseconds(400), IdleTimeout = TimeSpan.FromSeconds(30) });
+        var random = new Random(5);
+        var good = 0;
+
+        async Task ClientAsync(int kind, int seed)
+        {
+            var local = new Random(seed);
+            using var socket = await ConnectAsync(endPoint);
+            try
+            {
+                switch (kind)
+                {
+                    case 0: // good, several requests in one write, replies checked
+                        var senders = Enumerable.Range(0, 1 + local.Next(40)).Select(i => $"g{seed}.{i}@example.com").ToList();
+                        await socket.SendAsync(Encoding.ASCII.GetBytes(string.Concat(senders.Select(RequestFrom))), SocketFlags.None);
+                        socket.Shutdown(SocketShutdown.Send);
+                        Assert.Equal(string.Concat(senders.Select(ReplyFor)), await ReadToEndAsync(socket));
+                        Interlocked.Increment(ref good);
+                        break;
+                    case 1: // half a request, then gone
+                        await socket.SendAsync(Encoding.ASCII.GetBytes(Request[..local.Next(1, Request.Length - 1)]), SocketFlags.None);
+                        break;
+                    case 2: // a request, then a reset before the reply can be read
+                        socket.LingerState = new LingerOption(true, 0);
+                        await socket.SendAsync(Encoding.ASCII.GetBytes(Request + Request), SocketFlags.None);
+                        break;
+                    case 3: // garbage
+                        var junk = new byte[local.Next(1, 3000)];
+                        local.NextBytes(junk);
+                        await socket.SendAsync(junk, SocketFlags.None);
+                        await ReadToEndAsync(socket);
+                        break;
+                    case 4: // trickles past the read timeout
+                        foreach (var b in Encoding.ASCII.GetBytes(Request[..20]))
+                        {
+                            await socket.SendAsync(new[] { b }, SocketFlags.None);
+                            await Task.Delay(30);
+                        }
+
+                        await ReadToEndAsync(socket);
+                        break;
+                    default: // connects, says nothing, and goes
+                        await Task.Delay(local.Next(500));
+                        break;
+                }
+            }
+            catch (SocketException)
+            {
+                // The server closing on a misbehaving client may reset it; that is the point.
+            }
+        }
+
+        // Fewer than the listen backlog (512): past it the kernel drops handshakes, and a client
+        // that believes itself connected retransmits its request for seconds (TCP, not the loop).
+        var clients = Enumerable.Range(0, 400).Select(i => ClientAsync(random.Next(6), i)).ToList();
+        await Task.WhenAll(clients).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(good > 50, $"{good} good clients");
+        Assert.False(_run!.IsCompleted, _run.Exception?.ToString());
+        Assert.Equal(Reply, await PolicyClient.ExchangeAsync(endPoint, Request, Reply.Length));
+        await WaitForAsync(() => _server!.ActiveConnections == 0, () => $"{_server!.ActiveConnections} connections still open");
+    }
+
     [Theory]
     [InlineData(false, true)]
     [InlineData(true, false)]
