@@ -14,7 +14,4 @@ internal sealed class PendingCheck(string tripletKey, string? clientKey)
     public string TripletKey { get; } = tripletKey;
 
     public string? ClientKey { get; } = clientKey;
-
-    /// <summary>The decision, set inside the transaction and handed out after its commit.</summary>
-    public GreylistVerdict Verdict { get; set; }
 }

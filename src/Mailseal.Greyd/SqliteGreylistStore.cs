@@ -11,9 +11,11 @@ namespace Mailseal.Greyd;
 /// <summary>
 /// The embedded store: one SQLite file (default /var/lib/mailseal/greyd.sqlite) in WAL mode, one
 /// connection with prepared statements. SQLite has one writer anyway and every request writes
-/// (the last-seen time), so requests are committed in groups: those that arrive while a commit
-/// is under way go into the next transaction together (group commit), which turns many
-/// commits' locking, WAL frame writes and page updates into one. A request is answered only
+/// (the last-seen time), so requests are committed in groups: the daemon's event loop hands
+/// each round's requests to <see cref="CheckBatch"/>; through <see cref="CheckAsync"/>, those
+/// that arrive while a commit is under way go into the next transaction together (group
+/// commit). Either way many commits' locking, WAL frame writes and page updates become one
+/// transaction, and every batch goes through <see cref="CheckBatch"/>. A request is answered only
 /// after the commit holding its writes is in the WAL, so a daemon killed at any
 /// point (SIGKILL included) loses no triplet it has answered for; <c>synchronous=NORMAL</c>
 /// (the default) may lose the last commits on power loss, <c>--sqlite-synchronous full</c>
@@ -204,42 +206,32 @@ public sealed class SqliteGreylistStore : ILocalGreylistStore
         }
     }
 
+    /// <summary>Commits one group of queued requests as one batch, then answers each of them.</summary>
     private void Commit(List<PendingCheck> batch)
     {
+        var checks = new (string TripletKey, string? ClientKey)[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+            checks[i] = (batch[i].TripletKey, batch[i].ClientKey);
+        var verdicts = new GreylistVerdict[batch.Count];
         Exception? failure = null;
-        lock (_lock)
+        try
         {
-            try
-            {
-                var now = BeginTransaction();
-                try
-                {
-                    // In arrival order: a triplet asked twice in one batch sees its first write.
-                    foreach (var request in batch)
-                        request.Verdict = Decide(request.TripletKey, request.ClientKey, now);
-                    CommitTransaction();
-                }
-                catch
-                {
-                    TryRollback();
-                    throw;
-                }
-            }
+            CheckBatch(checks, verdicts);
+        }
 #pragma warning disable CA1031 // handed to every waiting request, whose handler answers as for a store that is down
-            catch (Exception e)
+        catch (Exception e)
 #pragma warning restore CA1031
-            {
-                failure = e;
-            }
+        {
+            failure = e;
         }
 
         // Only now, with the batch durable in the WAL, may any of them be answered.
-        foreach (var request in batch)
+        for (var i = 0; i < batch.Count; i++)
         {
             if (failure is null)
-                request.TrySetResult(request.Verdict);
+                batch[i].TrySetResult(verdicts[i]);
             else
-                request.TrySetException(failure);
+                batch[i].TrySetException(failure);
         }
     }
 
@@ -249,12 +241,17 @@ public sealed class SqliteGreylistStore : ILocalGreylistStore
         ArgumentOutOfRangeException.ThrowIfLessThan(verdicts.Length, checks.Length, nameof(verdicts));
         lock (_lock)
         {
-            var now = BeginTransaction();
+            if (_connection is null)
+                throw new InvalidOperationException("the greylist store is not open");
+            var now = _time.GetUtcNow().ToUnixTimeSeconds();
+            _begin!.ExecuteNonQuery();
             try
             {
+                // In arrival order: a triplet asked twice in one batch sees its first write.
                 for (var i = 0; i < checks.Length; i++)
                     verdicts[i] = Decide(checks[i].TripletKey, checks[i].ClientKey, now);
-                CommitTransaction();
+                _commit!.ExecuteNonQuery();
+                Interlocked.Increment(ref _commits);
             }
             catch
             {
@@ -262,22 +259,6 @@ public sealed class SqliteGreylistStore : ILocalGreylistStore
                 throw;
             }
         }
-    }
-
-    /// <summary>Opens a write transaction (under <see cref="_lock"/>); returns the time its decisions use.</summary>
-    private long BeginTransaction()
-    {
-        if (_connection is null)
-            throw new InvalidOperationException("the greylist store is not open");
-        var now = _time.GetUtcNow().ToUnixTimeSeconds();
-        _begin!.ExecuteNonQuery();
-        return now;
-    }
-
-    private void CommitTransaction()
-    {
-        _commit!.ExecuteNonQuery();
-        Interlocked.Increment(ref _commits);
     }
 
     private GreylistVerdict Decide(string tripletKey, string? clientKey, long now)
