@@ -117,6 +117,13 @@ internal sealed class PostfixSpawn : IAsyncDisposable
         {
             _started = false;
             await ProcessRunner.RunAsync(new ProcessRequest("postfix", ["-c", _etc, "abort"]) { Timeout = Step }, CancellationToken.None).ConfigureAwait(false);
+
+            // The caller deletes the folder next: wait until the master has gone ("postfix
+            // status" fails once nothing holds the master's lock).
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (DateTime.UtcNow < deadline
+                && (await ProcessRunner.RunAsync(new ProcessRequest("postfix", ["-c", _etc, "status"]) { Timeout = Step }, CancellationToken.None).ConfigureAwait(false)).Succeeded)
+                await Task.Delay(50).ConfigureAwait(false);
         }
     }
 
