@@ -24,7 +24,9 @@ public sealed class PolicyConnection(Stream input, Stream output, IDisposable? o
     /// 22 us per request, docs/greyd.md). A blocking socket reads as Postfix's smtpd does: one
     /// send, one recv.
     /// </summary>
-    public static PolicyConnection Open(EndPoint endPoint)
+    /// <param name="endPoint">Where the policy server listens.</param>
+    /// <param name="readTimeout">Longest wait for one read before it fails with an <see cref="IOException"/>; null waits for ever.</param>
+    public static PolicyConnection Open(EndPoint endPoint, TimeSpan? readTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         var unix = endPoint is UnixDomainSocketEndPoint;
@@ -33,6 +35,8 @@ public sealed class PolicyConnection(Stream input, Stream output, IDisposable? o
         {
             if (!unix)
                 socket.NoDelay = true;
+            if (readTimeout is { } timeout)
+                socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
             socket.Connect(endPoint);
         }
         catch
@@ -84,6 +88,32 @@ public sealed class PolicyConnection(Stream input, Stream output, IDisposable? o
     {
         Fill();
         return TakeReply();
+    }
+
+    /// <summary>
+    /// Says no more requests will come (shuts down the sending side of a socket; closes a
+    /// spawned program's stdin) and reads until the server closes its end: what it still wrote,
+    /// as text. Returns once the server has closed the connection (for a spawned program: exited).
+    /// </summary>
+    public string FinishAndReadToEnd()
+    {
+        if (output is NetworkStream network)
+            network.Socket.Shutdown(SocketShutdown.Send);
+        else
+            output.Dispose();
+        while (true)
+        {
+            if (_filled == _buffer.Length)
+                throw new InvalidOperationException("the policy server wrote more than 8 KiB at the end");
+            var n = input.Read(_buffer.AsSpan(_filled));
+            if (n == 0)
+                break;
+            _filled += n;
+        }
+
+        var rest = Encoding.UTF8.GetString(_buffer, 0, _filled);
+        _filled = 0;
+        return rest;
     }
 
     private string? TakeReply()

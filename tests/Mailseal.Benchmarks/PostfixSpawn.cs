@@ -71,43 +71,30 @@ internal sealed class PostfixSpawn : IAsyncDisposable
     }
 
     /// <summary>
-    /// Connects to <paramref name="service"/> as smtpd's check_policy_service does, writes
-    /// <paramref name="request"/> and returns the milliseconds from the connect until the blank
-    /// line that ends the first answer, and the answer (<paramref name="toEnd"/>: until the command
-    /// closes the connection, for one that answers no request); then half-closes the connection
-    /// and reads until the spawned command has closed its end too (not timed), so that no command
-    /// outlives its run into the next one.
+    /// Connects to <paramref name="service"/> as smtpd's check_policy_service does
+    /// (<see cref="PolicyConnection"/>), writes <paramref name="request"/> and returns the
+    /// milliseconds from the connect until the blank line that ends the first answer, and its
+    /// action text (<paramref name="toEnd"/>: until the command closes the connection, for one
+    /// that answers no request); then says it is done and reads until the spawned command has
+    /// closed its end too (not timed), so that no command outlives its run into the next one.
     /// </summary>
     public (double Milliseconds, string Answer) FirstAnswer(string service, string request, bool toEnd = false)
     {
         ArgumentNullException.ThrowIfNull(request);
         var clock = Stopwatch.StartNew();
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        socket.ReceiveTimeout = 30_000;
-        socket.Connect(new UnixDomainSocketEndPoint(SocketPath(service)));
-        socket.Send(Encoding.ASCII.GetBytes(request));
-        var reply = new byte[8192];
-        int length = 0;
-        while (toEnd || length < 2 || !reply.AsSpan(0, length).EndsWith("\n\n"u8))
+        using var connection = PolicyConnection.Open(new UnixDomainSocketEndPoint(SocketPath(service)), TimeSpan.FromSeconds(30));
+        if (toEnd)
         {
-            int n = socket.Receive(reply.AsSpan(length));
-            if (n == 0 && toEnd && length > 0)
-                break;
-            if (n == 0)
-                throw new InvalidOperationException($"{service} closed the connection without an answer (see {_root}/log/postfix.log)");
-            length += n;
-            if (length == reply.Length)
-                throw new InvalidOperationException($"{service} answered more than 8 KiB");
+            var output = connection.FinishAndReadToEnd();
+            return output.Length > 0
+                ? (clock.Elapsed.TotalMilliseconds, output.Trim())
+                : throw new InvalidOperationException($"{service} closed the connection without output (see {_root}/log/postfix.log)");
         }
 
+        var answer = connection.Ask(request);
         double ms = clock.Elapsed.TotalMilliseconds;
-        socket.Shutdown(SocketShutdown.Send);
-        var rest = new byte[512];
-        while (socket.Receive(rest) > 0)
-        {
-        }
-
-        return (ms, Encoding.UTF8.GetString(reply, 0, length).Trim());
+        connection.FinishAndReadToEnd();
+        return (ms, answer);
     }
 
     /// <inheritdoc />
